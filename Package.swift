@@ -1,0 +1,115 @@
+// swift-tools-version: 6.2
+
+import PackageDescription
+
+// Same upcoming features as Hummingbird: explicit `any`, imports that do not leak, internal by default.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "commerce",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "commerce", targets: ["commerce"]),
+        .library(name: "CommerceRuntime", targets: ["CommerceRuntime"]),
+        .library(name: "ChannelDatabase", targets: ["ChannelDatabase"]),
+        .library(name: "ConsumerAPI", targets: ["ConsumerAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // The system libsqlite3 (Debian: libsqlite3-dev); our own wrapper lives in ChannelDatabase.
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "ChannelDatabase",
+            dependencies: [
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CommerceRuntime",
+            dependencies: [
+                "ChannelDatabase",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ConsumerAPI",
+            dependencies: [
+                "CommerceRuntime",
+                "ChannelDatabase",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ExtensionHost",
+            dependencies: ["CommerceRuntime", "ChannelDatabase"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DataExchange",
+            dependencies: ["CommerceRuntime", "ChannelDatabase"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "commerce",
+            dependencies: [
+                "ChannelDatabase",
+                "CommerceRuntime",
+                "ConsumerAPI",
+                "ExtensionHost",
+                "DataExchange",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The bare Hummingbird server the benchmark compares the engine against (bench/).
+        .executableTarget(
+            name: "HelloBench",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "bench/HelloBench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChannelDatabaseTests",
+            dependencies: ["ChannelDatabase"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CommerceRuntimeTests",
+            dependencies: ["CommerceRuntime", "ChannelDatabase"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["commerce"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,77 @@
+public import Logging
+
+/// Which SQL the backend speaks. Statements written for the channel database are portable
+/// (`?` placeholders, standard types); the dialect is consulted only where the two differ.
+public enum SQLDialect: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// How a transaction will use the database, so the backend can pick a connection up front.
+public enum TransactionMode: Sendable {
+    /// Reads only; runs on one of the parallel reader connections and sees one consistent snapshot.
+    case read
+    /// May write; write transactions run one at a time on SQLite and take their locks up front.
+    case write
+}
+
+/// The channel database: master and transactional data of one or more channels.
+///
+/// Every unit of work runs inside ``withTransaction(_:_:)``: the body's changes commit together
+/// when it returns and roll back together when it throws, so a failed request leaves nothing behind.
+public protocol ChannelDatabase: Sendable {
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` inside one transaction.
+    ///
+    /// The transaction handed to `body` is valid only while `body` runs; do not keep it.
+    func withTransaction<T: Sendable>(
+        _ mode: TransactionMode,
+        _ body: @Sendable (any DatabaseTransaction) async throws -> T
+    ) async throws -> T
+
+    /// Closes all connections; pending transactions finish first.
+    func close() async
+}
+
+/// Statements inside one transaction. Statements use `?` placeholders, never inlined values.
+///
+/// Statements of one transaction run one after another; do not call into one transaction from
+/// several tasks at once.
+public protocol DatabaseTransaction: AnyObject, Sendable {
+    var dialect: SQLDialect { get }
+    var mode: TransactionMode { get }
+
+    /// Runs a statement that returns rows.
+    func query(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [DatabaseRow]
+
+    /// Runs a statement that returns no rows; answers the number of rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) async throws -> Int
+
+    /// Runs several statements without arguments (migrations).
+    func executeScript(_ sql: String) async throws
+}
+
+extension DatabaseTransaction {
+    public func query(_ sql: String) async throws -> [DatabaseRow] {
+        try await query(sql, [])
+    }
+
+    public func queryFirst(_ sql: String, _ arguments: [DatabaseValue] = []) async throws -> DatabaseRow? {
+        try await query(sql, arguments).first
+    }
+}
+
+/// Opens the channel database named by a configuration value.
+public enum ChannelDatabaseFactory {
+    /// Opens a `postgres://` or `postgresql://` URL, or a SQLite file path (also `sqlite://path`).
+    public static func open(_ location: DatabaseLocation, logger: Logger) async throws -> any ChannelDatabase {
+        switch location {
+        case .sqlite(let path):
+            return try SQLiteDatabase(path: path, logger: logger)
+        case .postgres(let configuration):
+            return try await PostgresDatabase(configuration: configuration, logger: logger)
+        }
+    }
+}

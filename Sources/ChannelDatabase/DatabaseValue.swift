@@ -1,0 +1,68 @@
+public import Foundation
+
+/// A value bound to, or read from, a channel-database statement.
+///
+/// The two backends store the same four kinds, so one statement text and one set of arguments
+/// behave the same on SQLite and PostgreSQL. Decimal amounts (money, quantities, rates) are kept as
+/// fixed-point integers, see ``FixedPoint``: exact on both backends, and comparable and summable in SQL.
+public enum DatabaseValue: Sendable, Hashable {
+    case null
+    case integer(Int64)
+    case text(String)
+    case blob([UInt8])
+}
+
+extension DatabaseValue {
+    /// A decimal stored as a fixed-point integer with ``FixedPoint/scale`` fractional digits.
+    public static func decimal(_ value: Decimal) throws -> DatabaseValue {
+        .integer(try FixedPoint.encode(value))
+    }
+
+    public static func optionalDecimal(_ value: Decimal?) throws -> DatabaseValue {
+        guard let value else { return .null }
+        return .integer(try FixedPoint.encode(value))
+    }
+
+    public static func optional(_ value: String?) -> DatabaseValue {
+        value.map(DatabaseValue.text) ?? .null
+    }
+
+    public static func optional(_ value: Int64?) -> DatabaseValue {
+        value.map(DatabaseValue.integer) ?? .null
+    }
+
+    public static func bool(_ value: Bool) -> DatabaseValue {
+        .integer(value ? 1 : 0)
+    }
+}
+
+extension DatabaseValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+    public init(stringLiteral value: String) { self = .text(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+/// Decimal <-> fixed-point integer with six fractional digits (the precision of Dynamics' amounts).
+///
+/// Six digits hold unit prices such as 0.012345 per gram; an Int64 then still holds
+/// amounts up to 9.2 trillion, more than any order total.
+public enum FixedPoint {
+    public static let scale = 6
+    static let factor = Decimal(sign: .plus, exponent: scale, significand: 1)
+
+    public static func encode(_ value: Decimal) throws -> Int64 {
+        var scaled = value * factor
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &scaled, 0, .plain)
+        guard rounded == scaled else { throw DatabaseError.valueOutOfRange("a decimal has more than \(scale) fractional digits") }
+        let number = NSDecimalNumber(decimal: rounded)
+        guard rounded <= Decimal(Int64.max), rounded >= Decimal(Int64.min) else {
+            throw DatabaseError.valueOutOfRange("a decimal is too large to store")
+        }
+        return number.int64Value
+    }
+
+    public static func decode(_ stored: Int64) -> Decimal {
+        Decimal(stored) / factor
+    }
+}

@@ -1,0 +1,276 @@
+public import Foundation
+
+/// The demo channel data that `commerce serve --demo` starts with.
+///
+/// Deterministic: the same ids, names and amounts on every run and on both backends, so tests
+/// and documentation can name them.
+public enum DemoData {
+    public static let onlineStoreNumber = "128"
+    public static let onlineStoreId: Int64 = 5_637_144_592
+    public static let physicalStoreNumber = "0101"
+    public static let physicalStoreId: Int64 = 5_637_144_593
+    public static let firstProductId: Int64 = 68_719_476_737
+    public static let standaloneProducts = 1_000
+    public static let masterProducts = 20
+    public static let variantsPerMaster = 6
+    public static var productCount: Int { standaloneProducts + masterProducts * (1 + variantsPerMaster) }
+    public static let firstCategoryId: Int64 = 5_637_145_326
+    public static let categoryCount = 24
+    public static let discountCode = "SAVE10"
+    public static let customerAccount = "004011"
+
+    static let topCategories = ["Clothing", "Electronics", "Home", "Outdoors"]
+    static let subCategories = [
+        ["Shirts", "Pants", "Jackets", "Shoes", "Accessories"],
+        ["Headphones", "Speakers", "Cameras", "Phones", "Cables"],
+        ["Kitchen", "Bedding", "Lighting", "Storage", "Decor"],
+        ["Tents", "Backpacks", "Bikes", "Fishing", "Climbing"],
+    ]
+    static let adjectives = ["Classic", "Urban", "Trail", "Studio", "Compact", "Premium", "Everyday", "Pro", "Summit", "Coastal"]
+    static let brands = ["Contoso", "Fabrikam", "Northwind", "Adventure Works", "Litware", "Proseware"]
+    static let materials = ["Cotton", "Aluminium", "Oak", "Nylon", "Leather", "Steel", "Wool"]
+    static let colors = ["Black", "Blue", "Red"]
+    static let sizes = ["M", "L"]
+
+    /// True when the database holds no channel yet, so seeding is safe.
+    public static func isEmpty(_ transaction: any DatabaseTransaction) async throws -> Bool {
+        (try await transaction.queryFirst("SELECT COUNT(*) AS n FROM channels")?.int("n") ?? 0) == 0
+    }
+
+    /// Writes the demo data. Run it inside one write transaction on a freshly migrated database.
+    public static func seed(_ transaction: any DatabaseTransaction, now: Date = Date()) async throws {
+        let stamp = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let tx = transaction
+        for (code, name, symbol, decimals) in [("USD", "US dollar", "$", 2), ("EUR", "Euro", "€", 2), ("JPY", "Japanese yen", "¥", 0)] {
+            try await tx.execute(
+                "INSERT INTO currencies (code, name, symbol, rounding_decimals) VALUES (?, ?, ?, ?)",
+                [.text(code), .text(name), .text(symbol), .integer(Int64(decimals))]
+            )
+        }
+        for (id, name) in [("WH-EAST", "East warehouse"), ("WH-WEST", "West warehouse")] {
+            try await tx.execute("INSERT INTO warehouses (warehouse_id, name) VALUES (?, ?)", [.text(id), .text(name)])
+        }
+
+        // Tax: two regions with their own sales tax group; items are fully taxable or exempt.
+        for (code, name, rate) in [("WA-STATE", "Washington state sales tax", "6.5"), ("CA-STATE", "California state sales tax", "7.25")] {
+            try await tx.execute("INSERT INTO tax_codes (tax_code, name) VALUES (?, ?)", [.text(code), .text(name)])
+            try await tx.execute(
+                "INSERT INTO tax_rates (tax_code, valid_from, valid_to, rate_percent) VALUES (?, 0, NULL, ?)",
+                [.text(code), try .decimal(Decimal(string: rate) ?? 0)]
+            )
+            try await tx.execute("INSERT INTO item_tax_groups (item_tax_group, tax_code) VALUES ('FULL', ?)", [.text(code)])
+        }
+        for (group, code, state) in [("WA", "WA-STATE", "WA"), ("CA", "CA-STATE", "CA")] {
+            try await tx.execute("INSERT INTO sales_tax_groups (sales_tax_group, tax_code) VALUES (?, ?)", [.text(group), .text(code)])
+            try await tx.execute(
+                "INSERT INTO tax_regions (country_region_id, state, sales_tax_group) VALUES ('USA', ?, ?)", [.text(state), .text(group)]
+            )
+        }
+
+        for (id, number, name, type, warehouse) in [
+            (onlineStoreId, onlineStoreNumber, "Online store", "online", "WH-WEST"),
+            (physicalStoreId, physicalStoreNumber, "Seattle store", "store", "WH-EAST"),
+        ] {
+            try await tx.execute(
+                """
+                INSERT INTO channels (record_id, org_unit_number, name, channel_type, currency_code, language_id,
+                                      price_includes_tax, sales_tax_group, default_warehouse_id, price_group)
+                VALUES (?, ?, ?, ?, 'USD', 'en-us', 0, 'WA', ?, ?)
+                """,
+                [.integer(id), .text(number), .text(name), .text(type), .text(warehouse), .text(type == "online" ? "ONLINE" : "STORE")]
+            )
+            for warehouseId in ["WH-EAST", "WH-WEST"] {
+                try await tx.execute(
+                    "INSERT INTO channel_warehouses (channel_id, warehouse_id) VALUES (?, ?)", [.integer(id), .text(warehouseId)]
+                )
+            }
+            try await tx.execute(
+                "INSERT INTO tender_types (channel_id, tender_type_id, name, operation_type, connector) VALUES (?, '3', 'Cards', 'PayCard', 'TestConnector')",
+                [.integer(id)]
+            )
+            try await tx.execute(
+                "INSERT INTO tender_types (channel_id, tender_type_id, name, operation_type, connector) VALUES (?, '8', 'Gift card', 'PayGiftCertificate', 'TestConnector')",
+                [.integer(id)]
+            )
+            try await tx.execute(
+                "INSERT INTO number_sequences (channel_id, name, next_value) VALUES (?, 'SalesOrder', 1)", [.integer(id)]
+            )
+        }
+
+        // Category tree: four top-level categories with five children each.
+        var leafCategories: [Int64] = []
+        var nextCategory = firstCategoryId
+        for (topIndex, top) in topCategories.enumerated() {
+            let topId = nextCategory
+            nextCategory += 1
+            try await tx.execute(
+                "INSERT INTO categories (record_id, parent_category_id, name, display_order) VALUES (?, NULL, ?, ?)",
+                [.integer(topId), .text(top), .integer(Int64(topIndex))]
+            )
+            for (childIndex, child) in subCategories[topIndex].enumerated() {
+                try await tx.execute(
+                    "INSERT INTO categories (record_id, parent_category_id, name, display_order) VALUES (?, ?, ?, ?)",
+                    [.integer(nextCategory), .integer(topId), .text(child), .integer(Int64(childIndex))]
+                )
+                leafCategories.append(nextCategory)
+                nextCategory += 1
+            }
+        }
+
+        for (id, name) in [(1, "Brand"), (2, "Material")] {
+            try await tx.execute(
+                "INSERT INTO attributes (record_id, name, data_type, is_refinable) VALUES (?, ?, 'Text', 1)", [.integer(Int64(id)), .text(name)]
+            )
+        }
+
+        var nextId = firstProductId
+        for index in 0..<standaloneProducts {
+            let category = leafCategories[index % leafCategories.count]
+            let product = ProductRecord(
+                recordId: nextId,
+                itemId: String(format: "P%05d", index + 1),
+                name: "\(adjectives[index % adjectives.count]) \(subCategoryName(index, leafCategories.count)) \(index + 1)",
+                description: "Made of \(materials[index % materials.count].lowercased()) by \(brands[index % brands.count]).",
+                basePrice: Decimal((index * 37) % 500 + 5) + Decimal(99) / 100,
+                itemTaxGroup: index % 10 == 9 ? nil : "FULL",
+                categoryIds: [category]
+            )
+            try await insert(product, brand: brands[index % brands.count], material: materials[index % materials.count],
+                             stock: Int64((index * 13) % 100 + 5), inStore: index < 500, stamp: stamp, tx)
+            nextId += 1
+        }
+        for master in 0..<masterProducts {
+            let category = leafCategories[master % 5]
+            let masterId = nextId
+            nextId += 1
+            let itemId = String(format: "M%04d", master + 1)
+            let price = Decimal(20 + master * 5) + Decimal(95) / 100
+            let name = "\(adjectives[master % adjectives.count]) \(["Shirt", "Pant", "Jacket", "Shoe", "Scarf"][master % 5]) \(master + 1)"
+            try await insert(
+                ProductRecord(recordId: masterId, itemId: itemId, isMaster: true, name: name, basePrice: price, itemTaxGroup: "FULL", categoryIds: [category]),
+                brand: brands[master % brands.count], material: "Cotton", stock: nil, inStore: true, stamp: stamp, tx
+            )
+            for (variant, (color, size)) in zip(0..., colors.flatMap { color in sizes.map { (color, $0) } }) {
+                try await insert(
+                    ProductRecord(
+                        recordId: nextId, itemId: itemId, masterProductId: masterId, name: "\(name) \(color) \(size)",
+                        basePrice: price + (size == "L" ? 2 : 0), itemTaxGroup: "FULL", color: color, size: size, categoryIds: [category]
+                    ),
+                    brand: brands[master % brands.count], material: "Cotton", stock: Int64(10 + variant), inStore: true, stamp: stamp, tx
+                )
+                nextId += 1
+            }
+        }
+
+        // Trade agreements: the online price group pays 10% less on the first ten products, and
+        // everybody pays less from 10 units of the first product on.
+        for offset in 0..<10 {
+            let productId = firstProductId + Int64(offset)
+            let base = Decimal((offset * 37) % 500 + 5) + Decimal(99) / 100
+            try await tx.execute(
+                "INSERT INTO price_lines (product_id, account_code, account_relation, currency_code, from_quantity, amount) VALUES (?, 'Group', 'ONLINE', 'USD', 0, ?)",
+                [.integer(productId), try .decimal(roundCents(base * Decimal(9) / 10))]
+            )
+        }
+        try await tx.execute(
+            "INSERT INTO price_lines (product_id, account_code, account_relation, currency_code, from_quantity, amount) VALUES (?, 'All', NULL, 'USD', ?, ?)",
+            [.integer(firstProductId), try .decimal(10), try .decimal(Decimal(450) / 100)]
+        )
+
+        try await tx.execute(
+            """
+            INSERT INTO discounts (offer_id, name, discount_type, concurrency_mode, priority, percent_off, requires_code, is_active)
+            VALUES ('OFFER-SAVE10', '10% off with code SAVE10', 'Simple', 'Compounded', 10, ?, 1, 1)
+            """,
+            [try .decimal(10)]
+        )
+        try await tx.execute("INSERT INTO discount_lines (offer_id, line_number) VALUES ('OFFER-SAVE10', 1)", [])
+        try await tx.execute(
+            "INSERT INTO discount_codes (code, offer_id, usage_limit, usage_count) VALUES (?, 'OFFER-SAVE10', NULL, 0)", [.text(discountCode)]
+        )
+        try await tx.execute(
+            """
+            INSERT INTO discounts (offer_id, name, discount_type, concurrency_mode, priority, percent_off, requires_code, is_active)
+            VALUES ('OFFER-ELEC15', '15% off headphones', 'Simple', 'BestPrice', 5, ?, 0, 1)
+            """,
+            [try .decimal(15)]
+        )
+        try await tx.execute(
+            "INSERT INTO discount_lines (offer_id, line_number, category_id) VALUES ('OFFER-ELEC15', 1, ?)", [.integer(leafCategories[5])]
+        )
+        for channel in [onlineStoreId, physicalStoreId] {
+            for offer in ["OFFER-SAVE10", "OFFER-ELEC15"] {
+                try await tx.execute("INSERT INTO channel_discounts (channel_id, offer_id) VALUES (?, ?)", [.integer(channel), .text(offer)])
+            }
+        }
+
+        try await tx.execute(
+            "INSERT INTO customers (account_number, name, email, customer_group, created_at, modified_at) VALUES (?, 'Karen Berg', 'karen@example.com', 'RETAIL', ?, ?)",
+            [.text(customerAccount), .integer(stamp), .integer(stamp)]
+        )
+        try await tx.execute(
+            """
+            INSERT INTO customer_addresses (record_id, account_number, name, street, city, state, zip_code, country_region_id, is_primary)
+            VALUES (1, ?, 'Karen Berg', '1 Microsoft Way', 'Redmond', 'WA', '98052', 'USA', 1)
+            """,
+            [.text(customerAccount)]
+        )
+    }
+
+    private static func subCategoryName(_ index: Int, _ leafCount: Int) -> String {
+        let leaf = index % leafCount
+        let name = subCategories[leaf / 5][leaf % 5]
+        return name.hasSuffix("s") ? String(name.dropLast()) : name
+    }
+
+    private static func roundCents(_ value: Decimal) -> Decimal {
+        var input = value
+        var output = Decimal()
+        NSDecimalRound(&output, &input, 2, .plain)
+        return output
+    }
+
+    private static func insert(
+        _ product: ProductRecord, brand: String, material: String, stock: Int64?, inStore: Bool, stamp: Int64,
+        _ tx: any DatabaseTransaction
+    ) async throws {
+        try await tx.execute(
+            """
+            INSERT INTO products (record_id, item_id, master_product_id, is_master, name, description, unit_of_measure, base_price,
+                                  item_tax_group, color, size, style, configuration, created_at, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(product.recordId), .text(product.itemId), .optional(product.masterProductId), .bool(product.isMaster),
+                .text(product.name), .text(product.description), .text(product.unitOfMeasure), try .decimal(product.basePrice),
+                .optional(product.itemTaxGroup), .optional(product.color), .optional(product.size), .optional(product.style),
+                .optional(product.configuration), .integer(stamp), .integer(stamp),
+            ]
+        )
+        for category in product.categoryIds {
+            try await tx.execute(
+                "INSERT INTO product_categories (product_id, category_id) VALUES (?, ?)", [.integer(product.recordId), .integer(category)]
+            )
+        }
+        try await tx.execute(
+            "INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(onlineStoreId), .integer(product.recordId)]
+        )
+        if inStore {
+            try await tx.execute(
+                "INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(physicalStoreId), .integer(product.recordId)]
+            )
+        }
+        try await tx.execute(
+            "INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (?, 1, ?), (?, 2, ?)",
+            [.integer(product.recordId), .text(brand), .integer(product.recordId), .text(material)]
+        )
+        if let stock {
+            for (warehouse, share) in [("WH-EAST", stock / 2), ("WH-WEST", stock - stock / 2)] {
+                try await tx.execute(
+                    "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES (?, ?, ?, 0)",
+                    [.integer(product.recordId), .text(warehouse), try .decimal(Decimal(share))]
+                )
+            }
+        }
+    }
+}

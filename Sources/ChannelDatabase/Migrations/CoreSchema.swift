@@ -1,0 +1,303 @@
+/// The engine's own tables. Extensions migrate their own namespaces beside it.
+///
+/// Conventions, the same on both backends: snake_case names; decimal amounts, quantities and
+/// rates as BIGINT fixed-point (``FixedPoint``, six fractional digits); instants as BIGINT
+/// milliseconds since 1970 UTC; flags as INTEGER 0/1; structured values (addresses) as JSON text.
+public enum CoreSchema {
+    public static let namespace = "core"
+
+    public static let migrations = MigrationSet(namespace: namespace, migrations: [
+        Migration(version: 1, name: "channels, catalog, prices, stock, customers, carts, orders, payments, discounts, tax", portable: version1)
+    ])
+
+    static let version1 = """
+        CREATE TABLE currencies (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            rounding_decimals INTEGER NOT NULL
+        );
+        CREATE TABLE warehouses (
+            warehouse_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE channels (
+            record_id {pk},
+            org_unit_number TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            channel_type TEXT NOT NULL,
+            currency_code TEXT NOT NULL REFERENCES currencies(code),
+            language_id TEXT NOT NULL,
+            price_includes_tax INTEGER NOT NULL DEFAULT 0,
+            sales_tax_group TEXT,
+            default_warehouse_id TEXT REFERENCES warehouses(warehouse_id),
+            price_group TEXT,
+            address TEXT
+        );
+        CREATE TABLE channel_warehouses (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            warehouse_id TEXT NOT NULL REFERENCES warehouses(warehouse_id),
+            PRIMARY KEY (channel_id, warehouse_id)
+        );
+        CREATE TABLE categories (
+            record_id {pk},
+            parent_category_id BIGINT REFERENCES categories(record_id),
+            name TEXT NOT NULL,
+            display_order INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX categories_parent ON categories(parent_category_id);
+        CREATE TABLE products (
+            record_id {pk},
+            item_id TEXT NOT NULL,
+            master_product_id BIGINT REFERENCES products(record_id),
+            is_master INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            unit_of_measure TEXT NOT NULL DEFAULT 'ea',
+            base_price BIGINT NOT NULL,
+            item_tax_group TEXT,
+            color TEXT,
+            size TEXT,
+            style TEXT,
+            configuration TEXT,
+            created_at BIGINT NOT NULL,
+            modified_at BIGINT NOT NULL
+        );
+        CREATE INDEX products_item ON products(item_id);
+        CREATE INDEX products_master ON products(master_product_id);
+        CREATE TABLE product_categories (
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            category_id BIGINT NOT NULL REFERENCES categories(record_id),
+            PRIMARY KEY (product_id, category_id)
+        );
+        CREATE INDEX product_categories_category ON product_categories(category_id);
+        CREATE TABLE channel_products (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            PRIMARY KEY (channel_id, product_id)
+        );
+        CREATE TABLE attributes (
+            record_id {pk},
+            name TEXT NOT NULL UNIQUE,
+            data_type TEXT NOT NULL,
+            is_refinable INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE product_attribute_values (
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            attribute_id BIGINT NOT NULL REFERENCES attributes(record_id),
+            text_value TEXT,
+            number_value BIGINT,
+            PRIMARY KEY (product_id, attribute_id)
+        );
+        CREATE INDEX product_attribute_values_attribute ON product_attribute_values(attribute_id);
+        CREATE TABLE price_lines (
+            record_id {pk},
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            account_code TEXT NOT NULL,
+            account_relation TEXT,
+            currency_code TEXT NOT NULL REFERENCES currencies(code),
+            from_quantity BIGINT NOT NULL DEFAULT 0,
+            amount BIGINT NOT NULL,
+            valid_from BIGINT,
+            valid_to BIGINT
+        );
+        CREATE INDEX price_lines_product ON price_lines(product_id);
+        CREATE TABLE stock (
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            warehouse_id TEXT NOT NULL REFERENCES warehouses(warehouse_id),
+            on_hand BIGINT NOT NULL DEFAULT 0,
+            reserved BIGINT NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+            PRIMARY KEY (product_id, warehouse_id)
+        );
+        CREATE TABLE customers (
+            account_number TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            email TEXT,
+            customer_group TEXT,
+            price_group TEXT,
+            identity_issuer TEXT,
+            identity_subject TEXT,
+            created_at BIGINT NOT NULL,
+            modified_at BIGINT NOT NULL,
+            UNIQUE (identity_issuer, identity_subject)
+        );
+        CREATE TABLE customer_addresses (
+            record_id {pk},
+            account_number TEXT NOT NULL REFERENCES customers(account_number),
+            name TEXT NOT NULL DEFAULT '',
+            street TEXT NOT NULL DEFAULT '',
+            city TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL DEFAULT '',
+            zip_code TEXT NOT NULL DEFAULT '',
+            country_region_id TEXT NOT NULL DEFAULT '',
+            is_primary INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX customer_addresses_account ON customer_addresses(account_number);
+        CREATE TABLE carts (
+            id TEXT PRIMARY KEY,
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            customer_account TEXT REFERENCES customers(account_number),
+            version BIGINT NOT NULL DEFAULT 1,
+            receipt_email TEXT,
+            shipping_address TEXT,
+            delivery_mode TEXT,
+            subtotal_amount BIGINT NOT NULL DEFAULT 0,
+            discount_amount BIGINT NOT NULL DEFAULT 0,
+            tax_amount BIGINT NOT NULL DEFAULT 0,
+            total_amount BIGINT NOT NULL DEFAULT 0,
+            created_at BIGINT NOT NULL,
+            modified_at BIGINT NOT NULL
+        );
+        CREATE INDEX carts_customer ON carts(customer_account);
+        CREATE TABLE cart_lines (
+            cart_id TEXT NOT NULL REFERENCES carts(id) ON DELETE CASCADE,
+            line_id TEXT NOT NULL,
+            line_number INTEGER NOT NULL,
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            item_id TEXT NOT NULL,
+            quantity BIGINT NOT NULL,
+            price BIGINT NOT NULL DEFAULT 0,
+            extended_price BIGINT NOT NULL DEFAULT 0,
+            discount_amount BIGINT NOT NULL DEFAULT 0,
+            tax_amount BIGINT NOT NULL DEFAULT 0,
+            net_amount BIGINT NOT NULL DEFAULT 0,
+            total_amount BIGINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (cart_id, line_id)
+        );
+        CREATE TABLE cart_discount_codes (
+            cart_id TEXT NOT NULL REFERENCES carts(id) ON DELETE CASCADE,
+            code TEXT NOT NULL,
+            PRIMARY KEY (cart_id, code)
+        );
+        CREATE TABLE number_sequences (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            name TEXT NOT NULL,
+            next_value BIGINT NOT NULL,
+            PRIMARY KEY (channel_id, name)
+        );
+        CREATE TABLE sales_orders (
+            id TEXT PRIMARY KEY,
+            sales_id TEXT NOT NULL,
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            channel_reference_id TEXT NOT NULL,
+            customer_account TEXT REFERENCES customers(account_number),
+            receipt_email TEXT,
+            shipping_address TEXT,
+            status INTEGER NOT NULL,
+            currency_code TEXT NOT NULL REFERENCES currencies(code),
+            subtotal_amount BIGINT NOT NULL,
+            discount_amount BIGINT NOT NULL,
+            tax_amount BIGINT NOT NULL,
+            total_amount BIGINT NOT NULL,
+            idempotency_key TEXT,
+            created_at BIGINT NOT NULL,
+            modified_at BIGINT NOT NULL,
+            UNIQUE (channel_id, sales_id),
+            UNIQUE (channel_id, idempotency_key)
+        );
+        CREATE INDEX sales_orders_customer ON sales_orders(customer_account);
+        CREATE TABLE sales_lines (
+            order_id TEXT NOT NULL REFERENCES sales_orders(id),
+            line_number INTEGER NOT NULL,
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            item_id TEXT NOT NULL,
+            quantity BIGINT NOT NULL,
+            price BIGINT NOT NULL,
+            discount_amount BIGINT NOT NULL,
+            tax_amount BIGINT NOT NULL,
+            net_amount BIGINT NOT NULL,
+            total_amount BIGINT NOT NULL,
+            warehouse_id TEXT REFERENCES warehouses(warehouse_id),
+            PRIMARY KEY (order_id, line_number)
+        );
+        CREATE TABLE tender_types (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            tender_type_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            operation_type TEXT NOT NULL,
+            connector TEXT,
+            PRIMARY KEY (channel_id, tender_type_id)
+        );
+        CREATE TABLE payments (
+            id TEXT PRIMARY KEY,
+            order_id TEXT REFERENCES sales_orders(id),
+            cart_id TEXT,
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            tender_type_id TEXT NOT NULL,
+            amount BIGINT NOT NULL,
+            currency_code TEXT NOT NULL REFERENCES currencies(code),
+            status TEXT NOT NULL,
+            connector TEXT,
+            authorization_reference TEXT,
+            card_token_reference TEXT,
+            created_at BIGINT NOT NULL,
+            modified_at BIGINT NOT NULL
+        );
+        CREATE INDEX payments_order ON payments(order_id);
+        CREATE TABLE discounts (
+            offer_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            discount_type TEXT NOT NULL,
+            concurrency_mode TEXT NOT NULL,
+            priority INTEGER NOT NULL DEFAULT 0,
+            percent_off BIGINT,
+            amount_off BIGINT,
+            deal_price BIGINT,
+            threshold_amount BIGINT,
+            currency_code TEXT REFERENCES currencies(code),
+            requires_code INTEGER NOT NULL DEFAULT 0,
+            valid_from BIGINT,
+            valid_to BIGINT,
+            is_active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE discount_lines (
+            offer_id TEXT NOT NULL REFERENCES discounts(offer_id),
+            line_number INTEGER NOT NULL,
+            product_id BIGINT REFERENCES products(record_id),
+            category_id BIGINT REFERENCES categories(record_id),
+            mix_match_group TEXT,
+            quantity BIGINT,
+            PRIMARY KEY (offer_id, line_number)
+        );
+        CREATE TABLE channel_discounts (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            offer_id TEXT NOT NULL REFERENCES discounts(offer_id),
+            PRIMARY KEY (channel_id, offer_id)
+        );
+        CREATE TABLE discount_codes (
+            code TEXT PRIMARY KEY,
+            offer_id TEXT NOT NULL REFERENCES discounts(offer_id),
+            valid_from BIGINT,
+            valid_to BIGINT,
+            usage_limit INTEGER,
+            usage_count INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE tax_codes (
+            tax_code TEXT PRIMARY KEY,
+            name TEXT NOT NULL
+        );
+        CREATE TABLE tax_rates (
+            tax_code TEXT NOT NULL REFERENCES tax_codes(tax_code),
+            valid_from BIGINT NOT NULL DEFAULT 0,
+            valid_to BIGINT,
+            rate_percent BIGINT NOT NULL,
+            PRIMARY KEY (tax_code, valid_from)
+        );
+        CREATE TABLE sales_tax_groups (
+            sales_tax_group TEXT NOT NULL,
+            tax_code TEXT NOT NULL REFERENCES tax_codes(tax_code),
+            PRIMARY KEY (sales_tax_group, tax_code)
+        );
+        CREATE TABLE item_tax_groups (
+            item_tax_group TEXT NOT NULL,
+            tax_code TEXT NOT NULL REFERENCES tax_codes(tax_code),
+            PRIMARY KEY (item_tax_group, tax_code)
+        );
+        CREATE TABLE tax_regions (
+            country_region_id TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT '',
+            sales_tax_group TEXT NOT NULL,
+            PRIMARY KEY (country_region_id, state)
+        );
+        """
+}

@@ -1,0 +1,213 @@
+public import Logging
+import NIOCore
+import PostgresNIO
+import Foundation
+
+/// The channel database on PostgreSQL: many hosts, one database.
+///
+/// Connections come from postgres-nio's pool. Write transactions run at READ COMMITTED (stock
+/// and carts change through atomic conditional updates, never read-then-write); read
+/// transactions run READ ONLY at REPEATABLE READ, so a request sees one snapshot.
+public final class PostgresDatabase: ChannelDatabase {
+    public let dialect = SQLDialect.postgres
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects, and fails with a clear message when the server cannot be reached.
+    public init(configuration: PostgresConfiguration, logger: Logger, connectTimeout: Duration = .seconds(10)) async throws {
+        var config = PostgresClient.Configuration(
+            host: configuration.host,
+            port: configuration.port,
+            username: configuration.username,
+            password: configuration.password,
+            database: configuration.database,
+            tls: .disable
+        )
+        config.options.maximumConnections = configuration.maximumConnections
+        config.options.connectTimeout = connectTimeout
+        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        runTask = Task { await client.run() }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await client.query("SELECT 1", logger: logger) }
+                group.addTask {
+                    try await Task.sleep(for: connectTimeout)
+                    throw DatabaseError.cannotOpen("timed out")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            runTask.cancel()
+            throw DatabaseError.cannotOpen("cannot connect to PostgreSQL at \(configuration): \(Self.describe(error))")
+        }
+    }
+
+    public func withTransaction<T: Sendable>(
+        _ mode: TransactionMode,
+        _ body: @Sendable (any DatabaseTransaction) async throws -> T
+    ) async throws -> T {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                let begin = mode == .write ? "BEGIN" : "BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ"
+                _ = try await connection.query(PostgresQuery(unsafeSQL: begin), logger: logger).get()
+                let transaction = PostgresTransaction(connection: connection, mode: mode, logger: logger)
+                do {
+                    let result = try await body(transaction)
+                    _ = try await connection.query("COMMIT", logger: logger).get()
+                    return result
+                } catch {
+                    do {
+                        _ = try await connection.query("ROLLBACK", logger: logger).get()
+                    } catch {
+                        logger.error("rollback failed", metadata: ["error": "\(Self.describe(error))"])
+                    }
+                    throw error
+                }
+            }
+        } catch let error as PSQLError {
+            throw Self.translate(error)
+        }
+    }
+
+    public func close() async {
+        runTask.cancel()
+        _ = await runTask.value
+    }
+
+    static func translate(_ error: PSQLError) -> DatabaseError {
+        let state = error.serverInfo?[.sqlState] ?? ""
+        let message = describe(error)
+        if state.hasPrefix("23") { return .constraintViolation(message) }
+        if state == "40001" || state == "40P01" || state == "55P03" { return .busy(message) }
+        if state == "42501" { return DatabaseError(.accessDenied, message) }
+        return .statementFailed(message)
+    }
+
+    /// A readable message for a PostgreSQL error without the statement's bound values.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+            return message + state
+        }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
+    }
+}
+
+/// One PostgreSQL transaction on one leased connection.
+final class PostgresTransaction: DatabaseTransaction, @unchecked Sendable {
+    let dialect = SQLDialect.postgres
+    let mode: TransactionMode
+    private let connection: PostgresConnection
+    private let logger: Logger
+
+    init(connection: PostgresConnection, mode: TransactionMode, logger: Logger) {
+        self.connection = connection
+        self.mode = mode
+        self.logger = logger
+    }
+
+    private func run(_ sql: String, _ arguments: [DatabaseValue]) async throws -> PostgresQueryResult {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument {
+            case .null: binds.appendNull()
+            case .integer(let value): binds.append(value)
+            case .text(let value): binds.append(value)
+            case .blob(let value): binds.append(ByteBuffer(bytes: value))
+            }
+        }
+        let query = PostgresQuery(unsafeSQL: PostgresPlaceholders.rewrite(sql), binds: binds)
+        do {
+            return try await connection.query(query, logger: logger).get()
+        } catch let error as PSQLError {
+            throw PostgresDatabase.translate(error)
+        }
+    }
+
+    func query(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [DatabaseRow] {
+        let result = try await run(sql, arguments)
+        var columns: ColumnNames?
+        var rows: [DatabaseRow] = []
+        rows.reserveCapacity(result.rows.count)
+        for row in result.rows {
+            var names: [String] = []
+            var values: [DatabaseValue] = []
+            for cell in row {
+                if columns == nil { names.append(cell.columnName) }
+                values.append(try Self.value(of: cell))
+            }
+            let shared = columns ?? ColumnNames(names)
+            columns = shared
+            rows.append(DatabaseRow(columns: shared, values: values))
+        }
+        return rows
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) async throws -> Int {
+        try await run(sql, arguments).metadata.rows ?? 0
+    }
+
+    func executeScript(_ sql: String) async throws {
+        // The simple-query protocol (no binds) accepts several statements in one string.
+        do {
+            _ = try await connection.simpleQuery(sql).get()
+        } catch let error as PSQLError {
+            throw PostgresDatabase.translate(error)
+        }
+    }
+
+    private static func value(of cell: PostgresCell) throws -> DatabaseValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8:
+            return .integer(try cell.decode(Int64.self))
+        case .bool:
+            return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea:
+            let buffer = try cell.decode(ByteBuffer.self)
+            return .blob(Array(buffer.readableBytesView))
+        case .numeric:
+            // SUM over BIGINT answers NUMERIC on PostgreSQL; integral results map back to integers
+            // so both backends hand the same value to the caller.
+            let text = try cell.decode(String.self)
+            if let integer = Int64(text) { return .integer(integer) }
+            return .text(text)
+        default:
+            return .text(try cell.decode(String.self))
+        }
+    }
+}
+
+/// Rewrites portable `?` placeholders to PostgreSQL's `$1, $2, ...`, leaving quoted text alone.
+enum PostgresPlaceholders {
+    static func rewrite(_ sql: String) -> String {
+        guard sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 8)
+        var index = 0
+        var quote: Character?
+        for character in sql {
+            if let open = quote {
+                if character == open { quote = nil }
+                output.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                output.append(character)
+            } else if character == "?" {
+                index += 1
+                output += "$\(index)"
+            } else {
+                output.append(character)
+            }
+        }
+        return output
+    }
+}

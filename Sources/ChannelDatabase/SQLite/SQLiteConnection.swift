@@ -1,0 +1,164 @@
+import CSQLite
+import Foundation
+
+/// One connection to a SQLite file: our own thin wrapper of the C API.
+///
+/// A connection is used by one thread at a time; ``SQLiteDatabase`` guarantees that by leasing
+/// it to one transaction and running its statements on the database's thread pool. That is why
+/// it is `@unchecked Sendable`: the lease, not the type, provides the exclusion.
+final class SQLiteConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    /// Prepared statements by SQL text. Statements are reset after each use and kept for the
+    /// connection's lifetime; their number is bounded by the number of distinct statement texts.
+    private var statements: [String: OpaquePointer] = [:]
+    private static let cacheLimit = 256
+
+    init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        var handle: OpaquePointer?
+        // NOMUTEX: each connection is used by one thread at a time, so SQLite's own mutex is waste.
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let status = sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let handle { sqlite3_close_v2(handle) }
+            throw DatabaseError.cannotOpen("cannot open SQLite database at \(path): \(message)")
+        }
+        self.handle = handle
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        sqlite3_extended_result_codes(handle, 1)
+        try executeScript("PRAGMA foreign_keys = ON;")
+        if !readOnly {
+            // WAL lets readers keep reading while the one writer writes; NORMAL sync is durable
+            // across application crashes and loses at most the last transactions on power loss.
+            _ = try query("PRAGMA journal_mode = WAL;", [])
+            try executeScript("PRAGMA synchronous = NORMAL;")
+        }
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    func executeScript(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let status = sqlite3_exec(handle, sql, nil, nil, &error)
+        if status != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(error)
+            throw Self.error(status, message)
+        }
+    }
+
+    func query(_ sql: String, _ arguments: [DatabaseValue]) throws -> [DatabaseRow] {
+        let statement = try prepare(sql)
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        try bind(arguments, to: statement)
+        let columnCount = Int(sqlite3_column_count(statement))
+        var columns: ColumnNames?
+        var rows: [DatabaseRow] = []
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { break }
+            guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
+            let names = columns ?? ColumnNames((0..<columnCount).map { String(cString: sqlite3_column_name(statement, Int32($0))) })
+            columns = names
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(columnCount)
+            for index in 0..<Int32(columnCount) {
+                values.append(Self.read(statement, index))
+            }
+            rows.append(DatabaseRow(columns: names, values: values))
+        }
+        return rows
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
+        let statement = try prepare(sql)
+        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        try bind(arguments, to: statement)
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { break }
+            guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
+        }
+        return Int(sqlite3_changes(handle))
+    }
+
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        if let cached = statements[sql] { return cached }
+        var statement: OpaquePointer?
+        let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard status == SQLITE_OK, let statement else {
+            throw Self.error(status, String(cString: sqlite3_errmsg(handle)))
+        }
+        if statements.count >= Self.cacheLimit {
+            // Ad-hoc statements past the limit: drop the whole cache rather than track recency;
+            // the hot statements come back on their next use.
+            for cached in statements.values { sqlite3_finalize(cached) }
+            statements.removeAll(keepingCapacity: true)
+        }
+        statements[sql] = statement
+        return statement
+    }
+
+    private func bind(_ arguments: [DatabaseValue], to statement: OpaquePointer) throws {
+        let expected = Int(sqlite3_bind_parameter_count(statement))
+        guard expected == arguments.count else {
+            throw DatabaseError.statementFailed("the statement takes \(expected) arguments, \(arguments.count) were given")
+        }
+        for (offset, value) in arguments.enumerated() {
+            let index = Int32(offset + 1)
+            let status: Int32
+            switch value {
+            case .null:
+                status = sqlite3_bind_null(statement, index)
+            case .integer(let number):
+                status = sqlite3_bind_int64(statement, index, number)
+            case .text(let text):
+                status = text.utf8CString.withUnsafeBufferPointer { buffer in
+                    sqlite3_bind_text(statement, index, buffer.baseAddress, Int32(buffer.count - 1), Self.transient)
+                }
+            case .blob(let bytes):
+                status = bytes.withUnsafeBytes { buffer in
+                    sqlite3_bind_blob(statement, index, buffer.baseAddress, Int32(buffer.count), Self.transient)
+                }
+            }
+            guard status == SQLITE_OK else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
+        }
+    }
+
+    private static func read(_ statement: OpaquePointer, _ index: Int32) -> DatabaseValue {
+        switch sqlite3_column_type(statement, index) {
+        case SQLITE_INTEGER:
+            return .integer(sqlite3_column_int64(statement, index))
+        case SQLITE_TEXT:
+            guard let text = sqlite3_column_text(statement, index) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(statement, index))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
+        case SQLITE_BLOB:
+            let count = Int(sqlite3_column_bytes(statement, index))
+            guard count > 0, let bytes = sqlite3_column_blob(statement, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
+        case SQLITE_FLOAT:
+            // The schema stores no floating point; an expression may still produce one (AVG, division).
+            return .text(String(sqlite3_column_double(statement, index)))
+        default:
+            return .null
+        }
+    }
+
+    /// SQLite copies bound text and blobs before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func error(_ status: Int32, _ message: String) -> DatabaseError {
+        switch status & 0xFF {
+        case SQLITE_CONSTRAINT: return .constraintViolation(message)
+        case SQLITE_BUSY, SQLITE_LOCKED: return .busy(message)
+        case SQLITE_AUTH: return DatabaseError(.accessDenied, message)
+        default: return .statementFailed(message)
+        }
+    }
+}

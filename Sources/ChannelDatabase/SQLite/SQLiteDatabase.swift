@@ -1,0 +1,132 @@
+public import Logging
+import NIOCore
+import NIOPosix
+import Foundation
+
+/// The embedded channel database: one SQLite file in WAL mode.
+///
+/// One writer connection and several reader connections. Write transactions take the writer in
+/// turn (`BEGIN IMMEDIATE`, so they never fail half-way on a lock upgrade); read transactions run
+/// in parallel on the readers, each on one snapshot. Every SQLite call runs on the database's own
+/// thread pool, never on an HTTP event loop or the Swift concurrency pool.
+public final class SQLiteDatabase: ChannelDatabase {
+    public let dialect = SQLDialect.sqlite
+    public let path: String
+    private let threads: NIOThreadPool
+    private let writer: ResourcePool<SQLiteConnection>
+    private let readers: ResourcePool<SQLiteConnection>
+    private let readerCount: Int
+    private let logger: Logger
+
+    /// Opens (creating if needed) the database file at `path`.
+    public init(path: String, readerCount: Int? = nil, logger: Logger) throws {
+        let readerCount = readerCount ?? max(2, System.coreCount)
+        self.path = path
+        self.logger = logger
+        self.readerCount = readerCount
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            throw DatabaseError.cannotOpen("cannot open SQLite database at \(path): the directory \(directory) does not exist")
+        }
+        // The writer opens first: it creates the file and switches it to WAL, which the readers need.
+        let writerConnection = try SQLiteConnection(path: path, readOnly: false)
+        var readerConnections: [SQLiteConnection] = []
+        for _ in 0..<readerCount {
+            readerConnections.append(try SQLiteConnection(path: path, readOnly: true))
+        }
+        writer = ResourcePool([writerConnection])
+        readers = ResourcePool(readerConnections)
+        threads = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threads.start()
+    }
+
+    public func withTransaction<T: Sendable>(
+        _ mode: TransactionMode,
+        _ body: @Sendable (any DatabaseTransaction) async throws -> T
+    ) async throws -> T {
+        let pool = mode == .write ? writer : readers
+        let connection = await pool.acquire()
+        let transaction = SQLiteTransaction(connection: connection, threads: threads, mode: mode)
+        let result: T
+        do {
+            result = try await body(transaction)
+        } catch {
+            await finish(connection, commit: false, pool: pool)
+            throw error
+        }
+        if mode == .read {
+            // Ending a read snapshot cannot fail in a way the caller could act on, so the
+            // response does not wait for it; the connection returns to the pool afterwards.
+            threads.submit { _ in
+                if connection.isInTransaction { try? connection.executeScript("COMMIT") }
+                pool.release(connection)
+            }
+            return result
+        }
+        do {
+            try await threads.runIfActive {
+                if connection.isInTransaction { try connection.executeScript("COMMIT") }
+            }
+        } catch {
+            await finish(connection, commit: false, pool: pool)
+            throw error
+        }
+        pool.release(connection)
+        return result
+    }
+
+    private func finish(_ connection: SQLiteConnection, commit: Bool, pool: ResourcePool<SQLiteConnection>) async {
+        do {
+            try await threads.runIfActive {
+                if connection.isInTransaction { try connection.executeScript("ROLLBACK") }
+            }
+        } catch {
+            logger.error("rollback failed", metadata: ["error": "\(error)"])
+        }
+        pool.release(connection)
+    }
+
+    public func close() async {
+        // Wait for every borrowed connection to come back, so no statement runs on a closed pool.
+        _ = await writer.drain(count: 1)
+        _ = await readers.drain(count: readerCount)
+        try? await threads.shutdownGracefully()
+    }
+}
+
+/// One SQLite transaction, bound to one leased connection.
+///
+/// The transaction begins lazily with its first statement, in the same hop to the thread pool.
+final class SQLiteTransaction: DatabaseTransaction, @unchecked Sendable {
+    let dialect = SQLDialect.sqlite
+    let mode: TransactionMode
+    private let connection: SQLiteConnection
+    private let threads: NIOThreadPool
+
+    init(connection: SQLiteConnection, threads: NIOThreadPool, mode: TransactionMode) {
+        self.connection = connection
+        self.threads = threads
+        self.mode = mode
+    }
+
+    private func run<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        let connection = self.connection
+        let begin = mode == .write ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await threads.runIfActive {
+            if !connection.isInTransaction { try connection.executeScript(begin) }
+            return try work(connection)
+        }
+    }
+
+    func query(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [DatabaseRow] {
+        try await run { try $0.query(sql, arguments) }
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue]) async throws -> Int {
+        try await run { try $0.execute(sql, arguments) }
+    }
+
+    func executeScript(_ sql: String) async throws {
+        try await run { try $0.executeScript(sql) }
+    }
+}

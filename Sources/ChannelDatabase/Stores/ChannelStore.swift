@@ -1,0 +1,40 @@
+import Foundation
+
+/// Reads channels (org units).
+public struct ChannelStore: Sendable {
+    private let transaction: any DatabaseTransaction
+
+    public init(_ transaction: any DatabaseTransaction) {
+        self.transaction = transaction
+    }
+
+    private static let select = """
+        SELECT c.record_id, c.org_unit_number, c.name, c.channel_type, c.currency_code, cur.rounding_decimals,
+               c.language_id, c.price_includes_tax, c.sales_tax_group, c.default_warehouse_id, c.price_group
+        FROM channels c JOIN currencies cur ON cur.code = c.currency_code
+        """
+
+    public func channel(orgUnitNumber: String) async throws -> ChannelRecord? {
+        try await transaction.queryFirst(Self.select + " WHERE c.org_unit_number = ?", [.text(orgUnitNumber)]).map(Self.record)
+    }
+
+    public func channels() async throws -> [ChannelRecord] {
+        try await transaction.query(Self.select + " ORDER BY c.record_id", []).map(Self.record)
+    }
+
+    static func record(_ row: DatabaseRow) -> ChannelRecord {
+        ChannelRecord(
+            recordId: row.int64("record_id") ?? 0,
+            orgUnitNumber: row.string("org_unit_number") ?? "",
+            name: row.string("name") ?? "",
+            channelType: row.string("channel_type") ?? "",
+            currencyCode: row.string("currency_code") ?? "",
+            currencyDecimals: row.int("rounding_decimals") ?? 2,
+            languageId: row.string("language_id") ?? "en-us",
+            priceIncludesTax: row.bool("price_includes_tax"),
+            salesTaxGroup: row.string("sales_tax_group"),
+            defaultWarehouseId: row.string("default_warehouse_id"),
+            priceGroup: row.string("price_group")
+        )
+    }
+}

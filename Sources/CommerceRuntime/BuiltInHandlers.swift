@@ -1,0 +1,9 @@
+extension HandlerRegistry {
+    /// A registry with the engine's own handlers; extensions register on top of it.
+    public static func builtIn() -> HandlerRegistry {
+        var registry = HandlerRegistry()
+        CatalogHandlers.register(in: &registry)
+        PricingHandlers.register(in: &registry)
+        return registry
+    }
+}

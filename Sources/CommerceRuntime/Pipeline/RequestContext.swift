@@ -1,0 +1,49 @@
+public import ChannelDatabase
+public import Logging
+
+/// Who is calling. Set by the consumer API's authentication; handlers use it for object-level rules.
+public enum Caller: Sendable, Equatable {
+    case anonymous
+    case customer(accountNumber: String)
+    case application(id: String)
+    case employee(id: String, storeNumbers: [String])
+
+    public var roleName: String {
+        switch self {
+        case .anonymous: "Anonymous"
+        case .customer: "Customer"
+        case .application: "Application"
+        case .employee: "Employee"
+        }
+    }
+}
+
+/// Everything a handler or trigger may use while a request runs.
+///
+/// A context lives for one top-level request: one channel, one caller and one database
+/// transaction shared by every nested request. It is valid only while that request runs.
+public struct RequestContext: Sendable {
+    public let channel: ChannelRecord
+    public let caller: Caller
+    public let transaction: any DatabaseTransaction
+    public var logger: Logger
+    let pipeline: Pipeline
+
+    init(channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, logger: Logger, pipeline: Pipeline) {
+        self.channel = channel
+        self.caller = caller
+        self.transaction = transaction
+        self.logger = logger
+        self.pipeline = pipeline
+    }
+
+    /// Runs a nested request in the same transaction, through its own triggers and handlers.
+    public func execute<Request: CommerceRequest>(_ request: Request) async throws -> Request.Response {
+        try await pipeline.run(request, context: self)
+    }
+
+    /// Runs a request by type name with a JSON body, as an extension does.
+    public func execute(_ request: JSONRequest) async throws -> [UInt8] {
+        try await pipeline.runJSON(request, context: self)
+    }
+}

@@ -1,0 +1,227 @@
+public import Foundation
+public import ChannelDatabase
+
+/// Prices of products for the caller's channel and customer: base price, best trade
+/// agreement, and the resulting price. `GetActivePrices` in the API.
+public struct CalculatePricesRequest: CommerceRequest {
+    public typealias Response = [ProductPrice]
+    public static let typeName = "CalculatePricesRequest"
+    public static let mode = RequestMode.read
+    public var productIds: [Int64]
+    public var customerAccount: String?
+    public var quantity: Decimal
+    /// Milliseconds since 1970 UTC at which prices are valid; nil for now.
+    public var atInstant: Int64?
+
+    public init(productIds: [Int64], customerAccount: String? = nil, quantity: Decimal = 1, atInstant: Int64? = nil) {
+        self.productIds = productIds
+        self.customerAccount = customerAccount
+        self.quantity = quantity
+        self.atInstant = atInstant
+    }
+}
+
+public struct ProductPrice: Codable, Sendable, Equatable {
+    public var productId: Int64
+    public var basePrice: Decimal
+    public var tradeAgreementPrice: Decimal?
+    public var adjustedPrice: Decimal
+    public var currencyCode: String
+
+    enum CodingKeys: String, CodingKey {
+        case productId = "ProductId"
+        case basePrice = "BasePrice"
+        case tradeAgreementPrice = "TradeAgreementPrice"
+        case adjustedPrice = "AdjustedPrice"
+        case currencyCode = "CurrencyCode"
+    }
+}
+
+/// Tax of lines: each line's net amount taxed at the rates its item tax group shares with the
+/// sales tax group, rounded per line to the channel currency.
+public struct CalculateTaxRequest: CommerceRequest {
+    public typealias Response = [LineTax]
+    public static let typeName = "CalculateTaxRequest"
+    public static let mode = RequestMode.read
+    public var lines: [TaxableLine]
+    /// The sales tax group of the delivery address; nil for the channel's own.
+    public var salesTaxGroup: String?
+    public var atInstant: Int64?
+
+    public init(lines: [TaxableLine], salesTaxGroup: String? = nil, atInstant: Int64? = nil) {
+        self.lines = lines
+        self.salesTaxGroup = salesTaxGroup
+        self.atInstant = atInstant
+    }
+}
+
+public struct TaxableLine: Codable, Sendable, Equatable {
+    public var lineId: String
+    public var itemTaxGroup: String?
+    /// The amount after discounts; includes tax when the channel's prices include tax.
+    public var amount: Decimal
+
+    public init(lineId: String, itemTaxGroup: String?, amount: Decimal) {
+        self.lineId = lineId
+        self.itemTaxGroup = itemTaxGroup
+        self.amount = amount
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case lineId = "LineId"
+        case itemTaxGroup = "ItemTaxGroup"
+        case amount = "Amount"
+    }
+}
+
+public struct LineTax: Codable, Sendable, Equatable {
+    public var lineId: String
+    public var taxAmount: Decimal
+    public var ratePercent: Decimal
+
+    enum CodingKeys: String, CodingKey {
+        case lineId = "LineId"
+        case taxAmount = "TaxAmount"
+        case ratePercent = "RatePercent"
+    }
+}
+
+/// Discounts on lines. The built-in handler applies none yet: the discount engine (periodic
+/// discounts, codes, concurrency modes) is the next catalog milestone; extensions can already
+/// replace this request.
+public struct CalculateDiscountsRequest: CommerceRequest {
+    public typealias Response = [LineDiscount]
+    public static let typeName = "CalculateDiscountsRequest"
+    public static let mode = RequestMode.read
+    public var lines: [DiscountableLine]
+    public var discountCodes: [String]
+
+    public init(lines: [DiscountableLine], discountCodes: [String] = []) {
+        self.lines = lines
+        self.discountCodes = discountCodes
+    }
+}
+
+public struct DiscountableLine: Codable, Sendable, Equatable {
+    public var lineId: String
+    public var productId: Int64
+    public var quantity: Decimal
+    public var price: Decimal
+
+    public init(lineId: String, productId: Int64, quantity: Decimal, price: Decimal) {
+        self.lineId = lineId
+        self.productId = productId
+        self.quantity = quantity
+        self.price = price
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case lineId = "LineId"
+        case productId = "ProductId"
+        case quantity = "Quantity"
+        case price = "Price"
+    }
+}
+
+public struct LineDiscount: Codable, Sendable, Equatable {
+    public var lineId: String
+    public var discountAmount: Decimal
+    public var offerIds: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case lineId = "LineId"
+        case discountAmount = "DiscountAmount"
+        case offerIds = "OfferIds"
+    }
+}
+
+enum PricingHandlers {
+    static func register(in registry: inout HandlerRegistry) {
+        registry.register(CalculatePricesRequest.self) { request, context in
+            let store = PricingStore(context.transaction)
+            let instant = request.atInstant ?? currentInstant()
+            let basics = try await store.productBasics(ids: request.productIds)
+            let lines = try await store.priceLines(productIds: request.productIds, currency: context.channel.currencyCode, at: instant)
+            var groups = Set(context.channel.priceGroup.map { [$0] } ?? [])
+            if let account = request.customerAccount, let group = try await store.customerPriceGroup(account: account) {
+                groups.insert(group)
+            }
+            return request.productIds.compactMap { id -> ProductPrice? in
+                guard let basic = basics[id] else { return nil }
+                let best = TradeAgreement.best(
+                    lines.filter { $0.productId == id }, quantity: request.quantity, priceGroups: groups, customerAccount: request.customerAccount
+                )
+                return ProductPrice(
+                    productId: id, basePrice: basic.basePrice, tradeAgreementPrice: best?.amount,
+                    adjustedPrice: best?.amount ?? basic.basePrice, currencyCode: context.channel.currencyCode
+                )
+            }
+        }
+        registry.register(CalculateTaxRequest.self) { request, context in
+            let channel = context.channel
+            guard let group = request.salesTaxGroup ?? channel.salesTaxGroup else {
+                return request.lines.map { LineTax(lineId: $0.lineId, taxAmount: 0, ratePercent: 0) }
+            }
+            let itemGroups = Array(Set(request.lines.compactMap(\.itemTaxGroup))).sorted()
+            let rates = try await PricingStore(context.transaction).taxRates(
+                itemTaxGroups: itemGroups, salesTaxGroup: group, at: request.atInstant ?? currentInstant()
+            )
+            var ratePerGroup: [String: Decimal] = [:]
+            for rate in rates { ratePerGroup[rate.itemTaxGroup, default: 0] += rate.ratePercent }
+            return request.lines.map { line in
+                let rate = line.itemTaxGroup.flatMap { ratePerGroup[$0] } ?? 0
+                let tax = TaxRule.tax(of: line.amount, ratePercent: rate, priceIncludesTax: channel.priceIncludesTax, decimals: channel.currencyDecimals)
+                return LineTax(lineId: line.lineId, taxAmount: tax, ratePercent: rate)
+            }
+        }
+        registry.register(CalculateDiscountsRequest.self) { request, _ in
+            request.lines.map { LineDiscount(lineId: $0.lineId, discountAmount: 0, offerIds: []) }
+        }
+    }
+
+    static func currentInstant() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+}
+
+/// The trade-agreement rule: among the lines that apply, the lowest price wins; on a tie the
+/// more specific account wins (customer, then price group, then all), then the higher
+/// quantity break, then the older line.
+public enum TradeAgreement {
+    public static func best(
+        _ lines: [PriceLineRecord], quantity: Decimal, priceGroups: Set<String>, customerAccount: String?
+    ) -> PriceLineRecord? {
+        let applicable = lines.filter { line in
+            guard line.fromQuantity <= quantity else { return false }
+            switch line.account {
+            case .all: return true
+            case .group: return line.accountRelation.map(priceGroups.contains) ?? false
+            case .table: return line.accountRelation != nil && line.accountRelation == customerAccount
+            }
+        }
+        func specificity(_ account: PriceLineRecord.Account) -> Int {
+            switch account {
+            case .table: 0
+            case .group: 1
+            case .all: 2
+            }
+        }
+        return applicable.min { a, b in
+            if a.amount != b.amount { return a.amount < b.amount }
+            if a.account != b.account { return specificity(a.account) < specificity(b.account) }
+            if a.fromQuantity != b.fromQuantity { return a.fromQuantity > b.fromQuantity }
+            return a.recordId < b.recordId
+        }
+    }
+}
+
+/// The tax rule: tax is computed per line and rounded half away from zero to the currency.
+/// Price-exclusive: tax = amount x rate. Price-inclusive: tax = amount - amount / (1 + rate).
+public enum TaxRule {
+    public static func tax(of amount: Decimal, ratePercent: Decimal, priceIncludesTax: Bool, decimals: Int) -> Decimal {
+        guard ratePercent != 0 else { return 0 }
+        let rate = ratePercent / 100
+        let raw = priceIncludesTax ? amount - amount / (1 + rate) : amount * rate
+        return raw.rounded(toDecimals: decimals)
+    }
+}

@@ -1,0 +1,144 @@
+import ChannelDatabase
+public import CommerceRuntime
+import HTTPTypes
+public import Hummingbird
+public import Logging
+import Foundation
+import NIOCore
+
+/// Settings of the consumer API.
+public struct APIOptions: Sendable {
+    /// The largest page served; larger `$top` values and unbounded reads are paged with `@odata.nextLink`.
+    public var maxPageSize: Int
+
+    public init(maxPageSize: Int = 1_000) {
+        self.maxPageSize = maxPageSize
+    }
+}
+
+/// The consumer API: OData v4 under `/Commerce`, on top of the Commerce Runtime.
+///
+/// Knows HTTP and OData, never SQL: every read and write is a CRT request.
+public struct CommerceAPI: Sendable {
+    let runtime: CommerceRuntime
+    let options: APIOptions
+    let logger: Logger
+
+    public init(runtime: CommerceRuntime, options: APIOptions = APIOptions(), logger: Logger) {
+        self.runtime = runtime
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Adds the API's routes to a router.
+    public func addRoutes(to router: Router<BasicRequestContext>, health: @escaping @Sendable () -> [(String, String)] = { [] }) {
+        router.get("/health") { _, _ in
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("status", "ok")
+            for (key, value) in health() { writer.field(key, value) }
+            writer.endObject()
+            return Self.json(writer.bytes, status: .ok)
+        }
+        for method: HTTPRequest.Method in [.get, .post, .patch, .put, .delete] {
+            router.on("/Commerce", method: method) { request, context in try await self.dispatch(request, context) }
+            router.on("/Commerce/**", method: method) { request, context in try await self.dispatch(request, context) }
+        }
+    }
+
+    /// A router holding only this API, for a host or a test.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        addRoutes(to: router)
+        return router
+    }
+
+    private func dispatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        do {
+            let segments = request.uri.path.split(separator: "/").dropFirst().map { String($0).removingPercentEncoding ?? String($0) }
+            let path = try ResourcePath(segments: segments)
+            let call = try APICall(request: request, path: path, runtime: runtime, options: options)
+            switch path.entitySet {
+            case "Products":
+                return try await ProductsController.handle(call)
+            case "Categories":
+                return try await CategoriesController.handle(call)
+            case "":
+                throw ODataError.notImplemented("the service document is not implemented yet")
+            case "$metadata", "$batch":
+                throw ODataError.notImplemented("\(path.entitySet) is not implemented yet")
+            case "Carts", "Customers", "SalesOrders", "OrgUnits", "GetTenderTypes()":
+                throw ODataError.notImplemented("\(path.entitySet) is part of the Retail Server surface but not implemented yet")
+            default:
+                throw ODataError.notFound("the service has no entity set or operation named '\(path.entitySet)'")
+            }
+        } catch let error as ODataError {
+            throw error
+        } catch let error as CommerceError {
+            if error.kind == .internal || error.kind == .extensionFailure {
+                logger.error("request failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+            }
+            throw ODataError(error)
+        } catch {
+            // Database and other unexpected errors: log the detail, answer without it.
+            logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            throw ODataError(.internalServerError, code: "InternalError", "the request failed on the server; nothing was changed")
+        }
+    }
+
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = ODataHeaders.jsonContentType
+        headers[ODataHeaders.odataVersion] = "4.0"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// One API call, with what every controller needs: path, options, channel, caller, base URL.
+struct APICall {
+    let request: Request
+    let path: ResourcePath
+    let options: QueryOptions
+    let runtime: CommerceRuntime
+    let apiOptions: APIOptions
+    let channel: ChannelRecord
+    let caller: Caller
+    let serviceRoot: String
+
+    init(request: Request, path: ResourcePath, runtime: CommerceRuntime, options: APIOptions) throws {
+        self.request = request
+        self.path = path
+        self.runtime = runtime
+        self.apiOptions = options
+        let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        self.options = try QueryOptions(parameters)
+        self.channel = try runtime.channel(orgUnitNumber: request.headers[ODataHeaders.operatingUnitNumber])
+        // Authentication lands in its own milestone; until then every caller is anonymous.
+        self.caller = .anonymous
+        let host = request.head.authority ?? "localhost"
+        self.serviceRoot = "http://\(host)/Commerce"
+    }
+
+    func requireMethods(_ allowed: [HTTPRequest.Method], resource: String) throws {
+        guard allowed.contains(request.method) else {
+            throw ODataError.methodNotAllowed(request.method, allowed: allowed, resource: resource)
+        }
+    }
+
+    /// The page to read for a collection, with server-driven paging: one row more than the
+    /// page is read, so the presence of a next page is known without a count.
+    func paging() -> (paging: PagingOptions, pageSize: Int) {
+        let pageSize = min(options.top ?? apiOptions.maxPageSize, apiOptions.maxPageSize)
+        let serverPaged = options.top.map { $0 > apiOptions.maxPageSize } ?? true
+        return (PagingOptions(skip: options.skip, top: serverPaged ? pageSize + 1 : pageSize, includeCount: options.count), pageSize)
+    }
+
+    /// The `@odata.nextLink` after a page, or nil when the page is the last.
+    func nextLink(received: Int, pageSize: Int) -> String? {
+        guard received > pageSize else { return nil }
+        var query = ["$skip=\(options.skip + pageSize)"]
+        if let top = options.top { query.append("$top=\(top - pageSize)") }
+        if options.count { query.append("$count=true") }
+        return "\(serviceRoot)/\(path.entitySet)?" + query.joined(separator: "&")
+    }
+}

@@ -1,0 +1,81 @@
+import CommerceRuntime
+import Hummingbird
+
+/// `Products`: the channel's sellable products and variants.
+enum ProductsController {
+    static func handle(_ call: APICall) async throws -> Response {
+        try call.requireMethods([.get], resource: "Products")
+        switch (call.path.key, call.path.rest) {
+        case (nil, []):
+            let (paging, pageSize) = call.paging()
+            let page = try await call.runtime.execute(GetProductsRequest(paging: paging), channel: call.channel, caller: call.caller)
+            var writer = JSONWriter(capacity: 512 * min(page.items.count + 1, 64))
+            writer.beginObject()
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Products")
+            if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
+            writer.key("value")
+            writer.beginArray()
+            for product in page.items.prefix(pageSize) { EntityJSON.write(product, to: &writer) }
+            writer.endArray()
+            if let next = call.nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
+            writer.endObject()
+            return CommerceAPI.json(writer.bytes, status: .ok)
+        case (nil, ["$count"]):
+            let page = try await call.runtime.execute(
+                GetProductsRequest(paging: PagingOptions(top: 0, includeCount: true)), channel: call.channel, caller: call.caller
+            )
+            return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: .init(string: "\(page.totalCount ?? 0)")))
+        case (.integer(let id), []):
+            guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
+                throw ODataError.notFound("the channel has no product with RecordId \(id)")
+            }
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Products/$entity")
+            EntityJSON.writeProperties(product, to: &writer)
+            writer.endObject()
+            return CommerceAPI.json(writer.bytes, status: .ok)
+        case (.string, _):
+            throw ODataError.badRequest("the key of Products is RecordId, an Edm.Int64", target: "RecordId")
+        case (_, let rest):
+            throw ODataError.notImplemented("Products/\(rest.joined(separator: "/")) is not implemented yet")
+        }
+    }
+}
+
+/// `Categories`: the category tree.
+enum CategoriesController {
+    static func handle(_ call: APICall) async throws -> Response {
+        try call.requireMethods([.get], resource: "Categories")
+        switch (call.path.key, call.path.rest) {
+        case (nil, []):
+            let (paging, pageSize) = call.paging()
+            let page = try await call.runtime.execute(GetCategoriesRequest(paging: paging), channel: call.channel, caller: call.caller)
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Categories")
+            if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
+            writer.key("value")
+            writer.beginArray()
+            for category in page.items.prefix(pageSize) { EntityJSON.write(category, to: &writer) }
+            writer.endArray()
+            if let next = call.nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
+            writer.endObject()
+            return CommerceAPI.json(writer.bytes, status: .ok)
+        case (.integer(let id), []):
+            guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
+                throw ODataError.notFound("there is no category with RecordId \(id)")
+            }
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Categories/$entity")
+            EntityJSON.writeProperties(category, to: &writer)
+            writer.endObject()
+            return CommerceAPI.json(writer.bytes, status: .ok)
+        case (.string, _):
+            throw ODataError.badRequest("the key of Categories is RecordId, an Edm.Int64", target: "RecordId")
+        case (_, let rest):
+            throw ODataError.notImplemented("Categories/\(rest.joined(separator: "/")) is not implemented yet")
+        }
+    }
+}

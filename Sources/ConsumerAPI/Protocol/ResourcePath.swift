@@ -1,0 +1,75 @@
+/// The resource path of an OData URL below the service root, e.g. `Products(68719476737)`,
+/// `Products/68719476737`, `Carts('abc')`, `Products/$count`.
+struct ResourcePath: Equatable {
+    enum Key: Equatable {
+        case integer(Int64)
+        case string(String)
+    }
+
+    var entitySet: String
+    var key: Key?
+    /// Segments after the entity set and key (`$count`, a navigation property, an action).
+    var rest: [String]
+
+    /// Parses percent-decoded segments; throws an OData 400 naming the segment on malformed keys.
+    init(segments: [String]) throws {
+        guard let first = segments.first else {
+            entitySet = ""
+            key = nil
+            rest = []
+            return
+        }
+        var remaining = Array(segments.dropFirst())
+        if let open = first.firstIndex(of: "(") {
+            guard first.hasSuffix(")") else { throw ODataError.badRequest("the segment '\(first)' has no closing parenthesis") }
+            entitySet = String(first[..<open])
+            let inner = String(first[first.index(after: open)..<first.index(before: first.endIndex)])
+            key = try Self.parseKey(inner, segment: first)
+        } else {
+            entitySet = first
+            // Key-as-segment (`Products/68719476737`): a segment that is not a `$` option or a name.
+            if let next = remaining.first, let number = Int64(next) {
+                key = .integer(number)
+                remaining.removeFirst()
+            } else {
+                key = nil
+            }
+        }
+        rest = remaining
+    }
+
+    private static func parseKey(_ text: String, segment: String) throws -> Key {
+        var literal = Substring(text)
+        // Single-property keys may also be named: `Products(RecordId=1)`.
+        if let equals = literal.firstIndex(of: "="), !literal.hasPrefix("'") {
+            literal = literal[literal.index(after: equals)...]
+        }
+        if literal.hasPrefix("'") {
+            guard literal.count >= 2, literal.hasSuffix("'") else {
+                throw ODataError.badRequest("the key in '\(segment)' is an unterminated string literal")
+            }
+            let body = literal.dropFirst().dropLast()
+            // Inside OData string literals a quote is written twice.
+            var value = ""
+            var index = body.startIndex
+            while index < body.endIndex {
+                let character = body[index]
+                if character == "'" {
+                    let next = body.index(after: index)
+                    guard next < body.endIndex, body[next] == "'" else {
+                        throw ODataError.badRequest("the key in '\(segment)' has an unescaped quote")
+                    }
+                    index = body.index(after: next)
+                } else {
+                    index = body.index(after: index)
+                }
+                value.append(character)
+            }
+            return .string(value)
+        }
+        guard let number = Int64(literal) else {
+            throw ODataError.badRequest("the key '\(literal)' in '\(segment)' is neither an integer nor a quoted string")
+        }
+        return .integer(number)
+    }
+}

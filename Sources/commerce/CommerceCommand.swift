@@ -1,0 +1,145 @@
+import ArgumentParser
+import ChannelDatabase
+import Foundation
+import Logging
+
+@main
+struct CommerceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commerce",
+        abstract: "A headless commerce engine: OData consumer API, Commerce Runtime, channel database.",
+        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every command that opens the channel database shares.
+struct HostOptions: ParsableArguments {
+    @Option(name: .long, help: "A JSON configuration file (also COMMERCE_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "Directory for the SQLite channel database (default ./data).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "A SQLite file path or a postgres:// URL (default <data-dir>/channel.sqlite).")
+    var database: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func load(extraFlags: [String: String] = [:]) throws -> HostConfiguration {
+        var flags = extraFlags
+        if let dataDir { flags["dataDirectory"] = dataDir }
+        if let database { flags["database.url"] = database }
+        if let logLevel { flags["log.level"] = logLevel }
+        let environment = ProcessInfo.processInfo.environment
+        return try HostConfiguration.load(file: config ?? environment["COMMERCE_CONFIG"], environment: environment, flags: flags)
+    }
+}
+
+/// Turns start-up failures into one clear line on stderr and a non-zero exit code.
+func runReportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ConfigurationError {
+        FileHandle.standardError.write(Data("commerce: \(error)\n".utf8))
+        throw ExitCode(2)
+    } catch let error as DatabaseError {
+        FileHandle.standardError.write(Data("commerce: database error: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+func makeLogger(_ level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "commerce")
+    logger.logLevel = level
+    return logger
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the host: migrate the channel database and serve the consumer API.")
+
+    @OptionGroup var options: HostOptions
+
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1).")
+    var hostname: String?
+
+    @Option(name: .long, help: "Port to listen on (default 8080; 0 picks a free port).")
+    var port: String?
+
+    @Flag(name: .long, help: "Seed the demo channel and catalog when the database is empty.")
+    var demo = false
+
+    func run() async throws {
+        try await runReportingErrors {
+            var flags: [String: String] = [:]
+            if let hostname { flags["http.hostname"] = hostname }
+            if let port { flags["http.port"] = port }
+            let configuration = try options.load(extraFlags: flags)
+            let logger = makeLogger(configuration.logLevel)
+            try await Host(configuration: configuration, logger: logger).serve(demo: demo)
+        }
+    }
+}
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Same as `serve --demo`.")
+
+    @OptionGroup var options: HostOptions
+
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1).")
+    var hostname: String?
+
+    @Option(name: .long, help: "Port to listen on (default 8080; 0 picks a free port).")
+    var port: String?
+
+    func run() async throws {
+        var serve = Serve()
+        serve.options = options
+        serve.hostname = hostname
+        serve.port = port
+        serve.demo = true
+        try await serve.run()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring the channel database's schema up to date, then exit.")
+
+    @OptionGroup var options: HostOptions
+
+    func run() async throws {
+        try await runReportingErrors {
+            let configuration = try options.load()
+            let logger = makeLogger(configuration.logLevel)
+            let location = try DatabaseLocation(parsing: configuration.databaseLocation)
+            let host = Host(configuration: configuration, logger: logger)
+            let database = try await host.openDatabase()
+            let version = try await Migrator.version(of: CoreSchema.namespace, in: database)
+            await database.close()
+            print("core schema at version \(version) (\(location.summary))")
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version of the host and its schema.")
+
+    func run() {
+        print("commerce \(Host.version) (core schema \(CoreSchema.migrations.latestVersion))")
+    }
+}
+
+extension DatabaseLocation {
+    var summary: String {
+        switch self {
+        case .sqlite(let path): "SQLite \(path)"
+        case .postgres(let configuration): "PostgreSQL \(configuration)"
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ChannelDatabase
+import CommerceRuntime
+import ConsumerAPI
+import Foundation
+import Hummingbird
+import Logging
+
+/// Builds and runs one host process: channel database, Commerce Runtime, consumer API.
+struct Host {
+    static let version = "0.1.0"
+
+    let configuration: HostConfiguration
+    let logger: Logger
+
+    /// Opens the channel database and brings its core schema up to date.
+    func openDatabase() async throws -> any ChannelDatabase {
+        let location = try DatabaseLocation(parsing: configuration.databaseLocation)
+        if case .sqlite(let path) = location {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+        }
+        let database = try await ChannelDatabaseFactory.open(location, logger: logger)
+        do {
+            try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
+        } catch {
+            await database.close()
+            throw error
+        }
+        return database
+    }
+
+    /// Seeds the demo data when the database holds no channel yet; answers whether it did.
+    static func seedDemoIfEmpty(_ database: any ChannelDatabase, logger: Logger) async throws -> Bool {
+        let seeded = try await database.withTransaction(.write) { transaction in
+            guard try await DemoData.isEmpty(transaction) else { return false }
+            try await DemoData.seed(transaction)
+            return true
+        }
+        if seeded {
+            logger.info("seeded demo data", metadata: ["products": "\(DemoData.productCount)", "channel": "\(DemoData.onlineStoreNumber)"])
+        }
+        return seeded
+    }
+
+    func serve(demo: Bool) async throws {
+        let database = try await openDatabase()
+        do {
+            if demo { _ = try await Self.seedDemoIfEmpty(database, logger: logger) }
+            let runtime = CommerceRuntime(
+                database: database, registry: .builtIn(), defaultChannel: configuration.defaultChannel ?? (demo ? DemoData.onlineStoreNumber : nil),
+                logger: logger
+            )
+            try await runtime.reloadChannels()
+            if runtime.channelRecords.isEmpty {
+                logger.warning("the channel database holds no channel: API calls answer 503 until master data is loaded (or start with --demo)")
+            }
+            let api = CommerceAPI(runtime: runtime, options: APIOptions(maxPageSize: configuration.maxPageSize), logger: logger)
+            let router = Router()
+            let backend = database.dialect.rawValue
+            api.addRoutes(to: router) { [("version", Self.version), ("database", backend)] }
+            let app = Application(
+                router: router,
+                configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "commerce/\(Self.version)"),
+                onServerRunning: { channel in
+                    // One machine-readable line on stdout, so scripts and tests learn the bound port.
+                    if let port = channel.localAddress?.port {
+                        FileHandle.standardOutput.write(Data("commerce listening on http://\(configuration.hostname):\(port)\n".utf8))
+                    }
+                },
+                logger: logger
+            )
+            // runService installs SIGTERM/SIGINT handlers and shuts down gracefully: in-flight
+            // requests finish, then the database closes.
+            try await app.runService()
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+}

@@ -1,0 +1,190 @@
+import ChannelDatabase
+import Foundation
+import Logging
+
+/// The host's settings, from defaults, a JSON file, `COMMERCE_*` environment variables and
+/// command-line flags, each overriding the one before.
+///
+/// A value of the wrong type or out of range stops the host at start with an error naming the
+/// key and where it came from. (apple/swift-configuration was considered: its readers fall back
+/// to the default on a mistyped value instead of failing, and it has no shape for the free-form
+/// JSON block each extension receives, so the host reads its file itself.)
+struct HostConfiguration: Sendable {
+    var hostname = "127.0.0.1"
+    var port = 8080
+    var dataDirectory = "./data"
+    /// SQLite file path or `postgres://` URL; nil means `<dataDirectory>/channel.sqlite`.
+    var databaseURL: String?
+    var defaultChannel: String?
+    var maxPageSize = 1_000
+    var logLevel = Logger.Level.info
+    /// Settings of authentication; validated to be an object, read by the authentication layer.
+    var auth: [String: JSONValue] = [:]
+    var extensions: [ExtensionSetting] = []
+
+    struct ExtensionSetting: Sendable {
+        var name: String
+        var path: String
+        var enabled: Bool
+        /// What a refusal to load does: stop the host (the default) or skip the extension.
+        var stopOnRefusal: Bool
+        /// The extension's own block, handed to it as JSON.
+        var configJSON: String
+    }
+
+    var databaseLocation: String { databaseURL ?? (dataDirectory as NSString).appendingPathComponent("channel.sqlite") }
+
+    static let environmentKeys: [(variable: String, key: String)] = [
+        ("COMMERCE_HTTP_HOSTNAME", "http.hostname"),
+        ("COMMERCE_HTTP_PORT", "http.port"),
+        ("COMMERCE_HTTP_MAX_PAGE_SIZE", "http.maxPageSize"),
+        ("COMMERCE_DATA_DIR", "dataDirectory"),
+        ("COMMERCE_DATABASE_URL", "database.url"),
+        ("COMMERCE_DEFAULT_CHANNEL", "defaultChannel"),
+        ("COMMERCE_LOG_LEVEL", "log.level"),
+    ]
+
+    /// Loads the layers in order. `flags` holds only the flags that were given.
+    static func load(file: String?, environment: [String: String], flags: [String: String]) throws -> HostConfiguration {
+        var configuration = HostConfiguration()
+        if let file {
+            try configuration.apply(file: file)
+        }
+        for (variable, key) in environmentKeys {
+            if let value = environment[variable] { try configuration.set(key, text: value, source: "environment variable \(variable)") }
+        }
+        for (key, value) in flags.sorted(by: { $0.key < $1.key }) {
+            try configuration.set(key, text: value, source: "command-line flag")
+        }
+        return configuration
+    }
+
+    private mutating func apply(file: String) throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigurationError(key: "--config", problem: "the file \(file) does not exist or cannot be read")
+        }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw ConfigurationError(key: "--config", problem: "\(file) is not valid JSON")
+        }
+        guard case .object(let root) = parsed else {
+            throw ConfigurationError(key: "--config", problem: "\(file) must hold a JSON object")
+        }
+        let source = "file \(file)"
+        for (key, value) in root {
+            switch key {
+            case "http", "database", "log":
+                guard case .object(let section) = value else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
+                for (inner, innerValue) in section { try set("\(key).\(inner)", json: innerValue, source: source) }
+            case "auth":
+                guard case .object(let section) = value else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
+                auth = section
+            case "extensions":
+                try applyExtensions(value, source: source)
+            default:
+                try set(key, json: value, source: source)
+            }
+        }
+    }
+
+    private mutating func applyExtensions(_ value: JSONValue, source: String) throws {
+        guard case .array(let list) = value else { throw ConfigurationError(key: "extensions", problem: "must be an array", source: source) }
+        var names = Set<String>()
+        extensions = try list.enumerated().map { index, item in
+            let key = "extensions[\(index)]"
+            guard case .object(let entry) = item else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
+            for field in entry.keys where !["name", "path", "enabled", "onRefusal", "config"].contains(field) {
+                throw ConfigurationError(key: "\(key).\(field)", problem: "is not a known setting (name, path, enabled, onRefusal, config)", source: source)
+            }
+            guard case .string(let path)? = entry["path"], !path.isEmpty else {
+                throw ConfigurationError(key: "\(key).path", problem: "is required: the path of the extension's .so file", source: source)
+            }
+            var name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            if let given = entry["name"] {
+                guard case .string(let text) = given, !text.isEmpty else {
+                    throw ConfigurationError(key: "\(key).name", problem: "must be a non-empty string", source: source)
+                }
+                name = text
+            }
+            guard names.insert(name).inserted else {
+                throw ConfigurationError(key: "\(key).name", problem: "'\(name)' is configured twice", source: source)
+            }
+            var enabled = true
+            if let flag = entry["enabled"] {
+                guard case .bool(let bool) = flag else { throw ConfigurationError(key: "\(key).enabled", problem: "must be true or false", source: source) }
+                enabled = bool
+            }
+            var stop = true
+            if let refusal = entry["onRefusal"] {
+                switch refusal {
+                case .string("stop"): stop = true
+                case .string("skip"): stop = false
+                default: throw ConfigurationError(key: "\(key).onRefusal", problem: "must be \"stop\" or \"skip\"", source: source)
+                }
+            }
+            let block = entry["config"] ?? .object([:])
+            guard case .object = block else { throw ConfigurationError(key: "\(key).config", problem: "must be an object", source: source) }
+            return ExtensionSetting(name: name, path: path, enabled: enabled, stopOnRefusal: stop, configJSON: block.text)
+        }
+    }
+
+    private mutating func set(_ key: String, json value: JSONValue, source: String) throws {
+        switch value {
+        case .string(let text): try set(key, text: text, source: source)
+        case .integer(let number): try set(key, text: String(number), source: source)
+        default: try set(key, text: nil, source: source, found: value.typeName)
+        }
+    }
+
+    /// Sets one key from text; nil text means a JSON value of a type no key accepts.
+    private mutating func set(_ key: String, text: String?, source: String, found: String? = nil) throws {
+        func required(_ problem: String) throws -> String {
+            guard let text, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ConfigurationError(key: key, problem: problem + (found.map { ", not \($0)" } ?? ""), source: source)
+            }
+            return text
+        }
+        func integer(in range: ClosedRange<Int>) throws -> Int {
+            let value = try required("must be a number in \(range.lowerBound)...\(range.upperBound)")
+            guard let number = Int(value), range.contains(number) else {
+                throw ConfigurationError(key: key, problem: "must be a number in \(range.lowerBound)...\(range.upperBound), not '\(value)'", source: source)
+            }
+            return number
+        }
+        switch key {
+        case "http.hostname": hostname = try required("must be a host name or address")
+        case "http.port": port = try integer(in: 0...65535)
+        case "http.maxPageSize": maxPageSize = try integer(in: 1...100_000)
+        case "dataDirectory": dataDirectory = try required("must be a directory path")
+        case "database.url":
+            let value = try required("must be a SQLite file path or a postgres:// URL")
+            do {
+                _ = try DatabaseLocation(parsing: value)
+            } catch let error as DatabaseError {
+                throw ConfigurationError(key: key, problem: error.message, source: source)
+            }
+            databaseURL = value
+        case "defaultChannel": defaultChannel = try required("must be an operating unit number")
+        case "log.level":
+            let value = try required("must be one of trace, debug, info, notice, warning, error, critical")
+            guard let level = Logger.Level(rawValue: value.lowercased()) else {
+                throw ConfigurationError(key: key, problem: "must be one of trace, debug, info, notice, warning, error, critical, not '\(value)'", source: source)
+            }
+            logLevel = level
+        default:
+            throw ConfigurationError(key: key, problem: "is not a known setting", source: source)
+        }
+    }
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    var key: String
+    var problem: String
+    var source: String?
+
+    var description: String {
+        "configuration error: \(key) \(problem)" + (source.map { " (from \($0))" } ?? "")
+    }
+}
