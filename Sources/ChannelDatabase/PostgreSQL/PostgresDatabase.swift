@@ -74,6 +74,23 @@ public final class PostgresDatabase: ChannelDatabase {
         }
     }
 
+    /// Creates another database on the same server (for provisioning and tests).
+    ///
+    /// The name must be a plain lower-case identifier; it cannot be a bound parameter.
+    public func createDatabase(named name: String) async throws {
+        guard !name.isEmpty, name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }) else {
+            throw DatabaseError.invalidURL("'\(name)' is not a plain lower-case database name")
+        }
+        do {
+            _ = try await client.withConnection { connection in
+                // CREATE DATABASE refuses to run inside a transaction, so it bypasses withTransaction.
+                try await connection.simpleQuery("CREATE DATABASE \(name)").get()
+            }
+        } catch let error as PSQLError {
+            throw Self.translate(error)
+        }
+    }
+
     public func close() async {
         runTask.cancel()
         _ = await runTask.value
@@ -156,11 +173,9 @@ final class PostgresTransaction: DatabaseTransaction, @unchecked Sendable {
     }
 
     func executeScript(_ sql: String) async throws {
-        // The simple-query protocol (no binds) accepts several statements in one string.
-        do {
-            _ = try await connection.simpleQuery(sql).get()
-        } catch let error as PSQLError {
-            throw PostgresDatabase.translate(error)
+        // The extended protocol takes one statement at a time.
+        for statement in SQLScript.statements(sql) {
+            _ = try await run(statement, [])
         }
     }
 
@@ -177,9 +192,14 @@ final class PostgresTransaction: DatabaseTransaction, @unchecked Sendable {
         case .numeric:
             // SUM over BIGINT answers NUMERIC on PostgreSQL; integral results map back to integers
             // so both backends hand the same value to the caller.
-            let text = try cell.decode(String.self)
-            if let integer = Int64(text) { return .integer(integer) }
-            return .text(text)
+            let number = try cell.decode(Decimal.self)
+            var input = number
+            var whole = Decimal()
+            NSDecimalRound(&whole, &input, 0, .plain)
+            if whole == number, number <= Decimal(Int64.max), number >= Decimal(Int64.min) {
+                return .integer(NSDecimalNumber(decimal: number).int64Value)
+            }
+            return .text(number.description)
         default:
             return .text(try cell.decode(String.self))
         }

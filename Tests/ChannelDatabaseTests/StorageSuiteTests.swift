@@ -1,0 +1,192 @@
+@testable import ChannelDatabase
+import Foundation
+import Testing
+
+/// The storage contract, run unchanged on SQLite and on a real PostgreSQL server.
+@Suite("Channel database storage")
+struct StorageSuiteTests {
+    static let scratchTable = "CREATE TABLE scratch (id BIGINT PRIMARY KEY, name TEXT NOT NULL UNIQUE, amount BIGINT, data {blob})"
+
+    private func withScratch(_ backend: Backend, _ body: (any ChannelDatabase) async throws -> Void) async throws {
+        let database = try await TestDatabases.open(backend)
+        do {
+            try await database.withTransaction(.write) { try await $0.executeScript(SchemaText.render(Self.scratchTable, for: $0.dialect)) }
+            try await body(database)
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
+    @Test("values round-trip unchanged", arguments: Backend.allCases)
+    func valuesRoundTrip(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            let amount = try #require(Decimal(string: "-12345.678901"))
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute(
+                    "INSERT INTO scratch (id, name, amount, data) VALUES (?, ?, ?, ?)",
+                    [.integer(Int64.max), .text("naïve 'quoted' ? text"), try .decimal(amount), .blob([0, 1, 255])]
+                )
+                try await tx.execute("INSERT INTO scratch (id, name, amount, data) VALUES (?, ?, ?, ?)", [.integer(-1), .text("nulls"), .null, .null])
+            }
+            let rows = try await database.withTransaction(.read) { try await $0.query("SELECT id, name, amount, data FROM scratch ORDER BY id", []) }
+            #expect(rows.count == 2)
+            #expect(rows[0].int64("id") == -1)
+            #expect(rows[0]["amount"] == .null)
+            #expect(rows[0]["data"] == .null)
+            #expect(rows[1].int64("id") == Int64.max)
+            #expect(rows[1].string("name") == "naïve 'quoted' ? text")
+            #expect(rows[1].decimal("amount") == amount)
+            #expect(rows[1]["data"] == .blob([0, 1, 255]))
+        }
+    }
+
+    @Test("a transaction that throws leaves nothing behind", arguments: Backend.allCases)
+    func rollbackOnThrow(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            struct Abort: Error {}
+            await #expect(throws: Abort.self) {
+                try await database.withTransaction(.write) { tx in
+                    try await tx.execute("INSERT INTO scratch (id, name) VALUES (1, 'first')", [])
+                    try await tx.execute("UPDATE scratch SET name = 'changed' WHERE id = 1", [])
+                    throw Abort()
+                }
+            }
+            let count = try await database.withTransaction(.read) { try await $0.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n") }
+            #expect(count == 0)
+        }
+    }
+
+    @Test("constraint violations are reported as such and roll back the transaction", arguments: Backend.allCases)
+    func constraintViolation(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            do {
+                try await database.withTransaction(.write) { tx in
+                    try await tx.execute("INSERT INTO scratch (id, name) VALUES (1, 'same')", [])
+                    try await tx.execute("INSERT INTO scratch (id, name) VALUES (2, 'same')", [])
+                }
+                Issue.record("the duplicate insert did not fail")
+            } catch let error as DatabaseError {
+                #expect(error.kind == .constraintViolation)
+            }
+            let count = try await database.withTransaction(.read) { try await $0.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n") }
+            #expect(count == 0)
+        }
+    }
+
+    @Test("execute reports changed rows; aggregates come back as integers", arguments: Backend.allCases)
+    func changedRowsAndAggregates(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            let changed = try await database.withTransaction(.write) { tx in
+                for id in 1...5 {
+                    try await tx.execute("INSERT INTO scratch (id, name, amount) VALUES (?, ?, ?)", [.integer(Int64(id)), .text("n\(id)"), try .decimal(Decimal(id) / 100)])
+                }
+                return try await tx.execute("UPDATE scratch SET amount = amount + ? WHERE id > ?", [try .decimal(1), .integer(2)])
+            }
+            #expect(changed == 3)
+            let row = try await database.withTransaction(.read) { try await $0.queryFirst("SELECT SUM(amount) AS total, COUNT(*) AS n FROM scratch") }
+            #expect(row?.decimal("total") == Decimal(string: "3.15"))
+            #expect(row?.int("n") == 5)
+        }
+    }
+
+    @Test("readers see a consistent snapshot while a writer commits", arguments: Backend.allCases)
+    func readSnapshot(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            try await database.withTransaction(.write) { try await $0.execute("INSERT INTO scratch (id, name) VALUES (1, 'before')", []) }
+            let (first, second) = try await database.withTransaction(.read) { tx in
+                let first = try await tx.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n")
+                try await database.withTransaction(.write) { try await $0.execute("INSERT INTO scratch (id, name) VALUES (2, 'during')", []) }
+                let second = try await tx.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n")
+                return (first, second)
+            }
+            #expect(first == 1)
+            #expect(second == 1)
+            let after = try await database.withTransaction(.read) { try await $0.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n") }
+            #expect(after == 2)
+        }
+    }
+
+    @Test("many concurrent transactions all complete", arguments: Backend.allCases)
+    func concurrentTransactions(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in 1...40 {
+                    group.addTask {
+                        try await database.withTransaction(.write) { tx in
+                            try await tx.execute("INSERT INTO scratch (id, name) VALUES (?, ?)", [.integer(Int64(id)), .text("row \(id)")])
+                        }
+                        _ = try await database.withTransaction(.read) { try await $0.query("SELECT id FROM scratch WHERE id <= ?", [.integer(Int64(id))]) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let count = try await database.withTransaction(.read) { try await $0.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n") }
+            #expect(count == 40)
+        }
+    }
+
+    @Test("a statement error names the problem without the bound values", arguments: Backend.allCases)
+    func statementErrors(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            do {
+                _ = try await database.withTransaction(.read) { try await $0.query("SELECT no_such_column FROM scratch WHERE name = ?", [.text("secret-4111111111111111")]) }
+                Issue.record("the bad statement did not fail")
+            } catch let error as DatabaseError {
+                #expect(error.kind == .statementFailed)
+                #expect(error.message.contains("no_such_column"))
+                #expect(!error.description.contains("4111111111111111"))
+            }
+        }
+    }
+
+    @Test("demo data reads the same on both backends", arguments: Backend.allCases)
+    func demoCatalog(_ backend: Backend) async throws {
+        let database = try await TestDatabases.open(backend)
+        try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
+        try await database.withTransaction(.write) { try await DemoData.seed($0) }
+        let (count, page, product, storeCount) = try await database.withTransaction(.read) { tx in
+            let store = CatalogStore(tx)
+            return (
+                try await store.productCount(channelId: DemoData.onlineStoreId),
+                try await store.products(channelId: DemoData.onlineStoreId, skip: 1_000, top: 3),
+                try await store.product(recordId: DemoData.firstProductId + 1_006, channelId: DemoData.onlineStoreId),
+                try await store.productCount(channelId: DemoData.physicalStoreId)
+            )
+        }
+        #expect(count == DemoData.productCount)
+        #expect(page.map(\.recordId) == [DemoData.firstProductId + 1_000, DemoData.firstProductId + 1_001, DemoData.firstProductId + 1_002])
+        #expect(page[0].isMaster)
+        #expect(page[1].masterProductId == page[0].recordId)
+        #expect(page[1].color == "Black" && page[1].size == "M")
+        #expect(product?.itemId == "M0001")
+        #expect(product?.basePrice == Decimal(string: "22.95"))
+        #expect(product?.categoryIds.count == 1)
+        #expect(storeCount == 500 + DemoData.masterProducts * (1 + DemoData.variantsPerMaster))
+        await database.close()
+    }
+}
+
+@Suite("Placeholders")
+struct PlaceholderTests {
+    @Test func rewritesOutsideQuotesOnly() {
+        #expect(PostgresPlaceholders.rewrite("SELECT ? , '?' , \"a?\" , ?") == "SELECT $1 , '?' , \"a?\" , $2")
+        #expect(PostgresPlaceholders.rewrite("SELECT 1") == "SELECT 1")
+    }
+
+    @Test func fixedPointIsExact() throws {
+        #expect(try FixedPoint.encode(Decimal(string: "0.000001")!) == 1)
+        #expect(FixedPoint.decode(try FixedPoint.encode(Decimal(string: "19.99")!)) == Decimal(string: "19.99"))
+        #expect(throws: DatabaseError.self) { try FixedPoint.encode(Decimal(string: "0.0000001")!) }
+    }
+
+    @Test func locations() throws {
+        #expect(try DatabaseLocation(parsing: "data/channel.sqlite") == .sqlite(path: "data/channel.sqlite"))
+        let postgres = try DatabaseLocation(parsing: "postgres://shop:secret@db.local:6543/channel?pool_max=4")
+        #expect(postgres == .postgres(PostgresConfiguration(host: "db.local", port: 6543, username: "shop", password: "secret", database: "channel", maximumConnections: 4)))
+        #expect(throws: DatabaseError.self) { try DatabaseLocation(parsing: "mysql://x/y") }
+        #expect(throws: DatabaseError.self) { try DatabaseLocation(parsing: "postgres://host-only") }
+        if case .postgres(let configuration) = postgres { #expect(!configuration.description.contains("secret")) }
+    }
+}

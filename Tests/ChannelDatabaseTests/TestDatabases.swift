@@ -1,0 +1,59 @@
+import ChannelDatabase
+import Foundation
+import Logging
+import Testing
+
+/// The two real backends every storage test runs on.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+}
+
+/// Opens a fresh, empty channel database on a backend.
+///
+/// SQLite: a new file in a temporary directory. PostgreSQL: a new database on the server named
+/// by `COMMERCE_TEST_POSTGRES_URL` (the test script starts a throwaway cluster and sets it);
+/// without it the test fails, it does not skip.
+enum TestDatabases {
+    static let logger = Logger(label: "test")
+
+    static func open(_ backend: Backend) async throws -> any ChannelDatabase {
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("commerce-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return try SQLiteDatabase(path: directory.appendingPathComponent("channel.sqlite").path, logger: logger)
+        case .postgres:
+            return try await PostgresDatabase(configuration: try freshPostgresDatabase(), logger: logger)
+        }
+    }
+
+    /// Creates a new empty database on the test server and answers its configuration.
+    static func freshPostgresDatabase() async throws -> PostgresConfiguration {
+        guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
+            throw TestSetupError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts PostgreSQL")
+        }
+        var admin = try PostgresConfiguration(url: url)
+        admin.maximumConnections = 1
+        let server = try await PostgresDatabase(configuration: admin, logger: logger)
+        let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        do {
+            try await server.createDatabase(named: name)
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+        var configuration = admin
+        configuration.database = name
+        configuration.maximumConnections = 8
+        return configuration
+    }
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
