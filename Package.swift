@@ -108,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["commerce"],
+            dependencies: ["commerce", "ChannelDatabase"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,129 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `commerce` binary, started as a child process.
+final class HostProcess: @unchecked Sendable {
+    let process = Process()
+    let baseURL: URL
+    private let output: Pipe
+    private let errors: Pipe
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["COMMERCE_BINARY"] { return URL(fileURLWithPath: path) }
+        // Next to the test bundle in SwiftPM's build folder.
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("commerce")
+    }
+
+    /// Starts `commerce <arguments>` and waits for its "listening" line.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COMMERCE_") || $0.key == "COMMERCE_BINARY" }
+        env.merge(environment) { $1 }
+        process.environment = env
+        output = Pipe()
+        errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        var line = Data()
+        let deadline = Date().addingTimeInterval(60)
+        while !String(decoding: line, as: UTF8.self).contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                process.waitUntilExit()
+                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                throw HostError("the host exited with \(process.terminationStatus) before listening: \(stderr)")
+            }
+            line.append(chunk)
+            if Date() > deadline { process.terminate(); throw HostError("the host did not start listening within 60 s") }
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: "http://"), let url = URL(string: String(text[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw HostError("unexpected first line: \(text)")
+        }
+        baseURL = url
+    }
+
+    /// Sends SIGTERM and answers the exit status.
+    func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+
+    func get(_ path: String, headers: [String: String] = [:]) async throws -> HTTPResult {
+        try await send("GET", path, headers: headers)
+    }
+
+    func send(_ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil) async throws -> HTTPResult {
+        try await HTTPResult.send(method, url(path), headers: headers, body: body)
+    }
+
+    func url(_ path: String) -> URL {
+        URL(string: baseURL.absoluteString + path) ?? baseURL
+    }
+
+    /// Runs `commerce <arguments>` to completion: exit status, stdout and stderr.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COMMERCE_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+struct HTTPResult: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: Data
+
+    var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] }
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.key.lowercased() == name.lowercased() }?.value
+    }
+
+    static func send(_ method: String, _ url: URL, headers: [String: String], body: String?) async throws -> HTTPResult {
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body { request.httpBody = Data(body.utf8) }
+        return try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error { continuation.resume(throwing: error); return }
+                guard let http = response as? HTTPURLResponse else { continuation.resume(throwing: HostError("no HTTP response")); return }
+                var fields: [String: String] = [:]
+                for (key, value) in http.allHeaderFields { fields["\(key)"] = "\(value)" }
+                continuation.resume(returning: HTTPResult(status: http.statusCode, headers: fields, body: data ?? Data()))
+            }.resume()
+        }
+    }
+}
+
+struct HostError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+func temporaryDirectory() throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.path
+}
