@@ -9,17 +9,7 @@ enum ProductsController {
         case (nil, []):
             let (paging, pageSize) = call.paging()
             let page = try await call.runtime.execute(GetProductsRequest(paging: paging), channel: call.channel, caller: call.caller)
-            var writer = JSONWriter(capacity: 512 * min(page.items.count + 1, 64))
-            writer.beginObject()
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Products")
-            if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
-            writer.key("value")
-            writer.beginArray()
-            for product in page.items.prefix(pageSize) { EntityJSON.write(product, to: &writer) }
-            writer.endArray()
-            if let next = call.nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
-            writer.endObject()
-            return CommerceAPI.json(writer.bytes, status: .ok)
+            return call.collectionResponse(page, pageSize: pageSize, write: EntityJSON.writeProperties)
         case (nil, ["$count"]):
             let page = try await call.runtime.execute(
                 GetProductsRequest(paging: PagingOptions(top: 0, includeCount: true)), channel: call.channel, caller: call.caller
@@ -29,12 +19,7 @@ enum ProductsController {
             guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError.notFound("the channel has no product with RecordId \(id)")
             }
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Products/$entity")
-            EntityJSON.writeProperties(product, to: &writer)
-            writer.endObject()
-            return CommerceAPI.json(writer.bytes, status: .ok)
+            return call.entityResponse(product, write: EntityJSON.writeProperties)
         case (.string, _):
             throw ODataError.badRequest("the key of Products is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -51,31 +36,47 @@ enum CategoriesController {
         case (nil, []):
             let (paging, pageSize) = call.paging()
             let page = try await call.runtime.execute(GetCategoriesRequest(paging: paging), channel: call.channel, caller: call.caller)
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Categories")
-            if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
-            writer.key("value")
-            writer.beginArray()
-            for category in page.items.prefix(pageSize) { EntityJSON.write(category, to: &writer) }
-            writer.endArray()
-            if let next = call.nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
-            writer.endObject()
-            return CommerceAPI.json(writer.bytes, status: .ok)
+            return call.collectionResponse(page, pageSize: pageSize, write: EntityJSON.writeProperties)
         case (.integer(let id), []):
             guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError.notFound("there is no category with RecordId \(id)")
             }
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Categories/$entity")
-            EntityJSON.writeProperties(category, to: &writer)
-            writer.endObject()
-            return CommerceAPI.json(writer.bytes, status: .ok)
+            return call.entityResponse(category, write: EntityJSON.writeProperties)
         case (.string, _):
             throw ODataError.badRequest("the key of Categories is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
             throw ODataError.notImplemented("Categories/\(rest.joined(separator: "/")) is not implemented yet")
         }
+    }
+}
+
+extension APICall {
+    /// A collection response: context, optional count, one page of entities, next link.
+    func collectionResponse<Entity>(_ page: Page<Entity>, pageSize: Int, write: (Entity, inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter(capacity: 512 * min(page.items.count + 1, 64))
+        writer.beginObject()
+        writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)")
+        if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
+        writer.key("value")
+        writer.beginArray()
+        for entity in page.items.prefix(pageSize) {
+            writer.beginObject()
+            write(entity, &writer)
+            writer.endObject()
+        }
+        writer.endArray()
+        if let next = nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok)
+    }
+
+    /// A single-entity response with its context.
+    func entityResponse<Entity>(_ entity: Entity, write: (Entity, inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)/$entity")
+        write(entity, &writer)
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok)
     }
 }

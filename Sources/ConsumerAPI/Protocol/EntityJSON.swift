@@ -2,12 +2,6 @@ import CommerceRuntime
 
 /// OData JSON of the built-in entities, with Retail Server's property names.
 enum EntityJSON {
-    static func write(_ product: Product, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writeProperties(product, to: &writer)
-        writer.endObject()
-    }
-
     static func writeProperties(_ product: Product, to writer: inout JSONWriter) {
         writer.field("RecordId", product.recordId)
         writer.field("ItemId", product.itemId)
@@ -33,12 +27,6 @@ enum EntityJSON {
         for id in product.categoryIds { writer.int(id) }
         writer.endArray()
         writeExtensionProperties(product.extensionProperties, to: &writer)
-    }
-
-    static func write(_ category: Category, to writer: inout JSONWriter) {
-        writer.beginObject()
-        writeProperties(category, to: &writer)
-        writer.endObject()
     }
 
     static func writeProperties(_ category: Category, to writer: inout JSONWriter) {
