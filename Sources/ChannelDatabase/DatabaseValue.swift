@@ -62,7 +62,9 @@ public enum FixedPoint {
         return number.int64Value
     }
 
+    /// Builds the decimal from sign, exponent and significand instead of dividing by 10^6: every
+    /// row decodes its amounts, and `Decimal` division costs microseconds, this a few nanoseconds.
     public static func decode(_ stored: Int64) -> Decimal {
-        Decimal(stored) / factor
+        Decimal(sign: stored < 0 ? .minus : .plus, exponent: -scale, significand: Decimal(stored.magnitude))
     }
 }

@@ -30,32 +30,22 @@ public struct CommerceAPI: Sendable {
         self.logger = logger
     }
 
-    /// Adds the API's routes to a router.
-    public func addRoutes(to router: Router<BasicRequestContext>, health: @escaping @Sendable () -> [(String, String)] = { [] }) {
-        router.get("/health") { _, _ in
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.field("status", "ok")
-            for (key, value) in health() { writer.field(key, value) }
-            writer.endObject()
-            return Self.json(writer.bytes, status: .ok)
-        }
-        for method: HTTPRequest.Method in [.get, .post, .patch, .put, .delete] {
-            router.on("/Commerce", method: method) { request, context in try await self.dispatch(request, context) }
-            router.on("/Commerce/**", method: method) { request, context in try await self.dispatch(request, context) }
-        }
+    /// The HTTP responder of the whole service: `GET /health` and everything under `/Commerce`.
+    ///
+    /// The API owns its URL space and parses OData paths itself, so it answers requests directly
+    /// instead of through a route trie (which cost 4% of a product read for no decision it made).
+    public func responder(health: @escaping @Sendable () -> [(String, String)] = { [] }) -> CommerceResponder {
+        CommerceResponder(api: self, health: health)
     }
 
-    /// A router holding only this API, for a host or a test.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router()
-        addRoutes(to: router)
-        return router
-    }
-
-    private func dispatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func dispatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         do {
-            let segments = request.uri.path.split(separator: "/").dropFirst().map { String($0).removingPercentEncoding ?? String($0) }
+            let segments = try request.uri.path.split(separator: "/").dropFirst().map { segment in
+                guard let decoded = segment.percentDecoded() else {
+                    throw ODataError.badRequest("the path segment '\(segment)' has a malformed percent escape")
+                }
+                return decoded
+            }
             let path = try ResourcePath(segments: segments)
             let call = try APICall(request: request, path: path, runtime: runtime, options: options)
             switch path.entitySet {
@@ -91,6 +81,36 @@ public struct CommerceAPI: Sendable {
         headers[.contentType] = ODataHeaders.jsonContentType
         headers[ODataHeaders.odataVersion] = "4.0"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+/// Answers every HTTP request of the host: health, the consumer API, 404 for the rest.
+public struct CommerceResponder: HTTPResponder {
+    public typealias Context = BasicRequestContext
+    let api: CommerceAPI
+    let health: @Sendable () -> [(String, String)]
+
+    public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        let path = request.uri.path
+        do {
+            if path == "/Commerce" || path.hasPrefix("/Commerce/") {
+                return try await api.dispatch(request, context)
+            }
+            if path == "/health" {
+                guard request.method == .get || request.method == .head else {
+                    throw ODataError.methodNotAllowed(request.method, allowed: [.get], resource: "health")
+                }
+                var writer = JSONWriter()
+                writer.beginObject()
+                writer.field("status", "ok")
+                for (key, value) in health() { writer.field(key, value) }
+                writer.endObject()
+                return CommerceAPI.json(writer.bytes, status: .ok)
+            }
+            throw ODataError.notFound("nothing is served at \(path); the consumer API is under /Commerce")
+        } catch let error as any HTTPResponseError {
+            return try error.response(from: request, context: context)
+        }
     }
 }
 

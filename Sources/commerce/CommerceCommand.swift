@@ -51,11 +51,7 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
 }
 
 func makeLogger(_ level: Logger.Level) -> Logger {
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
+    LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level) }
     var logger = Logger(label: "commerce")
     logger.logLevel = level
     return logger

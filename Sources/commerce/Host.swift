@@ -57,11 +57,9 @@ struct Host {
                 logger.warning("the channel database holds no channel: API calls answer 503 until master data is loaded (or start with --demo)")
             }
             let api = CommerceAPI(runtime: runtime, options: APIOptions(maxPageSize: configuration.maxPageSize), logger: logger)
-            let router = Router()
             let backend = database.dialect.rawValue
-            api.addRoutes(to: router) { [("version", Self.version), ("database", backend)] }
             let app = Application(
-                router: router,
+                responder: api.responder { [("version", Self.version), ("database", backend)] },
                 configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "commerce/\(Self.version)"),
                 onServerRunning: { channel in
                     // One machine-readable line on stdout, so scripts and tests learn the bound port.

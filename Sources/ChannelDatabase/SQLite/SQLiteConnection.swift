@@ -4,13 +4,13 @@ import Foundation
 /// One connection to a SQLite file: our own thin wrapper of the C API.
 ///
 /// A connection is used by one thread at a time; ``SQLiteDatabase`` guarantees that by leasing
-/// it to one transaction and running its statements on the database's thread pool. That is why
+/// it to one transaction, whose statements run one after another. That is why
 /// it is `@unchecked Sendable`: the lease, not the type, provides the exclusion.
 final class SQLiteConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// Prepared statements by SQL text. Statements are reset after each use and kept for the
     /// connection's lifetime; their number is bounded by the number of distinct statement texts.
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [String: CachedStatement] = [:]
     private static let cacheLimit = 256
 
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5_000) throws {
@@ -36,7 +36,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit {
-        for statement in statements.values { sqlite3_finalize(statement) }
+        for cached in statements.values { sqlite3_finalize(cached.handle) }
         sqlite3_close_v2(handle)
     }
 
@@ -51,18 +51,17 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     func query(_ sql: String, _ arguments: [DatabaseValue]) throws -> [DatabaseRow] {
-        let statement = try prepare(sql)
+        let cached = try prepare(sql)
+        let statement = cached.handle
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         try bind(arguments, to: statement)
         let columnCount = Int(sqlite3_column_count(statement))
-        var columns: ColumnNames?
         var rows: [DatabaseRow] = []
         while true {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { break }
             guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
-            let names = columns ?? ColumnNames((0..<columnCount).map { String(cString: sqlite3_column_name(statement, Int32($0))) })
-            columns = names
+            let names = columnNames(of: cached, count: columnCount)
             var values: [DatabaseValue] = []
             values.reserveCapacity(columnCount)
             for index in 0..<Int32(columnCount) {
@@ -74,7 +73,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
-        let statement = try prepare(sql)
+        let statement = try prepare(sql).handle
         defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
         try bind(arguments, to: statement)
         while true {
@@ -87,7 +86,16 @@ final class SQLiteConnection: @unchecked Sendable {
 
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
 
-    private func prepare(_ sql: String) throws -> OpaquePointer {
+    /// The statement's column names, built once per cached statement rather than once per query.
+    /// A re-prepare after a schema change can change a `SELECT *`, hence the count check.
+    private func columnNames(of cached: CachedStatement, count: Int) -> ColumnNames {
+        if let names = cached.columns, names.names.count == count { return names }
+        let names = ColumnNames((0..<count).map { String(cString: sqlite3_column_name(cached.handle, Int32($0))) })
+        cached.columns = names
+        return names
+    }
+
+    private func prepare(_ sql: String) throws -> CachedStatement {
         if let cached = statements[sql] { return cached }
         var statement: OpaquePointer?
         let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
@@ -97,11 +105,12 @@ final class SQLiteConnection: @unchecked Sendable {
         if statements.count >= Self.cacheLimit {
             // Ad-hoc statements past the limit: drop the whole cache rather than track recency;
             // the hot statements come back on their next use.
-            for cached in statements.values { sqlite3_finalize(cached) }
+            for cached in statements.values { sqlite3_finalize(cached.handle) }
             statements.removeAll(keepingCapacity: true)
         }
-        statements[sql] = statement
-        return statement
+        let cached = CachedStatement(statement)
+        statements[sql] = cached
+        return cached
     }
 
     private func bind(_ arguments: [DatabaseValue], to statement: OpaquePointer) throws {
@@ -161,4 +170,12 @@ final class SQLiteConnection: @unchecked Sendable {
         default: return .statementFailed(message)
         }
     }
+}
+
+/// A prepared statement kept for the connection's lifetime, with its column names once known.
+private final class CachedStatement {
+    let handle: OpaquePointer
+    var columns: ColumnNames?
+
+    init(_ handle: OpaquePointer) { self.handle = handle }
 }

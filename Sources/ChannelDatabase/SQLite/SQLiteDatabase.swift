@@ -7,8 +7,15 @@ import Foundation
 ///
 /// One writer connection and several reader connections. Write transactions take the writer in
 /// turn (`BEGIN IMMEDIATE`, so they never fail half-way on a lock upgrade); read transactions run
-/// in parallel on the readers, each on one snapshot. Every SQLite call runs on the database's own
-/// thread pool, never on an HTTP event loop or the Swift concurrency pool.
+/// in parallel on the readers, each on one snapshot.
+///
+/// Where statements run: writes always run on the database's own thread pool, because
+/// `BEGIN IMMEDIATE` may wait for another process's write lock and `COMMIT` waits for the disk.
+/// Reads run on the calling task's thread when that is not a NIO event loop: in WAL mode a
+/// reader never waits for a lock, and a point read costs a few microseconds, far less than the
+/// two thread switches a hop to the pool and back costs (measured: hopping cost the product-by-key
+/// route about three quarters of its throughput; see BENCHMARKS.md). A read started on an event
+/// loop still hops, so an event loop never runs SQLite.
 public final class SQLiteDatabase: ChannelDatabase {
     public let dialect = SQLDialect.sqlite
     public let path: String
@@ -46,7 +53,8 @@ public final class SQLiteDatabase: ChannelDatabase {
     ) async throws -> T {
         let pool = mode == .write ? writer : readers
         let connection = await pool.acquire()
-        let transaction = SQLiteTransaction(connection: connection, threads: threads, mode: mode)
+        let inline = mode == .read && MultiThreadedEventLoopGroup.currentEventLoop == nil
+        let transaction = SQLiteTransaction(connection: connection, threads: threads, mode: mode, inline: inline)
         let result: T
         do {
             result = try await body(transaction)
@@ -55,17 +63,21 @@ public final class SQLiteDatabase: ChannelDatabase {
             throw error
         }
         if mode == .read {
-            // Ending a read snapshot cannot fail in a way the caller could act on, so the
-            // response does not wait for it; the connection returns to the pool afterwards.
-            threads.submit { _ in
-                if connection.isInTransaction { try? connection.executeScript("COMMIT") }
+            // Ending a read snapshot cannot fail in a way the caller could act on.
+            if inline {
+                if connection.isInTransaction { _ = try? connection.execute("COMMIT", []) }
                 pool.release(connection)
+            } else {
+                threads.submit { _ in
+                    if connection.isInTransaction { _ = try? connection.execute("COMMIT", []) }
+                    pool.release(connection)
+                }
             }
             return result
         }
         do {
             try await threads.runIfActive {
-                if connection.isInTransaction { try connection.executeScript("COMMIT") }
+                if connection.isInTransaction { _ = try connection.execute("COMMIT", []) }
             }
         } catch {
             await finish(connection, commit: false, pool: pool)
@@ -78,7 +90,7 @@ public final class SQLiteDatabase: ChannelDatabase {
     private func finish(_ connection: SQLiteConnection, commit: Bool, pool: ResourcePool<SQLiteConnection>) async {
         do {
             try await threads.runIfActive {
-                if connection.isInTransaction { try connection.executeScript("ROLLBACK") }
+                if connection.isInTransaction { _ = try connection.execute("ROLLBACK", []) }
             }
         } catch {
             logger.error("rollback failed", metadata: ["error": "\(error)"])
@@ -96,24 +108,31 @@ public final class SQLiteDatabase: ChannelDatabase {
 
 /// One SQLite transaction, bound to one leased connection.
 ///
-/// The transaction begins lazily with its first statement, in the same hop to the thread pool.
+/// The transaction begins lazily with its first statement (in the same hop to the thread pool,
+/// when it hops), so a request that reads nothing costs nothing.
 final class SQLiteTransaction: DatabaseTransaction, @unchecked Sendable {
     let dialect = SQLDialect.sqlite
     let mode: TransactionMode
     private let connection: SQLiteConnection
     private let threads: NIOThreadPool
+    private let inline: Bool
 
-    init(connection: SQLiteConnection, threads: NIOThreadPool, mode: TransactionMode) {
+    init(connection: SQLiteConnection, threads: NIOThreadPool, mode: TransactionMode, inline: Bool) {
         self.connection = connection
         self.threads = threads
         self.mode = mode
+        self.inline = inline
     }
 
     private func run<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         let connection = self.connection
         let begin = mode == .write ? "BEGIN IMMEDIATE" : "BEGIN"
+        if inline {
+            if !connection.isInTransaction { _ = try connection.execute(begin, []) }
+            return try work(connection)
+        }
         return try await threads.runIfActive {
-            if !connection.isInTransaction { try connection.executeScript(begin) }
+            if !connection.isInTransaction { _ = try connection.execute(begin, []) }
             return try work(connection)
         }
     }

@@ -11,22 +11,35 @@ public struct CatalogStore: Sendable {
     }
 
     /// The columns of a product plus its category ids as one comma-separated text, so a product
-    /// is one row and a page of products is one statement.
+    /// is one row and a page of products is one statement. Built once per dialect: statement
+    /// texts are also the prepared-statement cache keys.
     private var selectProduct: String {
-        let categories = switch transaction.dialect {
-        case .sqlite: "(SELECT group_concat(pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
-        case .postgres:
-            "(SELECT string_agg(pc.category_id::text, ',' ORDER BY pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
+        switch transaction.dialect {
+        case .sqlite: Self.selectProductSQLite
+        case .postgres: Self.selectProductPostgres
         }
-        return """
-            SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure,
-                   p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration, \(categories) AS category_ids
-            FROM products p JOIN channel_products cp ON cp.product_id = p.record_id AND cp.channel_id = ?
-            """
     }
 
+    private static func selectProduct(categoryIds: String) -> String {
+        """
+        SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure,
+               p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration, \(categoryIds) AS category_ids
+        FROM products p JOIN channel_products cp ON cp.product_id = p.record_id AND cp.channel_id = ?
+        """
+    }
+
+    private static let selectProductSQLite = selectProduct(
+        categoryIds: "(SELECT group_concat(pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
+    )
+    private static let selectProductPostgres = selectProduct(
+        categoryIds: "(SELECT string_agg(pc.category_id::text, ',' ORDER BY pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
+    )
+    private static let selectProductByKeySQLite = selectProductSQLite + " WHERE p.record_id = ?"
+    private static let selectProductByKeyPostgres = selectProductPostgres + " WHERE p.record_id = ?"
+
     public func product(recordId: Int64, channelId: Int64) async throws -> ProductRecord? {
-        try await transaction.queryFirst(selectProduct + " WHERE p.record_id = ?", [.integer(channelId), .integer(recordId)])
+        let sql = transaction.dialect == .sqlite ? Self.selectProductByKeySQLite : Self.selectProductByKeyPostgres
+        return try await transaction.queryFirst(sql, [.integer(channelId), .integer(recordId)])
             .map(Self.record)
     }
 
