@@ -97,6 +97,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ConsumerAPITests",
+            dependencies: ["ConsumerAPI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ChannelDatabaseTests",
             dependencies: ["ChannelDatabase"],
             swiftSettings: swiftSettings

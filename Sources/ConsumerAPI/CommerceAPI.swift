@@ -23,11 +23,16 @@ public struct CommerceAPI: Sendable {
     let runtime: CommerceRuntime
     let options: APIOptions
     let logger: Logger
+    let model: EntityModel
+    /// `$metadata` is derived from the model once: the model is frozen when serving starts.
+    let metadata: MetadataDocuments
 
-    public init(runtime: CommerceRuntime, options: APIOptions = APIOptions(), logger: Logger) {
+    public init(runtime: CommerceRuntime, model: EntityModel = .retailServer(), options: APIOptions = APIOptions(), logger: Logger) {
         self.runtime = runtime
         self.options = options
         self.logger = logger
+        self.model = model
+        self.metadata = MetadataDocuments(model)
     }
 
     /// The HTTP responder of the whole service: `GET /health` and everything under `/Commerce`.
@@ -54,11 +59,15 @@ public struct CommerceAPI: Sendable {
             case "Categories":
                 return try await CategoriesController.handle(call)
             case "":
-                throw ODataError.notImplemented("the service document is not implemented yet")
-            case "$metadata", "$batch":
-                throw ODataError.notImplemented("\(path.entitySet) is not implemented yet")
-            case "Carts", "Customers", "SalesOrders", "OrgUnits", "GetTenderTypes()":
-                throw ODataError.notImplemented("\(path.entitySet) is part of the Retail Server surface but not implemented yet")
+                try call.requireMethods([.get], resource: "the service document")
+                return metadata.serviceDocument(serviceRoot: call.serviceRoot)
+            case "$metadata":
+                try call.requireMethods([.get], resource: "$metadata")
+                return try metadata.response(for: request, format: call.options.format)
+            case "$batch":
+                throw ODataError.notImplemented("$batch is not implemented yet")
+            case let name where model.entitySet(named: name) != nil || model.unboundOperation(name) != nil:
+                throw ODataError.notImplemented("\(name) is part of the Retail Server surface but not implemented yet")
             default:
                 throw ODataError.notFound("the service has no entity set or operation named '\(path.entitySet)'")
             }

@@ -5,6 +5,8 @@ struct QueryOptions {
     var top: Int?
     var skip: Int = 0
     var count = false
+    /// `$format`, when given: `json` or `xml` (only `$metadata` serves XML).
+    var format: String?
 
     /// Options the service knows but does not implement yet answer 501, never a silent ignore.
     static let notYetImplemented: Set<String> = ["$filter", "$select", "$expand", "$orderby", "$search", "$apply", "$compute", "$index", "$schemaversion"]
@@ -29,8 +31,10 @@ struct QueryOptions {
                 default: throw ODataError.badRequest("$count must be true or false, not '\(value)'", target: "$count")
                 }
             case "$format":
-                guard value == "json" || value.hasPrefix("application/json") else {
-                    throw ODataError(.notAcceptable, code: "NotAcceptable", "only the JSON format is served", target: "$format")
+                switch value.lowercased() {
+                case "json", _ where value.lowercased().hasPrefix("application/json"): format = "json"
+                case "xml", _ where value.lowercased().hasPrefix("application/xml"): format = "xml"
+                default: throw ODataError(.notAcceptable, code: "NotAcceptable", "the format '\(value)' is not served; use json (or xml for $metadata)", target: "$format")
                 }
             case _ where Self.notYetImplemented.contains(name):
                 throw ODataError.notImplemented("the query option \(name) is not implemented yet")

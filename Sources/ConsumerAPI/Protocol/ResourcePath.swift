@@ -24,7 +24,8 @@ struct ResourcePath: Equatable {
             guard first.hasSuffix(")") else { throw ODataError.badRequest("the segment '\(first)' has no closing parenthesis") }
             entitySet = String(first[..<open])
             let inner = String(first[first.index(after: open)..<first.index(before: first.endIndex)])
-            key = try Self.parseKey(inner, segment: first)
+            // `GetTenderTypes()`: an unbound function called without parameters, not a key.
+            key = inner.isEmpty ? nil : try Self.parseKey(inner, segment: first)
         } else {
             entitySet = first
             // Key-as-segment (`Products/68719476737`): a segment that is not a `$` option or a name.

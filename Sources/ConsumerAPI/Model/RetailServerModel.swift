@@ -1,0 +1,230 @@
+extension EntityModel {
+    /// The built-in model: Retail Server's entity sets, types and operations that this engine
+    /// serves (see API.md). Extensions add to it at start-up.
+    public static func retailServer() -> EntityModel {
+        var model = EntityModel()
+        do {
+            try model.addRetailServerTypes()
+            try model.addRetailServerSets()
+            try model.addRetailServerOperations()
+        } catch {
+            // The built-in model is static: a clash here is a programming error caught by the
+            // model tests, not something a running host could recover from.
+            preconditionFailure("the built-in entity model is inconsistent: \(error)")
+        }
+        return model
+    }
+
+    private mutating func addRetailServerTypes() throws(EntityModelError) {
+        try add(EdmComplexType("CommercePropertyValue", properties: [
+            EdmProperty("StringValue", .primitive(.string)),
+            EdmProperty("BooleanValue", .primitive(.boolean)),
+            EdmProperty("DecimalValue", .primitive(.decimal)),
+            EdmProperty("IntegerValue", .primitive(.int32)),
+            EdmProperty("LongValue", .primitive(.int64)),
+            EdmProperty("DateTimeOffsetValue", .primitive(.dateTimeOffset)),
+        ]))
+        try add(EdmComplexType("CommerceProperty", properties: [
+            EdmProperty("Key", .primitive(.string), nullable: false),
+            EdmProperty("Value", .complex("CommercePropertyValue")),
+        ]))
+        let extensionProperties = EdmProperty("ExtensionProperties", .collection(.complex("CommerceProperty")), nullable: false)
+        try add(EdmComplexType("ProductDimension", properties: [
+            EdmProperty("DimensionTypeValue", .primitive(.int32), nullable: false),
+            EdmProperty("DimensionValue", .primitive(.string)),
+        ]))
+        try add(EdmComplexType("Address", properties: [
+            EdmProperty("Name", .primitive(.string)),
+            EdmProperty("Street", .primitive(.string)),
+            EdmProperty("City", .primitive(.string)),
+            EdmProperty("State", .primitive(.string)),
+            EdmProperty("ZipCode", .primitive(.string)),
+            EdmProperty("ThreeLetterISORegionName", .primitive(.string)),
+            EdmProperty("Email", .primitive(.string)),
+            EdmProperty("Phone", .primitive(.string)),
+            extensionProperties,
+        ]))
+        try add(EdmComplexType("CartLine", properties: [
+            EdmProperty("LineId", .primitive(.string)),
+            EdmProperty("ProductId", .primitive(.int64)),
+            EdmProperty("ItemId", .primitive(.string)),
+            EdmProperty("Quantity", .primitive(.decimal), nullable: false),
+            EdmProperty("Price", .primitive(.decimal), nullable: false),
+            EdmProperty("ExtendedPrice", .primitive(.decimal), nullable: false),
+            EdmProperty("DiscountAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("NetAmountWithoutTax", .primitive(.decimal), nullable: false),
+            EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
+            extensionProperties,
+        ]))
+        try add(EdmComplexType("SalesLine", properties: [
+            EdmProperty("LineId", .primitive(.string)),
+            EdmProperty("ProductId", .primitive(.int64)),
+            EdmProperty("ItemId", .primitive(.string)),
+            EdmProperty("Quantity", .primitive(.decimal), nullable: false),
+            EdmProperty("Price", .primitive(.decimal), nullable: false),
+            EdmProperty("DiscountAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
+            extensionProperties,
+        ]))
+        try add(EdmComplexType("CartLineInput", properties: [
+            EdmProperty("LineId", .primitive(.string)),
+            EdmProperty("ProductId", .primitive(.int64)),
+            EdmProperty("Quantity", .primitive(.decimal)),
+        ]))
+        try add(EdmComplexType("TokenizedPaymentCard", properties: [
+            EdmProperty("CardTokenInfo", .primitive(.string)),
+            EdmProperty("CardTypeId", .primitive(.string)),
+        ]))
+        try add(EdmComplexType("CartTenderLine", properties: [
+            EdmProperty("Amount", .primitive(.decimal), nullable: false),
+            EdmProperty("Currency", .primitive(.string)),
+            EdmProperty("TenderTypeId", .primitive(.string)),
+            EdmProperty("TokenizedPaymentCard", .complex("TokenizedPaymentCard")),
+        ]))
+        try add(EdmComplexType("SearchContext", properties: [
+            EdmProperty("ChannelId", .primitive(.int64)),
+            EdmProperty("CatalogId", .primitive(.int64)),
+        ]))
+        try add(EdmComplexType("ProductSearchCriteria", properties: [
+            EdmProperty("SearchCondition", .primitive(.string)),
+            EdmProperty("CategoryIds", .collection(.primitive(.int64)), nullable: false),
+            EdmProperty("Context", .complex("SearchContext")),
+        ]))
+        try add(EdmComplexType("ProductPrice", properties: [
+            EdmProperty("ProductId", .primitive(.int64), nullable: false),
+            EdmProperty("BasePrice", .primitive(.decimal), nullable: false),
+            EdmProperty("TradeAgreementPrice", .primitive(.decimal), nullable: false),
+            EdmProperty("AdjustedPrice", .primitive(.decimal), nullable: false),
+            EdmProperty("CustomerContextualPrice", .primitive(.decimal), nullable: false),
+            EdmProperty("CurrencyCode", .primitive(.string)),
+        ]))
+        try add(EdmComplexType("ProductAvailableQuantity", properties: [
+            EdmProperty("ProductId", .primitive(.int64), nullable: false),
+            EdmProperty("ItemId", .primitive(.string)),
+            EdmProperty("AvailableQuantity", .primitive(.decimal), nullable: false),
+            EdmProperty("UnitOfMeasure", .primitive(.string)),
+        ]))
+        try add(EdmComplexType("TenderType", properties: [
+            EdmProperty("TenderTypeId", .primitive(.string), nullable: false),
+            EdmProperty("Name", .primitive(.string)),
+            EdmProperty("OperationId", .primitive(.int32), nullable: false),
+        ]))
+        try add(EdmEntityType("Product", key: ["RecordId"], properties: [
+            EdmProperty("RecordId", .primitive(.int64), nullable: false),
+            EdmProperty("ItemId", .primitive(.string)),
+            EdmProperty("Name", .primitive(.string)),
+            EdmProperty("Description", .primitive(.string)),
+            EdmProperty("BasePrice", .primitive(.decimal), nullable: false),
+            EdmProperty("Price", .primitive(.decimal), nullable: false),
+            EdmProperty("AdjustedPrice", .primitive(.decimal), nullable: false),
+            EdmProperty("MasterProductId", .primitive(.int64)),
+            EdmProperty("IsMasterProduct", .primitive(.boolean), nullable: false),
+            EdmProperty("DefaultUnitOfMeasure", .primitive(.string)),
+            EdmProperty("Dimensions", .collection(.complex("ProductDimension")), nullable: false),
+            EdmProperty("CategoryIds", .collection(.primitive(.int64)), nullable: false),
+            extensionProperties,
+        ]))
+        try add(EdmEntityType("Category", key: ["RecordId"], properties: [
+            EdmProperty("RecordId", .primitive(.int64), nullable: false),
+            EdmProperty("Name", .primitive(.string)),
+            EdmProperty("ParentCategory", .primitive(.int64)),
+            EdmProperty("DisplayOrder", .primitive(.int32), nullable: false),
+        ]))
+        try add(EdmEntityType("Cart", key: ["Id"], properties: [
+            EdmProperty("Id", .primitive(.string), nullable: false),
+            EdmProperty("Version", .primitive(.int64), nullable: false),
+            EdmProperty("CustomerId", .primitive(.string)),
+            EdmProperty("ReceiptEmail", .primitive(.string)),
+            EdmProperty("ShippingAddress", .complex("Address")),
+            EdmProperty("DiscountCodes", .collection(.primitive(.string)), nullable: false),
+            EdmProperty("CartLines", .collection(.complex("CartLine")), nullable: false),
+            EdmProperty("SubtotalAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("DiscountAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("AmountDue", .primitive(.decimal), nullable: false),
+            extensionProperties,
+        ]))
+        try add(EdmEntityType("Customer", key: ["AccountNumber"], properties: [
+            EdmProperty("AccountNumber", .primitive(.string), nullable: false),
+            EdmProperty("FirstName", .primitive(.string)),
+            EdmProperty("LastName", .primitive(.string)),
+            EdmProperty("Name", .primitive(.string)),
+            EdmProperty("Email", .primitive(.string)),
+            EdmProperty("Phone", .primitive(.string)),
+            EdmProperty("Addresses", .collection(.complex("Address")), nullable: false),
+            extensionProperties,
+        ]))
+        try add(EdmEntityType("SalesOrder", key: ["Id"], properties: [
+            EdmProperty("Id", .primitive(.string), nullable: false),
+            EdmProperty("SalesId", .primitive(.string)),
+            EdmProperty("ChannelReferenceId", .primitive(.string)),
+            EdmProperty("CustomerId", .primitive(.string)),
+            EdmProperty("ReceiptEmail", .primitive(.string)),
+            EdmProperty("StatusValue", .primitive(.int32), nullable: false),
+            EdmProperty("SalesLines", .collection(.complex("SalesLine")), nullable: false),
+            EdmProperty("SubtotalAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("DiscountAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("CreatedDateTime", .primitive(.dateTimeOffset), nullable: false),
+            extensionProperties,
+        ]))
+        try add(EdmEntityType("OrgUnit", key: ["OrgUnitNumber"], properties: [
+            EdmProperty("OrgUnitNumber", .primitive(.string), nullable: false),
+            EdmProperty("RecordId", .primitive(.int64), nullable: false),
+            EdmProperty("OrgUnitName", .primitive(.string)),
+            EdmProperty("Currency", .primitive(.string)),
+            EdmProperty("ChannelTypeValue", .primitive(.int32), nullable: false),
+            extensionProperties,
+        ]))
+    }
+
+    private mutating func addRetailServerSets() throws(EntityModelError) {
+        let everyone = Set(APIRole.allCases)
+        try add(EdmEntitySet("Products", entityType: "Product", roles: everyone))
+        try add(EdmEntitySet("Categories", entityType: "Category", roles: everyone))
+        try add(EdmEntitySet("Carts", entityType: "Cart", capabilities: [.read, .insert, .update, .delete], roles: everyone))
+        try add(EdmEntitySet("Customers", entityType: "Customer", capabilities: [.read, .insert, .update], roles: [.customer, .application, .employee]))
+        try add(EdmEntitySet("SalesOrders", entityType: "SalesOrder", roles: [.customer, .application, .employee]))
+        try add(EdmEntitySet("OrgUnits", entityType: "OrgUnit", roles: everyone))
+    }
+
+    private mutating func addRetailServerOperations() throws(EntityModelError) {
+        let everyone = Set(APIRole.allCases)
+        let products = EdmOperation.Binding(entityType: "Product", isCollection: true)
+        let cart = EdmOperation.Binding(entityType: "Cart", isCollection: false)
+        let cartVersion = EdmOperation.Parameter("cartVersion", .primitive(.int64))
+        try add(EdmOperation("Search", kind: .action, binding: products, parameters: [
+            .init("searchCriteria", .complex("ProductSearchCriteria"), nullable: false),
+        ], returnType: .collection(.entity("Product")), entitySetPath: "Products", roles: everyone))
+        try add(EdmOperation("GetActivePrices", kind: .action, binding: products, parameters: [
+            .init("productIds", .collection(.primitive(.int64)), nullable: false),
+            .init("customerId", .primitive(.string)),
+        ], returnType: .collection(.complex("ProductPrice")), roles: everyone))
+        try add(EdmOperation("GetProductAvailabilities", kind: .action, binding: products, parameters: [
+            .init("itemIds", .collection(.primitive(.string)), nullable: false),
+        ], returnType: .collection(.complex("ProductAvailableQuantity")), roles: everyone))
+        try add(EdmOperation("AddCartLines", kind: .action, binding: cart, parameters: [
+            .init("cartLines", .collection(.complex("CartLineInput")), nullable: false), cartVersion,
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        try add(EdmOperation("UpdateCartLines", kind: .action, binding: cart, parameters: [
+            .init("cartLines", .collection(.complex("CartLineInput")), nullable: false), cartVersion,
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        try add(EdmOperation("RemoveCartLines", kind: .action, binding: cart, parameters: [
+            .init("cartLineIds", .collection(.primitive(.string)), nullable: false), cartVersion,
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        try add(EdmOperation("AddDiscountCode", kind: .action, binding: cart, parameters: [
+            .init("discountCode", .primitive(.string), nullable: false), cartVersion,
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        try add(EdmOperation("Checkout", kind: .action, binding: cart, parameters: [
+            .init("receiptEmail", .primitive(.string)),
+            .init("cartTenderLines", .collection(.complex("CartTenderLine")), nullable: false), cartVersion,
+        ], returnType: .entity("SalesOrder"), roles: everyone))
+        try add(EdmOperation("GetOrderHistory", kind: .function, binding: .init(entityType: "Customer", isCollection: false),
+                             returnType: .collection(.entity("SalesOrder")), roles: [.customer, .application, .employee]))
+        try add(EdmOperation("GetTenderTypes", kind: .function, returnType: .collection(.complex("TenderType")), roles: everyone))
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// Service document, `$metadata` in both formats and content negotiation, over real HTTP.
+@Suite("Metadata end to end", .serialized)
+struct MetadataEndToEndTests {
+    @Test("service document, CSDL XML and JSON, 406, 405 and 501")
+    func metadata() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+
+        let service = try await host.get("/Commerce/")
+        #expect(service.status == 200)
+        #expect((service.json?["@odata.context"] as? String)?.hasSuffix("/Commerce/$metadata") == true)
+        let entries = service.json?["value"] as? [[String: Any]] ?? []
+        let names = Set(entries.compactMap { $0["name"] as? String })
+        #expect(names.isSuperset(of: ["Products", "Categories", "Carts", "Customers", "SalesOrders", "OrgUnits", "GetTenderTypes"]))
+        #expect(entries.first { $0["name"] as? String == "GetTenderTypes" }?["kind"] as? String == "FunctionImport")
+        #expect(try await host.get("/Commerce").status == 200)
+
+        let xml = try await host.get("/Commerce/$metadata")
+        #expect(xml.status == 200)
+        #expect(xml.header("Content-Type")?.hasPrefix("application/xml") == true)
+        #expect(xml.header("OData-Version") == "4.0")
+        #expect(xml.text.contains(#"<EntitySet Name="Products" EntityType="Microsoft.Dynamics.Commerce.Runtime.DataModel.Product"/>"#))
+        #expect(xml.text.contains(#"<Action Name="AddCartLines" IsBound="true""#))
+
+        let jsonByFormat = try await host.get("/Commerce/$metadata?$format=json")
+        let jsonByAccept = try await host.get("/Commerce/$metadata", headers: ["Accept": "application/json"])
+        #expect(jsonByFormat.header("Content-Type")?.hasPrefix("application/json") == true)
+        #expect(jsonByFormat.json?["$Version"] as? String == "4.01")
+        #expect(jsonByAccept.text == jsonByFormat.text)
+
+        let unacceptable = try await host.get("/Commerce/$metadata", headers: ["Accept": "text/html"])
+        #expect(unacceptable.status == 406)
+        #expect((unacceptable.json?["error"] as? [String: Any])?["code"] as? String == "NotAcceptable")
+        #expect(try await host.get("/Commerce/$metadata?$format=atom").status == 406)
+
+        let post = try await host.send("POST", "/Commerce/$metadata", body: "{}")
+        #expect(post.status == 405)
+        #expect(post.header("Allow") == "GET")
+
+        // Declared in the model but not built yet: 501, never a silent 404.
+        let tenderTypes = try await host.get("/Commerce/GetTenderTypes()")
+        #expect(tenderTypes.status == 501)
+        #expect(try await host.get("/Commerce/OrgUnits").status == 501)
+        #expect(try await host.get("/nothing-here").status == 404)
+        #expect(try await host.get("/health").status == 200)
+        #expect(host.stop() == 0)
+    }
+}
