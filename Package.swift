@@ -34,10 +34,14 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The engine's query language (OData-shaped filters, ordering, search) as a typed AST.
+        // No SQL and no HTTP: the API parses into it, the CRT carries it, the database translates it.
+        .target(name: "CommerceQuery", swiftSettings: swiftSettings),
         .target(
             name: "ChannelDatabase",
             dependencies: [
                 "CSQLite",
+                "CommerceQuery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,13 +101,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CommerceQueryTests",
+            dependencies: ["CommerceQuery"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ConsumerAPITests",
             dependencies: ["ConsumerAPI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ChannelDatabaseTests",
-            dependencies: ["ChannelDatabase"],
+            dependencies: ["ChannelDatabase", "CommerceQuery", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,7 +4,7 @@
 /// Unicode scalars (characters, for ASCII text), into the option's decoded text. The API sends the
 /// message to the client as a 400; it names identifiers from the query but never repeats the
 /// contents of string literals.
-public struct QuerySyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct QuerySyntaxError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     public let message: String
     public let position: Int
     /// The message without the position, so an error inside an alias value can be wrapped.
