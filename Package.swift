@@ -53,6 +53,7 @@ let package = Package(
             name: "CommerceRuntime",
             dependencies: [
                 "ChannelDatabase",
+                "CommerceQuery",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -60,6 +61,7 @@ let package = Package(
         .target(
             name: "ConsumerAPI",
             dependencies: [
+                "CommerceQuery",
                 "CommerceRuntime",
                 "ChannelDatabase",
                 .product(name: "Hummingbird", package: "hummingbird"),

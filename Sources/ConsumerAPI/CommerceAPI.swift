@@ -52,7 +52,7 @@ public struct CommerceAPI: Sendable {
                 return decoded
             }
             let path = try ResourcePath(segments: segments)
-            let call = try APICall(request: request, path: path, runtime: runtime, options: options)
+            let call = try APICall(request: request, path: path, runtime: runtime, model: model, options: options)
             switch path.entitySet {
             case "Products":
                 return try await ProductsController.handle(call)
@@ -129,15 +129,17 @@ struct APICall {
     let path: ResourcePath
     let options: QueryOptions
     let runtime: CommerceRuntime
+    let model: EntityModel
     let apiOptions: APIOptions
     let channel: ChannelRecord
     let caller: Caller
     let serviceRoot: String
 
-    init(request: Request, path: ResourcePath, runtime: CommerceRuntime, options: APIOptions) throws {
+    init(request: Request, path: ResourcePath, runtime: CommerceRuntime, model: EntityModel, options: APIOptions) throws {
         self.request = request
         self.path = path
         self.runtime = runtime
+        self.model = model
         self.apiOptions = options
         let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         self.options = try QueryOptions(parameters)
@@ -165,9 +167,30 @@ struct APICall {
     /// The `@odata.nextLink` after a page, or nil when the page is the last.
     func nextLink(received: Int, pageSize: Int) -> String? {
         guard received > pageSize else { return nil }
-        var query = ["$skip=\(options.skip + pageSize)"]
-        if let top = options.top { query.append("$top=\(top - pageSize)") }
-        if options.count { query.append("$count=true") }
-        return "\(serviceRoot)/\(path.entitySet)?" + query.joined(separator: "&")
+        let query = options.nextPageQuery(skip: options.skip + pageSize, top: options.top.map { $0 - pageSize })
+        return "\(serviceRoot)/\(path.entitySet)?" + query
+    }
+
+    /// `$select` checked against the entity type's properties, and `$expand` against its
+    /// navigation properties; unknown names are a 400 that names them.
+    func selection(of entityType: String) throws -> PropertySelection {
+        guard let type = model.entityType(named: entityType) else { return .all }
+        if let expand = options.expand {
+            let first = expand.split(separator: ",").first.map { $0.split(separator: "(").first.map(String.init) ?? "" } ?? expand
+            let name = first.split(separator: "/").first.map(String.init) ?? first
+            guard type.navigationProperties.contains(where: { $0.name == name }) else {
+                throw ODataError.badRequest("\(entityType) has no navigation property '\(name)' to expand", target: "$expand")
+            }
+            throw ODataError.notImplemented("$expand of \(name) is not implemented yet")
+        }
+        guard let paths = options.select else { return .all }
+        var names: [String] = []
+        for path in paths {
+            guard path.count == 1, let name = path.first, type.property(named: name) != nil else {
+                throw ODataError.badRequest("\(entityType) has no property '\(path.joined(separator: "/"))' to select", target: "$select")
+            }
+            if !names.contains(name) { names.append(name) }
+        }
+        return PropertySelection(names: names)
     }
 }

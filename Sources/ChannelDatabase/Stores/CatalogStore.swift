@@ -1,3 +1,4 @@
+public import CommerceQuery
 import Foundation
 
 /// Reads the catalog as one channel sees it: only products assigned to the channel's assortment.
@@ -43,25 +44,95 @@ public struct CatalogStore: Sendable {
             .map(Self.record)
     }
 
-    /// One page of the channel's products in record-id order.
-    public func products(channelId: Int64, skip: Int, top: Int) async throws -> [ProductRecord] {
-        try await transaction.query(
-            selectProduct + " ORDER BY p.record_id LIMIT ? OFFSET ?",
-            [.integer(channelId), .integer(Int64(top)), .integer(Int64(skip))]
+    /// One page of the channel's products matching `criteria`, in its order and then by record id
+    /// (so pages are stable).
+    public func products(channelId: Int64, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()) async throws -> [ProductRecord] {
+        let query = try Self.selection(criteria, table: Self.productTable, key: "p.record_id", dialect: transaction.dialect)
+        return try await transaction.query(
+            selectProduct + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
+            [.integer(channelId)] + query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
         ).map(Self.record)
     }
 
-    public func productCount(channelId: Int64) async throws -> Int {
+    public func productCount(channelId: Int64, criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
+        let query = try Self.selection(QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.productTable, key: nil, dialect: transaction.dialect)
         let row = try await transaction.queryFirst(
-            "SELECT COUNT(*) AS n FROM channel_products WHERE channel_id = ?", [.integer(channelId)]
+            "SELECT COUNT(*) AS n FROM products p JOIN channel_products cp ON cp.product_id = p.record_id AND cp.channel_id = ?" + query.whereSQL,
+            [.integer(channelId)] + query.arguments
         )
         return row?.int("n") ?? 0
     }
 
-    public func categories(skip: Int, top: Int) async throws -> [CategoryRecord] {
-        try await transaction.query(
-            "SELECT record_id, parent_category_id, name, display_order FROM categories ORDER BY record_id LIMIT ? OFFSET ?",
-            [.integer(Int64(top)), .integer(Int64(skip))]
+    /// How `Products` properties map onto the tables, for `$filter`, `$orderby` and `$search`.
+    /// Price and AdjustedPrice are the base price until the pricing engine prices lists.
+    public static let productTable = SQLQueryTable(
+        alias: "p",
+        properties: [
+            "RecordId": SQLQueryColumn("p.record_id", .int64),
+            "ItemId": SQLQueryColumn("p.item_id", .string),
+            "Name": SQLQueryColumn("p.name", .string),
+            "Description": SQLQueryColumn("p.description", .string),
+            "BasePrice": SQLQueryColumn("p.base_price", .decimal),
+            "Price": SQLQueryColumn("p.base_price", .decimal),
+            "AdjustedPrice": SQLQueryColumn("p.base_price", .decimal),
+            "MasterProductId": SQLQueryColumn("p.master_product_id", .int64, nullable: true),
+            "IsMasterProduct": SQLQueryColumn("p.is_master", .boolean),
+            "DefaultUnitOfMeasure": SQLQueryColumn("p.unit_of_measure", .string),
+        ],
+        collections: [
+            "CategoryIds": SQLQueryCollection(
+                table: "product_categories pc", correlation: "pc.product_id = p.record_id",
+                element: .primitive(SQLQueryColumn("pc.category_id", .int64))
+            ),
+        ],
+        searchProperties: ["Name", "Description", "ItemId"]
+    )
+
+    public static let categoryTable = SQLQueryTable(
+        alias: "c",
+        properties: [
+            "RecordId": SQLQueryColumn("c.record_id", .int64),
+            "Name": SQLQueryColumn("c.name", .string),
+            "ParentCategory": SQLQueryColumn("c.parent_category_id", .int64, nullable: true),
+            "DisplayOrder": SQLQueryColumn("c.display_order", .int32),
+        ],
+        searchProperties: ["Name"]
+    )
+
+    /// The WHERE and ORDER BY parts for `criteria`; both start with a space when present.
+    /// Arguments come in text order: filter, search, then ordering.
+    static func selection(
+        _ criteria: QueryCriteria, table: SQLQueryTable, key: String?, dialect: SQLDialect
+    ) throws(QueryTranslationError) -> (whereSQL: String, orderSQL: String, arguments: [DatabaseValue]) {
+        var conditions: [String] = []
+        var arguments: [DatabaseValue] = []
+        if let filter = criteria.filter {
+            let fragment = try SQLQueryTranslator.whereClause(filter, table: table, dialect: dialect)
+            conditions.append("(\(fragment.sql))")
+            arguments += fragment.arguments
+        }
+        if let search = criteria.search {
+            let fragment = try SQLQueryTranslator.search(search, table: table, dialect: dialect)
+            conditions.append("(\(fragment.sql))")
+            arguments += fragment.arguments
+        }
+        var order: [String] = []
+        if !criteria.orderBy.isEmpty {
+            let fragment = try SQLQueryTranslator.orderBy(criteria.orderBy, table: table, dialect: dialect)
+            order.append(fragment.sql)
+            arguments += fragment.arguments
+        }
+        if let key { order.append(key) }
+        let whereSQL = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let orderSQL = order.isEmpty ? "" : " ORDER BY " + order.joined(separator: ", ")
+        return (whereSQL, orderSQL, arguments)
+    }
+
+    public func categories(skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()) async throws -> [CategoryRecord] {
+        let query = try Self.selection(criteria, table: Self.categoryTable, key: "c.record_id", dialect: transaction.dialect)
+        return try await transaction.query(
+            "SELECT c.record_id, c.parent_category_id, c.name, c.display_order FROM categories c" + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
+            query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
         ).map(Self.category)
     }
 
@@ -71,8 +142,9 @@ public struct CatalogStore: Sendable {
         ).map(Self.category)
     }
 
-    public func categoryCount() async throws -> Int {
-        try await transaction.queryFirst("SELECT COUNT(*) AS n FROM categories", [])?.int("n") ?? 0
+    public func categoryCount(criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
+        let query = try Self.selection(QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.categoryTable, key: nil, dialect: transaction.dialect)
+        return try await transaction.queryFirst("SELECT COUNT(*) AS n FROM categories c" + query.whereSQL, query.arguments)?.int("n") ?? 0
     }
 
     static func record(_ row: DatabaseRow) -> ProductRecord {

@@ -1,4 +1,5 @@
 import ChannelDatabase
+public import CommerceQuery
 
 /// A page of entities, with the total count when it was asked for.
 public struct Page<Element: Codable & Sendable>: Codable, Sendable {
@@ -30,8 +31,13 @@ public struct GetProductsRequest: CommerceRequest {
     public static let typeName = "GetProductsRequest"
     public static let mode = RequestMode.read
     public var paging: PagingOptions
+    /// Filter, search and order; empty reads all in record-id order.
+    public var criteria: QueryCriteria
 
-    public init(paging: PagingOptions) { self.paging = paging }
+    public init(paging: PagingOptions, criteria: QueryCriteria = QueryCriteria()) {
+        self.paging = paging
+        self.criteria = criteria
+    }
 }
 
 /// Reads one product of the channel by its record id; answers nil when the channel has none.
@@ -50,8 +56,13 @@ public struct GetCategoriesRequest: CommerceRequest {
     public static let typeName = "GetCategoriesRequest"
     public static let mode = RequestMode.read
     public var paging: PagingOptions
+    /// Filter, search and order; empty reads all in record-id order.
+    public var criteria: QueryCriteria
 
-    public init(paging: PagingOptions) { self.paging = paging }
+    public init(paging: PagingOptions, criteria: QueryCriteria = QueryCriteria()) {
+        self.paging = paging
+        self.criteria = criteria
+    }
 }
 
 /// Reads one category by record id.
@@ -69,21 +80,35 @@ enum CatalogHandlers {
         registry.register(GetProductsRequest.self) { request, context in
             let store = CatalogStore(context.transaction)
             let channelId = context.channel.recordId
-            let records = try await store.products(channelId: channelId, skip: request.paging.skip, top: request.paging.top)
-            let count = request.paging.includeCount ? try await store.productCount(channelId: channelId) : nil
-            return Page(items: records.map(Product.init), totalCount: count)
+            return try await translatingQueryErrors {
+                let records = try await store.products(channelId: channelId, skip: request.paging.skip, top: request.paging.top, criteria: request.criteria)
+                let count = request.paging.includeCount ? try await store.productCount(channelId: channelId, criteria: request.criteria) : nil
+                return Page(items: records.map(Product.init), totalCount: count)
+            }
         }
         registry.register(GetProductRequest.self) { request, context in
             try await CatalogStore(context.transaction).product(recordId: request.recordId, channelId: context.channel.recordId).map(Product.init)
         }
         registry.register(GetCategoriesRequest.self) { request, context in
             let store = CatalogStore(context.transaction)
-            let records = try await store.categories(skip: request.paging.skip, top: request.paging.top)
-            let count = request.paging.includeCount ? try await store.categoryCount() : nil
-            return Page(items: records.map(Category.init), totalCount: count)
+            return try await translatingQueryErrors {
+                let records = try await store.categories(skip: request.paging.skip, top: request.paging.top, criteria: request.criteria)
+                let count = request.paging.includeCount ? try await store.categoryCount(criteria: request.criteria) : nil
+                return Page(items: records.map(Category.init), totalCount: count)
+            }
         }
         registry.register(GetCategoryRequest.self) { request, context in
             try await CatalogStore(context.transaction).category(recordId: request.recordId).map(Category.init)
         }
+    }
+}
+
+/// Criteria the store cannot translate (an unknown property, a type mismatch) are the caller's
+/// mistake: a 400 naming the problem, not an internal error.
+func translatingQueryErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as QueryTranslationError {
+        throw CommerceError.invalidRequest(error.message, target: error.target)
     }
 }

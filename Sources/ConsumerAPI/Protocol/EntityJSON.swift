@@ -2,38 +2,42 @@ import CommerceRuntime
 
 /// OData JSON of the built-in entities, with Retail Server's property names.
 enum EntityJSON {
-    static func writeProperties(_ product: Product, to writer: inout JSONWriter) {
-        writer.field("RecordId", product.recordId)
-        writer.field("ItemId", product.itemId)
-        writer.field("Name", product.name)
-        writer.field("Description", product.description)
-        writer.field("BasePrice", product.basePrice)
-        writer.field("Price", product.price)
-        writer.field("AdjustedPrice", product.adjustedPrice)
-        writer.field("MasterProductId", product.masterProductId)
-        writer.field("IsMasterProduct", product.isMasterProduct)
-        writer.field("DefaultUnitOfMeasure", product.defaultUnitOfMeasure)
-        writer.key("Dimensions")
-        writer.beginArray()
-        for dimension in product.dimensions {
-            writer.beginObject()
-            writer.field("DimensionTypeValue", Int64(dimension.dimensionType.rawValue))
-            writer.field("DimensionValue", dimension.value)
-            writer.endObject()
+    static func writeProperties(_ product: Product, _ select: PropertySelection, to writer: inout JSONWriter) {
+        if select.includes("RecordId") { writer.field("RecordId", product.recordId) }
+        if select.includes("ItemId") { writer.field("ItemId", product.itemId) }
+        if select.includes("Name") { writer.field("Name", product.name) }
+        if select.includes("Description") { writer.field("Description", product.description) }
+        if select.includes("BasePrice") { writer.field("BasePrice", product.basePrice) }
+        if select.includes("Price") { writer.field("Price", product.price) }
+        if select.includes("AdjustedPrice") { writer.field("AdjustedPrice", product.adjustedPrice) }
+        if select.includes("MasterProductId") { writer.field("MasterProductId", product.masterProductId) }
+        if select.includes("IsMasterProduct") { writer.field("IsMasterProduct", product.isMasterProduct) }
+        if select.includes("DefaultUnitOfMeasure") { writer.field("DefaultUnitOfMeasure", product.defaultUnitOfMeasure) }
+        if select.includes("Dimensions") {
+            writer.key("Dimensions")
+            writer.beginArray()
+            for dimension in product.dimensions {
+                writer.beginObject()
+                writer.field("DimensionTypeValue", Int64(dimension.dimensionType.rawValue))
+                writer.field("DimensionValue", dimension.value)
+                writer.endObject()
+            }
+            writer.endArray()
         }
-        writer.endArray()
-        writer.key("CategoryIds")
-        writer.beginArray()
-        for id in product.categoryIds { writer.int(id) }
-        writer.endArray()
-        writeExtensionProperties(product.extensionProperties, to: &writer)
+        if select.includes("CategoryIds") {
+            writer.key("CategoryIds")
+            writer.beginArray()
+            for id in product.categoryIds { writer.int(id) }
+            writer.endArray()
+        }
+        if select.includes("ExtensionProperties") { writeExtensionProperties(product.extensionProperties, to: &writer) }
     }
 
-    static func writeProperties(_ category: Category, to writer: inout JSONWriter) {
-        writer.field("RecordId", category.recordId)
-        writer.field("Name", category.name)
-        writer.field("ParentCategory", category.parentCategory)
-        writer.field("DisplayOrder", Int64(category.displayOrder))
+    static func writeProperties(_ category: Category, _ select: PropertySelection, to writer: inout JSONWriter) {
+        if select.includes("RecordId") { writer.field("RecordId", category.recordId) }
+        if select.includes("Name") { writer.field("Name", category.name) }
+        if select.includes("ParentCategory") { writer.field("ParentCategory", category.parentCategory) }
+        if select.includes("DisplayOrder") { writer.field("DisplayOrder", Int64(category.displayOrder)) }
     }
 
     static func writeExtensionProperties(_ properties: [CommerceProperty], to writer: inout JSONWriter) {
@@ -56,4 +60,23 @@ enum EntityJSON {
         }
         writer.endArray()
     }
+}
+
+/// The properties `$select` asked for; all of them when it was absent or `*`.
+struct PropertySelection: Sendable {
+    /// Selected names in request order (for the context URL), nil for all.
+    let names: [String]?
+    private let lookup: Set<String>
+
+    static let all = PropertySelection(names: nil)
+
+    init(names: [String]?) {
+        self.names = names
+        lookup = Set(names ?? [])
+    }
+
+    func includes(_ name: String) -> Bool { names == nil || lookup.contains(name) }
+
+    /// `(Name,Price)` for the context URL, empty when everything is selected.
+    var contextSuffix: String { names.map { "(" + $0.joined(separator: ",") + ")" } ?? "" }
 }

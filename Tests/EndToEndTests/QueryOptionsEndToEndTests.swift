@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// Query options over real HTTP against the demo catalog on SQLite.
+@Suite("Query options end to end", .serialized)
+struct QueryOptionsEndToEndTests {
+    private func error(_ result: HTTPResult) -> [String: Any] { result.json?["error"] as? [String: Any] ?? [:] }
+
+    @Test("filter, select, orderby, search, count, aliases and paging by nextLink")
+    func queryOptions() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+
+        let filtered = try await host.get("/Commerce/Products?$filter=BasePrice%20gt%20100%20and%20contains(Name,'Shirt')&$select=Name,BasePrice&$orderby=BasePrice%20desc,Name&$count=true&$top=3")
+        #expect(filtered.status == 200)
+        #expect((filtered.json?["@odata.context"] as? String)?.hasSuffix("$metadata#Products(Name,BasePrice)") == true)
+        let rows = filtered.json?["value"] as? [[String: Any]] ?? []
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { Set($0.keys) == ["Name", "BasePrice"] })
+        #expect(rows.allSatisfy { ($0["Name"] as? String)?.contains("Shirt") == true && ($0["BasePrice"] as? Double ?? 0) > 100 })
+        let prices = rows.compactMap { $0["BasePrice"] as? Double }
+        #expect(prices == prices.sorted(by: >))
+        let total = filtered.json?["@odata.count"] as? Int ?? 0
+        #expect(total > 3)
+        #expect(try await host.get("/Commerce/Products/$count?$filter=BasePrice%20gt%20100%20and%20contains(Name,'Shirt')").text == "\(total)")
+
+        let aliased = try await host.get("/Commerce/Products?$filter=ItemId%20eq%20@item&@item='P00001'&$select=RecordId")
+        #expect((aliased.json?["value"] as? [[String: Any]])?.map { $0["RecordId"] as? Int } == [68_719_476_737])
+
+        let searched = try await host.get("/Commerce/Products?$search=shirt&$count=true&$top=0")
+        #expect((searched.json?["@odata.count"] as? Int ?? 0) > 0)
+
+        // Server-driven paging keeps the filter and order on every next link, to the end.
+        var next: URL? = host.url("/Commerce/Products?$filter=CategoryIds/any(c:c%20eq%205637145327)&$orderby=Name&$select=RecordId,Name")
+        var names: [String] = []
+        var pages = 0
+        while let url = next, pages < 100 {
+            let page = try await HTTPResult.send("GET", url, headers: [:], body: nil)
+            #expect(page.status == 200)
+            names += (page.json?["value"] as? [[String: Any]] ?? []).compactMap { $0["Name"] as? String }
+            next = (page.json?["@odata.nextLink"] as? String).flatMap(URL.init(string:))
+            if let link = next?.absoluteString { #expect(link.contains("$filter=") && link.contains("$orderby=Name")) }
+            pages += 1
+        }
+        let expectedCount = try await host.get("/Commerce/Products/$count?$filter=CategoryIds/any(c:c%20eq%205637145327)").text
+        #expect(pages > 1)
+        #expect("\(names.count)" == expectedCount)
+        #expect(names == names.sorted { Array($0.unicodeScalars.map(\.value)).lexicographicallyPrecedes(Array($1.unicodeScalars.map(\.value))) })
+
+        let categories = try await host.get("/Commerce/Categories?$filter=ParentCategory%20eq%20null&$select=Name&$orderby=Name")
+        #expect((categories.json?["value"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["Clothing", "Electronics", "Home", "Outdoors"])
+        #expect(host.stop() == 0)
+    }
+
+    @Test("bad and hostile query options: clear 4xx, nothing served wrong, the host keeps serving")
+    func hostileInput() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+
+        let incomplete = try await host.get("/Commerce/Products?$filter=Name%20eq")
+        #expect(incomplete.status == 400)
+        #expect(error(incomplete)["target"] as? String == "$filter")
+        #expect((error(incomplete)["message"] as? String)?.contains("position 7") == true)
+
+        for bad in [
+            "$filter=Nope%20eq%201", "$filter=Name%20gt%205", "$filter=substring(Name)", "$filter=(Name%20eq%20'a'",
+            "$orderby=Nope", "$select=Bogus", "$expand=Nothing", "$top=abc", "$skip=-3", "$count=maybe", "$unknown=1",
+            "$filter=BasePrice%20eq%201.0000001", "$filter=Name%20eq%20@missing", "$top=1&$top=2",
+        ] {
+            let result = try await host.get("/Commerce/Products?\(bad)")
+            #expect(result.status == 400, "\(bad)")
+            #expect(error(result)["code"] != nil, "\(bad)")
+        }
+
+        // Deep nesting and very long filters are refused, not crashed on.
+        let deep = String(repeating: "(", count: 5_000) + "true" + String(repeating: ")", count: 5_000)
+        #expect(try await host.get("/Commerce/Products?$filter=\(deep)").status == 400)
+        let long = "Name%20eq%20'" + String(repeating: "a", count: 20_000) + "'"
+        let longResult = try await host.get("/Commerce/Products?$filter=\(long)")
+        #expect([400, 414, 431].contains(longResult.status))
+
+        // A huge $top is served a page at a time.
+        let huge = try await host.get("/Commerce/Products?$top=999999999&$select=RecordId")
+        #expect(huge.status == 200)
+        #expect((huge.json?["value"] as? [Any])?.count == 25)
+        #expect(huge.json?["@odata.nextLink"] != nil)
+
+        // SQL injection attempts are plain values that match nothing.
+        let injected = try await host.get("/Commerce/Products?$filter=Name%20eq%20'x''%20OR%201=1%20--'")
+        #expect(injected.status == 200)
+        #expect((injected.json?["value"] as? [Any])?.isEmpty == true)
+        let injectedOrder = try await host.get("/Commerce/Products?$orderby=Name;DROP%20TABLE%20products")
+        #expect(injectedOrder.status == 400)
+
+        // Still serving, and the catalog is intact.
+        #expect(try await host.get("/Commerce/Products/$count").text == "1140")
+        #expect(host.stop() == 0)
+    }
+}
