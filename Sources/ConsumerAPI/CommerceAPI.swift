@@ -85,9 +85,9 @@ public struct CommerceAPI: Sendable {
         }
     }
 
-    static func json(_ bytes: [UInt8], status: HTTPResponse.Status) -> Response {
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status, contentType: String = ODataHeaders.jsonContentType) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = ODataHeaders.jsonContentType
+        headers[.contentType] = contentType
         headers[ODataHeaders.odataVersion] = "4.0"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
@@ -134,6 +134,7 @@ struct APICall {
     let channel: ChannelRecord
     let caller: Caller
     let serviceRoot: String
+    let format: ResponseFormat
 
     init(request: Request, path: ResourcePath, runtime: CommerceRuntime, model: EntityModel, options: APIOptions) throws {
         self.request = request
@@ -143,6 +144,8 @@ struct APICall {
         self.apiOptions = options
         let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         self.options = try QueryOptions(parameters)
+        try ODataVersionCheck.check(maxVersion: request.headers[ODataHeaders.odataMaxVersion], version: request.headers[ODataHeaders.odataVersion])
+        self.format = path.entitySet == "$metadata" ? .default : try ResponseFormat.negotiate(format: self.options.formatValue, accept: request.headers[.accept])
         self.channel = try runtime.channel(orgUnitNumber: request.headers[ODataHeaders.operatingUnitNumber])
         // Authentication lands in its own milestone; until then every caller is anonymous.
         self.caller = .anonymous

@@ -47,4 +47,44 @@ struct MetadataEndToEndTests {
         #expect(try await host.get("/health").status == 200)
         #expect(host.stop() == 0)
     }
+
+    @Test("odata.metadata levels, Accept and version headers, ETags with If-None-Match and If-Match")
+    func protocolHeaders() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let product = "/Commerce/Products(68719476737)"
+
+        let minimal = try await host.get(product)
+        #expect(minimal.header("Content-Type")?.contains("odata.metadata=minimal") == true)
+        let etag = try #require(minimal.header("ETag"))
+        #expect(etag.hasPrefix("W/\""))
+        #expect(minimal.json?["@odata.etag"] as? String == etag)
+        #expect(minimal.json?["@odata.context"] != nil)
+
+        let none = try await host.get(product, headers: ["Accept": "application/json;odata.metadata=none"])
+        #expect(none.header("Content-Type")?.contains("odata.metadata=none") == true)
+        #expect(none.json?["@odata.context"] == nil)
+        #expect(none.json?["@odata.etag"] == nil)
+        #expect(none.json?["Name"] as? String == minimal.json?["Name"] as? String)
+
+        let full = try await host.get("/Commerce/Products?$top=1&$format=application/json;odata.metadata=full")
+        let first = (full.json?["value"] as? [[String: Any]])?.first ?? [:]
+        #expect(first["@odata.type"] as? String == "#Microsoft.Dynamics.Commerce.Runtime.DataModel.Product")
+        #expect((first["@odata.id"] as? String)?.hasSuffix("/Commerce/Products(68719476737)") == true)
+
+        #expect(try await host.get(product, headers: ["Accept": "text/html"]).status == 406)
+        #expect(try await host.get(product, headers: ["Accept": "application/json;odata.metadata=lots"]).status == 406)
+        #expect(try await host.get(product, headers: ["Accept": "text/html, */*;q=0.1"]).status == 200)
+        #expect(try await host.get(product, headers: ["OData-MaxVersion": "3.0"]).status == 400)
+        #expect(try await host.get(product, headers: ["OData-MaxVersion": "4.01"]).status == 200)
+
+        let notModified = try await host.get(product, headers: ["If-None-Match": etag])
+        #expect(notModified.status == 304)
+        #expect(notModified.header("ETag") == etag)
+        #expect(try await host.get(product, headers: ["If-None-Match": "W/\"0000000000000000\""]).status == 200)
+        #expect(try await host.get(product, headers: ["If-Match": etag]).status == 200)
+        let changed = try await host.get(product, headers: ["If-Match": "W/\"0000000000000000\""])
+        #expect(changed.status == 412)
+        #expect(try await host.get(product, headers: ["If-Match": "*"]).status == 200)
+        #expect(host.stop() == 0)
+    }
 }

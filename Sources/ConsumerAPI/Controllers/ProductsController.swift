@@ -1,3 +1,5 @@
+import Foundation
+import HTTPTypes
 import CommerceQuery
 import CommerceRuntime
 import Hummingbird
@@ -13,7 +15,7 @@ enum ProductsController {
             let page = try await call.runtime.execute(
                 GetProductsRequest(paging: paging, criteria: call.options.criteria), channel: call.channel, caller: call.caller
             )
-            return call.collectionResponse(page, pageSize: pageSize, select: select) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
         case (nil, ["$count"]):
             let page = try await call.runtime.execute(
                 GetProductsRequest(paging: PagingOptions(top: 0, includeCount: true), criteria: QueryCriteria(filter: call.options.criteria.filter, search: call.options.criteria.search)),
@@ -25,7 +27,7 @@ enum ProductsController {
             guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError.notFound("the channel has no product with RecordId \(id)")
             }
-            return call.entityResponse(product, select: select) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return try call.entityResponse(product, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
         case (.string, _):
             throw ODataError.badRequest("the key of Products is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -45,7 +47,7 @@ enum CategoriesController {
             let page = try await call.runtime.execute(
                 GetCategoriesRequest(paging: paging, criteria: call.options.criteria), channel: call.channel, caller: call.caller
             )
-            return call.collectionResponse(page, pageSize: pageSize, select: select) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
         case (nil, ["$count"]):
             let page = try await call.runtime.execute(
                 GetCategoriesRequest(paging: PagingOptions(top: 0, includeCount: true), criteria: QueryCriteria(filter: call.options.criteria.filter, search: call.options.criteria.search)),
@@ -57,7 +59,7 @@ enum CategoriesController {
             guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError.notFound("there is no category with RecordId \(id)")
             }
-            return call.entityResponse(category, select: select) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return try call.entityResponse(category, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
         case (.string, _):
             throw ODataError.badRequest("the key of Categories is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -67,32 +69,90 @@ enum CategoriesController {
 }
 
 extension APICall {
-    /// A collection response: context, optional count, one page of entities, next link.
-    func collectionResponse<Entity>(_ page: Page<Entity>, pageSize: Int, select: PropertySelection, write: (Entity, inout JSONWriter) -> Void) -> Response {
+    /// A collection response: context, optional count, one page of entities, next link; the
+    /// control information follows the negotiated `odata.metadata` level.
+    func collectionResponse<Entity>(
+        _ page: Page<Entity>, pageSize: Int, select: PropertySelection, key: (Entity) -> String, write: (Entity, inout JSONWriter) -> Void
+    ) -> Response {
         var writer = JSONWriter(capacity: 512 * min(page.items.count + 1, 64))
         writer.beginObject()
-        writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)")
+        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)") }
         if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
         writer.key("value")
         writer.beginArray()
         for entity in page.items.prefix(pageSize) {
+            var properties = JSONWriter()
+            write(entity, &properties)
             writer.beginObject()
-            write(entity, &writer)
+            writeControlInformation(key: key(entity), properties: properties, into: &writer)
+            writer.members(of: properties)
             writer.endObject()
         }
         writer.endArray()
         if let next = nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
         writer.endObject()
-        return CommerceAPI.json(writer.bytes, status: .ok)
+        return CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
     }
 
-    /// A single-entity response with its context.
-    func entityResponse<Entity>(_ entity: Entity, select: PropertySelection, write: (Entity, inout JSONWriter) -> Void) -> Response {
+    /// A single-entity response with its context and ETag; answers 304 when the client's
+    /// `If-None-Match` already names this representation and 412 when `If-Match` names another.
+    func entityResponse<Entity>(_ entity: Entity, select: PropertySelection, key: (Entity) -> String, write: (Entity, inout JSONWriter) -> Void) throws -> Response {
+        var properties = JSONWriter()
+        write(entity, &properties)
+        let etag = ETag.weak(of: properties.bytes)
+        if let ifMatch = request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
+            throw ODataError(.preconditionFailed, code: "PreconditionFailed", "the entity has changed: its ETag is \(etag)")
+        }
+        if let ifNoneMatch = request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
+            var headers = HTTPFields()
+            headers[.eTag] = etag
+            headers[ODataHeaders.odataVersion] = "4.0"
+            return Response(status: .notModified, headers: headers)
+        }
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)/$entity")
-        write(entity, &writer)
+        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)/$entity") }
+        writeControlInformation(key: key(entity), properties: properties, into: &writer)
+        writer.members(of: properties)
         writer.endObject()
-        return CommerceAPI.json(writer.bytes, status: .ok)
+        var response = CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
+        response.headers[.eTag] = etag
+        return response
+    }
+
+    private func writeControlInformation(key: String, properties: JSONWriter, into writer: inout JSONWriter) {
+        guard format.metadata != .none else { return }
+        if format.metadata == .full, let set = model.entitySet(named: path.entitySet) {
+            writer.field("@odata.type", "#\(EntityModel.namespace).\(set.entityType)")
+            writer.field("@odata.id", "\(serviceRoot)/\(path.entitySet)(\(key))")
+            writer.field("@odata.editLink", "\(path.entitySet)(\(key))")
+        }
+        writer.field("@odata.etag", ETag.weak(of: properties.bytes))
+    }
+}
+
+/// Weak ETags over an entity's JSON: equal representations, equal tags, whatever the store.
+enum ETag {
+    static func weak(of bytes: [UInt8]) -> String {
+        // FNV-1a, 64 bits: a cheap, stable digest (not a security measure; the tag only detects change).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return "W/\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+    }
+
+    /// Whether an `If-Match`/`If-None-Match` list names `etag` (weak comparison) or is `*`.
+    static func matches(_ header: String, _ etag: String) -> Bool {
+        let bare = etag.hasPrefix("W/") ? String(etag.dropFirst(2)) : etag
+        for candidate in header.split(separator: ",") {
+            let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+            if trimmed == "*" { return true }
+            let value = trimmed.hasPrefix("W/") ? String(trimmed.dropFirst(2)) : trimmed
+            if value == bare { return true }
+        }
+        return false
     }
 }

@@ -81,6 +81,14 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    /// Members (`"k":v,...`) written by another writer, spliced into the current object.
+    public mutating func members(of other: JSONWriter) {
+        guard !other.bytes.isEmpty else { return }
+        separate()
+        bytes.append(contentsOf: other.bytes)
+        needsComma = true
+    }
+
     public mutating func field(_ name: String, _ value: String) {
         key(name)
         string(value)

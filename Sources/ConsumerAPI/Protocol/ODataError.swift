@@ -77,6 +77,7 @@ public struct ODataError: HTTPResponseError, Sendable {
 enum ODataHeaders {
     static let jsonContentType = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false"
     static let odataVersion = name("OData-Version")
+    static let odataMaxVersion = name("OData-MaxVersion")
     static let operatingUnitNumber = name("OUN")
 
     private static func name(_ text: String) -> HTTPField.Name {

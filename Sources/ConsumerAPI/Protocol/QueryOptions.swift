@@ -9,6 +9,8 @@ struct QueryOptions {
     var count = false
     /// `$format`, when given: `json` or `xml` (only `$metadata` serves XML).
     var format: String?
+    /// `$format` exactly as given, for its `odata.metadata` parameter.
+    var formatValue: String?
     var criteria = QueryCriteria()
     /// `$select` paths; nil when absent or `*`.
     var select: [[String]]?
@@ -48,6 +50,7 @@ struct QueryOptions {
                 default: throw ODataError.badRequest("$count must be true or false, not '\(value)'", target: "$count")
                 }
             case "$format":
+                formatValue = value
                 let lowered = value.lowercased()
                 if lowered == "json" || lowered.hasPrefix("application/json") {
                     format = "json"
