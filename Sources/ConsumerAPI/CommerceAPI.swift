@@ -10,9 +10,12 @@ import NIOCore
 public struct APIOptions: Sendable {
     /// The largest page served; larger `$top` values and unbounded reads are paged with `@odata.nextLink`.
     public var maxPageSize: Int
+    /// The largest request body read; larger ones are answered 413 without being read whole.
+    public var maxBodySize: Int
 
-    public init(maxPageSize: Int = 1_000) {
+    public init(maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024) {
         self.maxPageSize = maxPageSize
+        self.maxBodySize = maxBodySize
     }
 }
 
@@ -151,6 +154,57 @@ struct APICall {
         self.caller = .anonymous
         let host = request.head.authority ?? "localhost"
         self.serviceRoot = "http://\(host)/Commerce"
+    }
+
+    /// The action or function bound to the addressed entity (or collection) named by the next
+    /// path segment, qualified (`Microsoft...DataModel.Search`) or not (`Search`, as Retail
+    /// Server clients write it); nil when the segment names no operation. Checks the method:
+    /// POST for actions, GET for functions.
+    func boundOperation(entityType: String) throws -> EdmOperation? {
+        guard path.rest.count == 1, var name = path.rest.first, !name.hasPrefix("$") else { return nil }
+        if name.hasPrefix(EntityModel.namespace + ".") { name.removeFirst(EntityModel.namespace.count + 1) }
+        if name.hasSuffix("()") { name.removeLast(2) }
+        guard let operation = model.boundOperation(name, entityType: entityType, collection: path.key == nil) else { return nil }
+        try requireMethods([operation.kind == .action ? .post : .get], resource: "\(path.entitySet)/\(name)")
+        return operation
+    }
+
+    /// Reads the JSON body (at most ``APIOptions/maxBodySize``) into `type`: 413 when larger,
+    /// 415 when not JSON, 400 naming the problem when it does not match.
+    func decodeBody<Body: Decodable>(_ type: Body.Type) async throws -> Body {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw ODataError(.unsupportedMediaType, code: "UnsupportedMediaType", "the body must be application/json, not \(contentType)")
+        }
+        let limit = apiOptions.maxBodySize
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw ODataError(.contentTooLarge, code: "PayloadTooLarge", "the body is \(length) bytes; the limit is \(limit)")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw ODataError(.contentTooLarge, code: "PayloadTooLarge", "the body is larger than the limit of \(limit) bytes")
+        }
+        do {
+            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw ODataError.badRequest("the body does not match: \(Self.describe(error))")
+        } catch {
+            throw ODataError.badRequest("the body is not valid JSON")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let text = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return text.isEmpty ? "the body" : text
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context)) is missing \(key.stringValue)"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context)) has the wrong type"
+        case .dataCorrupted(let context): return "\(path(context)) is not valid JSON"
+        @unknown default: return "it is not the expected JSON"
+        }
     }
 
     func requireMethods(_ allowed: [HTTPRequest.Method], resource: String) throws {

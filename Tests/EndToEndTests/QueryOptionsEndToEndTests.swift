@@ -94,4 +94,33 @@ struct QueryOptionsEndToEndTests {
         #expect(try await host.get("/Commerce/Products/$count").text == "1140")
         #expect(host.stop() == 0)
     }
+
+    @Test("Products/Search: bound action by plain and qualified name, bodies checked")
+    func search() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let body = #"{"searchCriteria":{"SearchCondition":"shirt","CategoryIds":[5637145327],"Context":{"ChannelId":5637144592,"CatalogId":0}}}"#
+        let json = ["Content-Type": "application/json"]
+
+        let found = try await host.send("POST", "/Commerce/Products/Search?$select=Name,CategoryIds&$top=5", headers: json, body: body)
+        #expect(found.status == 200)
+        let rows = found.json?["value"] as? [[String: Any]] ?? []
+        #expect(!rows.isEmpty)
+        #expect(rows.allSatisfy { ($0["Name"] as? String)?.lowercased().contains("shirt") == true })
+        #expect(rows.allSatisfy { ($0["CategoryIds"] as? [Int])?.contains(5_637_145_327) == true })
+
+        let qualified = try await host.send("POST", "/Commerce/Products/Microsoft.Dynamics.Commerce.Runtime.DataModel.Search?$select=Name&$top=5", headers: json, body: body)
+        #expect((qualified.json?["value"] as? [[String: Any]])?.count == rows.count)
+
+        #expect(try await host.get("/Commerce/Products/Search").status == 405)
+        #expect(try await host.send("POST", "/Commerce/Products/Search", headers: json, body: "{not json").status == 400)
+        let missing = try await host.send("POST", "/Commerce/Products/Search", headers: json, body: #"{"criteria":{}}"#)
+        #expect(missing.status == 400)
+        #expect((missing.json?["error"] as? [String: Any])?["message"] as? String == "the body does not match: the body is missing searchCriteria")
+        #expect(try await host.send("POST", "/Commerce/Products/Search", headers: ["Content-Type": "text/plain"], body: body).status == 415)
+        let huge = String(repeating: " ", count: 64 * 1024 * 1024)
+        #expect(try await host.send("POST", "/Commerce/Products/Search", headers: json, body: huge).status == 413)
+        #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: "{}").status == 501)
+        #expect(try await host.get("/Commerce/Products/$count").text == "1140")
+        #expect(host.stop() == 0)
+    }
 }

@@ -7,6 +7,12 @@ import Hummingbird
 /// `Products`: the channel's sellable products and variants.
 enum ProductsController {
     static func handle(_ call: APICall) async throws -> Response {
+        if let operation = try call.boundOperation(entityType: "Product") {
+            switch operation.name {
+            case "Search": return try await search(call)
+            default: throw ODataError.notImplemented("Products/\(operation.name) is declared but not implemented yet")
+            }
+        }
         try call.requireMethods([.get], resource: "Products")
         switch (call.path.key, call.path.rest) {
         case (nil, []):
@@ -33,6 +39,41 @@ enum ProductsController {
         case (_, let rest):
             throw ODataError.notImplemented("Products/\(rest.joined(separator: "/")) is not implemented yet")
         }
+    }
+}
+
+extension ProductsController {
+    /// `POST Products/Search` with Retail Server's `searchCriteria`: the words of
+    /// `SearchCondition` (all must match name, description or item id) within `CategoryIds`.
+    /// Query options (`$top`, `$skip`, `$select`, `$orderby`) apply to the result as to the set.
+    static func search(_ call: APICall) async throws -> Response {
+        struct Body: Decodable {
+            struct Criteria: Decodable {
+                var SearchCondition: String?
+                var CategoryIds: [Int64]?
+            }
+            var searchCriteria: Criteria
+        }
+        let body = try await call.decodeBody(Body.self)
+        var criteria = call.options.criteria
+        if let condition = body.searchCriteria.SearchCondition?.trimmingCharacters(in: .whitespaces), !condition.isEmpty {
+            do {
+                criteria.search = try QueryParser.search(condition)
+            } catch {
+                throw ODataError.badRequest("searchCriteria.SearchCondition: \(error.message)", target: "searchCriteria/SearchCondition")
+            }
+        }
+        if let categories = body.searchCriteria.CategoryIds, !categories.isEmpty {
+            let inCategories = QueryExpression.lambda(
+                .any, collection: .property(["CategoryIds"]), variable: "c",
+                predicate: .inList(.lambdaVariable(name: "c", path: []), categories.map { .literal(.integer($0)) })
+            )
+            criteria.filter = criteria.filter.map { .binary(.and, $0, inCategories) } ?? inCategories
+        }
+        let select = try call.selection(of: "Product")
+        let (paging, pageSize) = call.paging()
+        let page = try await call.runtime.execute(GetProductsRequest(paging: paging, criteria: criteria), channel: call.channel, caller: call.caller)
+        return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
     }
 }
 
