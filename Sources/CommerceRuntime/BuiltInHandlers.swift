@@ -4,6 +4,7 @@ extension HandlerRegistry {
         var registry = HandlerRegistry()
         CatalogHandlers.register(in: &registry)
         PricingHandlers.register(in: &registry)
+        ChannelHandlers.register(in: &registry)
         return registry
     }
 }

@@ -61,6 +61,10 @@ public struct CommerceAPI: Sendable {
                 return try await ProductsController.handle(call)
             case "Categories":
                 return try await CategoriesController.handle(call)
+            case "OrgUnits":
+                return try await OrgUnitsController.handle(call)
+            case "GetTenderTypes":
+                return try await TenderTypesController.handle(call)
             case "":
                 try call.requireMethods([.get], resource: "the service document")
                 return metadata.serviceDocument(serviceRoot: call.serviceRoot)

@@ -40,9 +40,19 @@ struct MetadataEndToEndTests {
         #expect(post.header("Allow") == "GET")
 
         // Declared in the model but not built yet: 501, never a silent 404.
-        let tenderTypes = try await host.get("/Commerce/GetTenderTypes()")
-        #expect(tenderTypes.status == 501)
-        #expect(try await host.get("/Commerce/OrgUnits").status == 501)
+        #expect(try await host.get("/Commerce/Carts('abc')").status == 501)
+        #expect(try await host.get("/Commerce/SalesOrders").status == 501)
+
+        let tenderTypes = try await host.get("/Commerce/GetTenderTypes()", headers: ["OUN": "0101"])
+        #expect(tenderTypes.status == 200)
+        #expect((tenderTypes.json?["value"] as? [[String: Any]])?.compactMap { $0["OperationType"] as? String } == ["PayCard", "PayGiftCertificate"])
+        let orgUnits = try await host.get("/Commerce/OrgUnits?$count=true")
+        #expect(orgUnits.json?["@odata.count"] as? Int == 2)
+        #expect((orgUnits.json?["value"] as? [[String: Any]])?.compactMap { $0["OrgUnitNumber"] as? String } == ["128", "0101"])
+        let store = try await host.get("/Commerce/OrgUnits('0101')")
+        #expect(store.json?["OrgUnitName"] as? String == "Seattle store")
+        #expect(try await host.get("/Commerce/OrgUnits('9999')").status == 404)
+        #expect(try await host.get("/Commerce/OrgUnits(5)").status == 400)
         #expect(try await host.get("/nothing-here").status == 404)
         #expect(try await host.get("/health").status == 200)
         #expect(host.stop() == 0)

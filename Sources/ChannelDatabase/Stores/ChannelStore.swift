@@ -22,6 +22,19 @@ public struct ChannelStore: Sendable {
         try await transaction.query(Self.select + " ORDER BY c.record_id", []).map(Self.record)
     }
 
+    /// The payment methods a channel accepts, in tender type id order.
+    public func tenderTypes(channelId: Int64) async throws -> [TenderTypeRecord] {
+        try await transaction.query(
+            "SELECT tender_type_id, name, operation_type, connector FROM tender_types WHERE channel_id = ? ORDER BY tender_type_id",
+            [.integer(channelId)]
+        ).map { row in
+            TenderTypeRecord(
+                tenderTypeId: row.string("tender_type_id") ?? "", name: row.string("name") ?? "",
+                operationType: row.string("operation_type") ?? "", connector: row.string("connector")
+            )
+        }
+    }
+
     static func record(_ row: DatabaseRow) -> ChannelRecord {
         ChannelRecord(
             recordId: row.int64("record_id") ?? 0,
@@ -37,4 +50,11 @@ public struct ChannelStore: Sendable {
             priceGroup: row.string("price_group")
         )
     }
+}
+
+public struct TenderTypeRecord: Sendable, Equatable {
+    public var tenderTypeId: String
+    public var name: String
+    public var operationType: String
+    public var connector: String?
 }

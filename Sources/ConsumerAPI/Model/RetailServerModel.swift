@@ -109,7 +109,8 @@ extension EntityModel {
         try add(EdmComplexType("TenderType", properties: [
             EdmProperty("TenderTypeId", .primitive(.string), nullable: false),
             EdmProperty("Name", .primitive(.string)),
-            EdmProperty("OperationId", .primitive(.int32), nullable: false),
+            EdmProperty("OperationType", .primitive(.string), nullable: false),
+            EdmProperty("Connector", .primitive(.string)),
         ]))
         try add(EdmEntityType("Product", key: ["RecordId"], properties: [
             EdmProperty("RecordId", .primitive(.int64), nullable: false),
@@ -177,8 +178,7 @@ extension EntityModel {
             EdmProperty("RecordId", .primitive(.int64), nullable: false),
             EdmProperty("OrgUnitName", .primitive(.string)),
             EdmProperty("Currency", .primitive(.string)),
-            EdmProperty("ChannelTypeValue", .primitive(.int32), nullable: false),
-            extensionProperties,
+            EdmProperty("ChannelType", .primitive(.string), nullable: false),
         ]))
     }
 
