@@ -72,7 +72,7 @@ public struct CommerceAPI: Sendable {
                 try call.requireMethods([.get], resource: "$metadata")
                 return try metadata.response(for: request, format: call.options.format)
             case "$batch":
-                throw ODataError.notImplemented("$batch is not implemented yet")
+                return try await BatchController.handle(call, api: self, context: context)
             case let name where model.entitySet(named: name) != nil || model.unboundOperation(name) != nil:
                 throw ODataError.notImplemented("\(name) is part of the Retail Server surface but not implemented yet")
             default:
@@ -176,6 +176,19 @@ struct APICall {
     /// Reads the JSON body (at most ``APIOptions/maxBodySize``) into `type`: 413 when larger,
     /// 415 when not JSON, 400 naming the problem when it does not match.
     func decodeBody<Body: Decodable>(_ type: Body.Type) async throws -> Body {
+        let data = try await readBody() ?? Data()
+        do {
+            return try JSONDecoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw ODataError.badRequest("the body does not match: \(Self.describe(error))")
+        } catch {
+            throw ODataError.badRequest("the body is not valid JSON")
+        }
+    }
+
+    /// The raw JSON body, at most ``APIOptions/maxBodySize`` bytes: 413 when larger, 415 when
+    /// it is not JSON; nil when empty.
+    func readBody() async throws -> Data? {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw ODataError(.unsupportedMediaType, code: "UnsupportedMediaType", "the body must be application/json, not \(contentType)")
         }
@@ -189,13 +202,7 @@ struct APICall {
         } catch {
             throw ODataError(.contentTooLarge, code: "PayloadTooLarge", "the body is larger than the limit of \(limit) bytes")
         }
-        do {
-            return try JSONDecoder().decode(type, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw ODataError.badRequest("the body does not match: \(Self.describe(error))")
-        } catch {
-            throw ODataError.badRequest("the body is not valid JSON")
-        }
+        return buffer.readableBytes == 0 ? nil : Data(buffer.readableBytesView)
     }
 
     private static func describe(_ error: DecodingError) -> String {
