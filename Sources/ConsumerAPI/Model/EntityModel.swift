@@ -250,17 +250,8 @@ public struct EdmOperation: Sendable, Equatable {
         public var description: String { type.qualifiedName }
     }
 
-    public struct Parameter: Sendable, Equatable {
-        public var name: String
-        public var type: EdmType
-        public var nullable: Bool
-
-        public init(_ name: String, _ type: EdmType, nullable: Bool = true) {
-            self.name = name
-            self.type = type
-            self.nullable = nullable
-        }
-    }
+    /// A parameter has the shape of a property: name, type, nullability.
+    public typealias Parameter = EdmProperty
 
     public var name: String
     public var kind: Kind

@@ -2,7 +2,7 @@ import CommerceRuntime
 
 /// OData JSON of the built-in entities, with Retail Server's property names.
 enum EntityJSON {
-    static func writeProperties(_ product: Product, _ select: PropertySelection, to writer: inout JSONWriter) {
+    static func writeProperties(_ product: Product, _ select: PropertySelection, _ writer: inout JSONWriter) {
         if select.includes("RecordId") { writer.field("RecordId", product.recordId) }
         if select.includes("ItemId") { writer.field("ItemId", product.itemId) }
         if select.includes("Name") { writer.field("Name", product.name) }
@@ -33,7 +33,7 @@ enum EntityJSON {
         if select.includes("ExtensionProperties") { writeExtensionProperties(product.extensionProperties, to: &writer) }
     }
 
-    static func writeProperties(_ category: Category, _ select: PropertySelection, to writer: inout JSONWriter) {
+    static func writeProperties(_ category: Category, _ select: PropertySelection, _ writer: inout JSONWriter) {
         if select.includes("RecordId") { writer.field("RecordId", category.recordId) }
         if select.includes("Name") { writer.field("Name", category.name) }
         if select.includes("ParentCategory") { writer.field("ParentCategory", category.parentCategory) }

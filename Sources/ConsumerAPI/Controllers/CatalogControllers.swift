@@ -16,24 +16,15 @@ enum ProductsController {
         try call.requireMethods([.get], resource: "Products")
         switch (call.path.key, call.path.rest) {
         case (nil, []):
-            let select = try call.selection(of: "Product")
-            let (paging, pageSize) = call.paging()
-            let page = try await call.runtime.execute(
-                GetProductsRequest(paging: paging, criteria: call.options.criteria), channel: call.channel, caller: call.caller
-            )
-            return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return try await call.readCollection(of: "Product", GetProductsRequest.init, key: { "\($0.recordId)" }, write: EntityJSON.writeProperties)
         case (nil, ["$count"]):
-            let page = try await call.runtime.execute(
-                GetProductsRequest(paging: PagingOptions(top: 0, includeCount: true), criteria: QueryCriteria(filter: call.options.criteria.filter, search: call.options.criteria.search)),
-                channel: call.channel, caller: call.caller
-            )
-            return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: .init(string: "\(page.totalCount ?? 0)")))
+            return try await call.readCount(GetProductsRequest.init)
         case (.integer(let id), []):
             let select = try call.selection(of: "Product")
             guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError.notFound("the channel has no product with RecordId \(id)")
             }
-            return try call.entityResponse(product, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return try call.entityResponse(product, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, &$1) }
         case (.string, _):
             throw ODataError.badRequest("the key of Products is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -73,7 +64,7 @@ extension ProductsController {
         let select = try call.selection(of: "Product")
         let (paging, pageSize) = call.paging()
         let page = try await call.runtime.execute(GetProductsRequest(paging: paging, criteria: criteria), channel: call.channel, caller: call.caller)
-        return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
+        return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, &$1) }
     }
 }
 
@@ -83,24 +74,15 @@ enum CategoriesController {
         try call.requireMethods([.get], resource: "Categories")
         switch (call.path.key, call.path.rest) {
         case (nil, []):
-            let select = try call.selection(of: "Category")
-            let (paging, pageSize) = call.paging()
-            let page = try await call.runtime.execute(
-                GetCategoriesRequest(paging: paging, criteria: call.options.criteria), channel: call.channel, caller: call.caller
-            )
-            return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return try await call.readCollection(of: "Category", GetCategoriesRequest.init, key: { "\($0.recordId)" }, write: EntityJSON.writeProperties)
         case (nil, ["$count"]):
-            let page = try await call.runtime.execute(
-                GetCategoriesRequest(paging: PagingOptions(top: 0, includeCount: true), criteria: QueryCriteria(filter: call.options.criteria.filter, search: call.options.criteria.search)),
-                channel: call.channel, caller: call.caller
-            )
-            return Response(status: .ok, headers: [.contentType: "text/plain"], body: ResponseBody(byteBuffer: .init(string: "\(page.totalCount ?? 0)")))
+            return try await call.readCount(GetCategoriesRequest.init)
         case (.integer(let id), []):
             let select = try call.selection(of: "Category")
             guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError.notFound("there is no category with RecordId \(id)")
             }
-            return try call.entityResponse(category, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, to: &$1) }
+            return try call.entityResponse(category, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, &$1) }
         case (.string, _):
             throw ODataError.badRequest("the key of Categories is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -110,6 +92,29 @@ enum CategoriesController {
 }
 
 extension APICall {
+    /// Reads one page of an entity set through its CRT request, with the call's criteria,
+    /// `$select` and paging, and answers the collection.
+    func readCollection<Request: CommerceRequest, Entity>(
+        of entityType: String,
+        _ makeRequest: (PagingOptions, QueryCriteria) -> Request,
+        key: (Entity) -> String,
+        write: @escaping (Entity, PropertySelection, inout JSONWriter) -> Void
+    ) async throws -> Response where Request.Response == Page<Entity> {
+        let select = try selection(of: entityType)
+        let (paging, pageSize) = paging()
+        let page = try await runtime.execute(makeRequest(paging, options.criteria), channel: channel, caller: caller)
+        return collectionResponse(page, pageSize: pageSize, select: select, key: key) { write($0, select, &$1) }
+    }
+
+    /// `/$count` of an entity set: the filter and search apply, ordering and paging do not.
+    func readCount<Request: CommerceRequest, Entity>(
+        _ makeRequest: (PagingOptions, QueryCriteria) -> Request
+    ) async throws -> Response where Request.Response == Page<Entity> {
+        let criteria = QueryCriteria(filter: options.criteria.filter, search: options.criteria.search)
+        let page = try await runtime.execute(makeRequest(PagingOptions(top: 0, includeCount: true), criteria), channel: channel, caller: caller)
+        return Self.plainCount(page.totalCount ?? 0)
+    }
+
     /// A collection response: context, optional count, one page of entities, next link; the
     /// control information follows the negotiated `odata.metadata` level.
     func collectionResponse<Entity>(
