@@ -13,6 +13,8 @@
 #   CONNECTIONS         wrk connections; a space-separated list runs one round per value (default 32)
 #   PRODUCT_KEY         product RecordId to fetch (default 68719476737, the first demo product)
 #   RESULTS_DIR         where raw wrk output and server logs go (default bench/results, gitignored)
+#   DEMO_PRODUCTS       standalone products the demo seeds (default 1000; bench/catalog-100k.sh uses 100000)
+#   LIST_QUERY          when set, also measures GET /Commerce/Products?<LIST_QUERY> (goal: >= 15k req/s)
 #
 # The two servers are measured one after the other, never concurrently: on a small machine wrk
 # and the server under test already share the same cores.
@@ -30,7 +32,9 @@ THREADS=${THREADS:-1}
 CONNECTIONS=${CONNECTIONS:-32}
 PRODUCT_KEY=${PRODUCT_KEY:-68719476737}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
-STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-120}
+STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-600}
+DEMO_PRODUCTS=${DEMO_PRODUCTS:-}
+LIST_QUERY=${LIST_QUERY:-}
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -131,7 +135,10 @@ done
 HELLO_URL="http://127.0.0.1:$HELLO_PORT/hello"
 log "HelloBench (pid $HELLO_PID) on $HELLO_URL"
 
-"$COMMERCE_BIN" serve --demo --port 0 --data-dir "$DATA_DIR" --log-level warning \
+DEMO_ARGS=()
+[[ -z $DEMO_PRODUCTS ]] || DEMO_ARGS=(--demo-products "$DEMO_PRODUCTS")
+log "starting commerce (seeding ${DEMO_PRODUCTS:-1000} standalone products)"
+"$COMMERCE_BIN" serve --demo "${DEMO_ARGS[@]}" --port 0 --data-dir "$DATA_DIR" --log-level warning \
     >"$RUN_DIR/commerce.stdout" 2>"$RUN_DIR/commerce.stderr" &
 COMMERCE_PID=$!
 COMMERCE_PORT=""
@@ -153,6 +160,13 @@ status=$(curl -s -o "$RUN_DIR/product.json" -w '%{http_code}' --max-time 5 "$PRO
 [[ $status == 200 ]] || { cat "$RUN_DIR/product.json" >&2 || true; die "GET $PRODUCT_URL answered $status, expected 200"; }
 log "GET /Commerce/Products($PRODUCT_KEY) -> 200, $(wc -c <"$RUN_DIR/product.json") bytes"
 log "GET /hello -> $(curl -s --max-time 5 "$HELLO_URL" | wc -c) bytes"
+LIST_URL=""
+if [[ -n $LIST_QUERY ]]; then
+    LIST_URL="http://127.0.0.1:$COMMERCE_PORT/Commerce/Products?$LIST_QUERY"
+    status=$(curl -s -o "$RUN_DIR/list.json" -w '%{http_code}' --max-time 10 "$LIST_URL" || true)
+    [[ $status == 200 ]] || { cat "$RUN_DIR/list.json" >&2 || true; die "GET $LIST_URL answered $status, expected 200"; }
+    log "GET /Commerce/Products?$LIST_QUERY -> 200, $(wc -c <"$RUN_DIR/list.json") bytes; catalog of $(curl -s "http://127.0.0.1:$COMMERCE_PORT/Commerce/Products/\$count" || true) products"
+fi
 
 # --- wrk ---------------------------------------------------------------------------------------
 # Numbers from wrk --latency output.
@@ -164,6 +178,7 @@ requests_of() { awk '/requests in/ { print $1; exit }' "$1"; }
 
 FAILED=0
 ROWS=()
+LIST_ROWS=()
 MACHINE_CPUS=$(nproc)
 
 # run_wrk NAME URL CONNECTIONS: warm-up, then a measured run; raw output in $RUN_DIR.
@@ -208,6 +223,17 @@ raw output: $hello_out, $product_out
 
 EOF
     ROWS+=("| $(date -u +%Y-%m-%d) | $THREADS | $conns | $DURATION | $hello_rps | $hello_p50 | $hello_p99 | $product_rps | $product_p50 | $product_p99 | ${ratio}x | $goal |")
+
+    if [[ -n $LIST_URL ]]; then
+        list_out=$(run_wrk list "$LIST_URL" "$conns")
+        list_rps=$(rps_of "$list_out"); list_non2xx=$(non2xx_of "$list_out")
+        [[ $list_non2xx == 0 ]] || { log "FAILURE: list answered $list_non2xx non-2xx/3xx responses (see $list_out)"; FAILED=1; }
+        list_goal=$(awk -v r="$list_rps" 'BEGIN { print (r + 0 >= 15000) ? "met" : "NOT met" }')
+        printf 'engine            GET /Commerce/Products?%s\n' "$LIST_QUERY"
+        printf '                  %s req/s   p50 %s   p99 %s   requests %s   non-2xx %s   (goal >= 15000 req/s: %s)\n\n' \
+            "$list_rps" "$(pct_of "$list_out" 50)" "$(pct_of "$list_out" 99)" "$(requests_of "$list_out")" "$list_non2xx" "$list_goal"
+        LIST_ROWS+=("| $(date -u +%Y-%m-%d) | $conns | $DURATION | ${DEMO_PRODUCTS:-1000} standalone | \`$LIST_QUERY\` | $list_rps | $(pct_of "$list_out" 50) | $(pct_of "$list_out" 99) | $list_goal |")
+    fi
 done
 
 echo "Markdown:"
@@ -215,6 +241,12 @@ echo
 echo "| date (UTC) | wrk threads | connections | duration | /hello req/s | /hello p50 | /hello p99 | Products(key) req/s | Products(key) p50 | Products(key) p99 | engine/bare | goal >= 0.7x |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${ROWS[@]}"
+if ((${#LIST_ROWS[@]} > 0)); then
+    echo
+    echo "| date (UTC) | connections | duration | catalog | query | req/s | p50 | p99 | goal >= 15k req/s |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    printf '%s\n' "${LIST_ROWS[@]}"
+fi
 
 if [[ -s $RUN_DIR/commerce.stderr ]]; then
     log "commerce wrote to stderr during the run (see $RUN_DIR/commerce.stderr):"

@@ -71,6 +71,15 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Seed the demo channel and catalog when the database is empty.")
     var demo = false
 
+    @Option(name: .long, help: "With --demo: how many standalone products to seed (default 1000; benchmarks use 100000).")
+    var demoProducts: Int?
+
+    func validate() throws {
+        if let demoProducts, !(1...1_000_000).contains(demoProducts) {
+            throw ValidationError("--demo-products must be between 1 and 1000000")
+        }
+    }
+
     func run() async throws {
         try await runReportingErrors {
             var flags: [String: String] = [:]
@@ -78,7 +87,7 @@ struct Serve: AsyncParsableCommand {
             if let port { flags["http.port"] = port }
             let configuration = try options.load(extraFlags: flags)
             let logger = makeLogger(configuration.logLevel)
-            try await Host(configuration: configuration, logger: logger).serve(demo: demo)
+            try await Host(configuration: configuration, logger: logger).serve(demo: demo, demoProducts: demoProducts ?? DemoData.standaloneProducts)
         }
     }
 }
@@ -94,12 +103,17 @@ struct Demo: AsyncParsableCommand {
     @Option(name: .long, help: "Port to listen on (default 8080; 0 picks a free port).")
     var port: String?
 
+    @Option(name: .long, help: "How many standalone products to seed (default 1000).")
+    var demoProducts: Int?
+
     func run() async throws {
         var serve = Serve()
         serve.options = options
         serve.hostname = hostname
         serve.port = port
         serve.demo = true
+        serve.demoProducts = demoProducts
+        try serve.validate()
         try await serve.run()
     }
 }

@@ -32,22 +32,23 @@ struct Host {
     }
 
     /// Seeds the demo data when the database holds no channel yet; answers whether it did.
-    static func seedDemoIfEmpty(_ database: any ChannelDatabase, logger: Logger) async throws -> Bool {
+    static func seedDemoIfEmpty(_ database: any ChannelDatabase, standaloneProducts: Int = DemoData.standaloneProducts, logger: Logger) async throws -> Bool {
         let seeded = try await database.withTransaction(.write) { transaction in
             guard try await DemoData.isEmpty(transaction) else { return false }
-            try await DemoData.seed(transaction)
+            try await DemoData.seed(transaction, standaloneProducts: standaloneProducts)
             return true
         }
         if seeded {
-            logger.info("seeded demo data", metadata: ["products": "\(DemoData.productCount)", "channel": "\(DemoData.onlineStoreNumber)"])
+            let products = DemoData.productCount - DemoData.standaloneProducts + standaloneProducts
+            logger.info("seeded demo data", metadata: ["products": "\(products)", "channel": "\(DemoData.onlineStoreNumber)"])
         }
         return seeded
     }
 
-    func serve(demo: Bool) async throws {
+    func serve(demo: Bool, demoProducts: Int = DemoData.standaloneProducts) async throws {
         let database = try await openDatabase()
         do {
-            if demo { _ = try await Self.seedDemoIfEmpty(database, logger: logger) }
+            if demo { _ = try await Self.seedDemoIfEmpty(database, standaloneProducts: demoProducts, logger: logger) }
             let runtime = CommerceRuntime(
                 database: database, registry: .builtIn(), defaultChannel: configuration.defaultChannel ?? (demo ? DemoData.onlineStoreNumber : nil),
                 logger: logger

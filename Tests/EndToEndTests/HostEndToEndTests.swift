@@ -107,7 +107,7 @@ struct HostEndToEndTests {
         let second = try HostProcess.run(["migrate", "--data-dir", dataDir])
         #expect(first.status == 0)
         #expect(second.status == 0)
-        #expect(second.stdout.contains("core schema at version 1"))
+        #expect(second.stdout.contains("core schema at version \(CoreSchema.migrations.latestVersion)"))
 
         let database = try SQLiteDatabase(path: dataDir + "/channel.sqlite", logger: Logger(label: "test"))
         try await database.withTransaction(.write) {
@@ -116,7 +116,7 @@ struct HostEndToEndTests {
         await database.close()
         let refused = try HostProcess.run(["serve", "--port", "0", "--data-dir", dataDir])
         #expect(refused.status == 1)
-        #expect(refused.stderr.contains("core schema is at version 7, newer than this binary's 1"))
+        #expect(refused.stderr.contains("core schema is at version 7, newer than this binary's \(CoreSchema.migrations.latestVersion)"))
     }
 
     @Test("a bad configuration value stops the host with the key named")

@@ -38,7 +38,9 @@ public enum DemoData {
     }
 
     /// Writes the demo data. Run it inside one write transaction on a freshly migrated database.
-    public static func seed(_ transaction: any DatabaseTransaction, now: Date = Date()) async throws {
+    /// Seeds the demo; `standaloneProducts` other than the default makes a larger (or smaller)
+    /// catalog for benchmarks, with the same shapes and spread over the same categories.
+    public static func seed(_ transaction: any DatabaseTransaction, standaloneProducts: Int = standaloneProducts, now: Date = Date()) async throws {
         let stamp = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         let tx = transaction
         for (code, name, symbol, decimals) in [("USD", "US dollar", "$", 2), ("EUR", "Euro", "€", 2), ("JPY", "Japanese yen", "¥", 0)] {
@@ -128,7 +130,7 @@ public enum DemoData {
             let category = leafCategories[index % leafCategories.count]
             let product = ProductRecord(
                 recordId: nextId,
-                itemId: String(format: "P%05d", index + 1),
+                itemId: index < 99_999 ? String(format: "P%05d", index + 1) : "P\(index + 1)",
                 name: "\(adjectives[index % adjectives.count]) \(subCategoryName(index, leafCategories.count)) \(index + 1)",
                 description: "Made of \(materials[index % materials.count].lowercased()) by \(brands[index % brands.count]).",
                 basePrice: Decimal((index * 37) % 500 + 5) + Decimal(99) / 100,

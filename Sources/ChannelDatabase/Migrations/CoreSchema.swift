@@ -7,8 +7,16 @@ public enum CoreSchema {
     public static let namespace = "core"
 
     public static let migrations = MigrationSet(namespace: namespace, migrations: [
-        Migration(version: 1, name: "channels, catalog, prices, stock, customers, carts, orders, payments, discounts, tax", portable: version1)
+        Migration(version: 1, name: "channels, catalog, prices, stock, customers, carts, orders, payments, discounts, tax", portable: version1),
+        Migration(version: 2, name: "indexes for sorting and filtering products by name and price", portable: version2),
     ])
+
+    /// `$orderby=Name` with `$top` walks the name index and stops after a page instead of
+    /// sorting the whole assortment; price ranges use the price index.
+    static let version2 = """
+        CREATE INDEX products_name ON products(name);
+        CREATE INDEX products_base_price ON products(base_price);
+        """
 
     static let version1 = """
         CREATE TABLE currencies (

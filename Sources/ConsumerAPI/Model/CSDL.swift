@@ -129,7 +129,7 @@ enum CSDL {
             for overload in model.operations where overload.name == operation.name {
                 writer.beginObject()
                 writer.field("$Kind", overload.kind.rawValue)
-                if let binding = overload.binding {
+                if overload.binding != nil {
                     writer.field("$IsBound", true)
                     if overload.entitySetPath != nil { writer.field("$EntitySetPath", "bindingParameter") }
                 }
