@@ -158,9 +158,13 @@ public struct JSONWriter: Sendable {
 
     private mutating func appendString(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        // Nearly every string needs no escaping: copy it whole instead of byte by byte.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            bytes.append(contentsOf: value.utf8)
+        // Nearly every string needs no escaping: scan its bytes in place and copy it whole.
+        let plain = value.utf8.withContiguousStorageIfAvailable { buffer -> Bool in
+            for byte in buffer where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: buffer)
+            return true
+        }
+        if plain == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
