@@ -149,7 +149,14 @@ struct APICall {
         self.runtime = runtime
         self.model = model
         self.apiOptions = options
-        let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+        // Clients may percent-encode the names too (`%24filter`, as python-odata does); Hummingbird
+        // decodes only the values.
+        let parameters = try request.uri.queryParameters.map { parameter in
+            guard let name = parameter.key.percentDecoded() else {
+                throw ODataError.badRequest("the query parameter name '\(parameter.key)' has a malformed percent escape")
+            }
+            return (name, String(parameter.value))
+        }
         self.options = try QueryOptions(parameters)
         try ODataVersionCheck.check(maxVersion: request.headers[ODataHeaders.odataMaxVersion], version: request.headers[ODataHeaders.odataVersion])
         self.format = path.entitySet == "$metadata" ? .default : try ResponseFormat.negotiate(format: self.options.formatValue, accept: request.headers[.accept])

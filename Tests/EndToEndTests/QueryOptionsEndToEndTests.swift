@@ -26,6 +26,10 @@ struct QueryOptionsEndToEndTests {
         let aliased = try await host.get("/Commerce/Products?$filter=ItemId%20eq%20@item&@item='P00001'&$select=RecordId")
         #expect((aliased.json?["value"] as? [[String: Any]])?.map { $0["RecordId"] as? Int } == [68_719_476_737])
 
+        // Option names may be percent-encoded, as some clients send them.
+        let encodedNames = try await host.get("/Commerce/Products?%24top=1&%24select=RecordId")
+        #expect((encodedNames.json?["value"] as? [[String: Any]])?.count == 1)
+
         let searched = try await host.get("/Commerce/Products?$search=shirt&$count=true&$top=0")
         #expect((searched.json?["@odata.count"] as? Int ?? 0) > 0)
 
