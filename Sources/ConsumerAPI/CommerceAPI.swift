@@ -12,10 +12,12 @@ public struct APIOptions: Sendable {
     public var maxPageSize: Int
     /// The largest request body read; larger ones are answered 413 without being read whole.
     public var maxBodySize: Int
+    public var authentication: AuthenticationSettings
 
-    public init(maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024) {
+    public init(maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024, authentication: AuthenticationSettings = AuthenticationSettings()) {
         self.maxPageSize = maxPageSize
         self.maxBodySize = maxBodySize
+        self.authentication = authentication
     }
 }
 
@@ -56,6 +58,7 @@ public struct CommerceAPI: Sendable {
             }
             let path = try ResourcePath(segments: segments)
             let call = try APICall(request: request, path: path, runtime: runtime, model: model, options: options)
+            try call.authorize()
             switch path.entitySet {
             case "Products":
                 return try await ProductsController.handle(call)
@@ -161,8 +164,7 @@ struct APICall {
         try ODataVersionCheck.check(maxVersion: request.headers[ODataHeaders.odataMaxVersion], version: request.headers[ODataHeaders.odataVersion])
         self.format = path.entitySet == "$metadata" ? .default : try ResponseFormat.negotiate(format: self.options.formatValue, accept: request.headers[.accept])
         self.channel = try runtime.channel(orgUnitNumber: request.headers[ODataHeaders.operatingUnitNumber])
-        // Authentication lands in its own milestone; until then every caller is anonymous.
-        self.caller = .anonymous
+        self.caller = try Authenticator(settings: options.authentication).caller(of: request)
         let host = request.head.authority ?? "localhost"
         self.serviceRoot = "http://\(host)/Commerce"
     }

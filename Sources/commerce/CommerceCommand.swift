@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChannelDatabase
+import ConsumerAPI
 import Foundation
 import Logging
 
@@ -8,7 +9,7 @@ struct CommerceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commerce",
         abstract: "A headless commerce engine: OData consumer API, Commerce Runtime, channel database.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self],
+        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self, APIKey.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -151,5 +152,26 @@ extension DatabaseLocation {
         case .sqlite(let path): "SQLite \(path)"
         case .postgres(let configuration): "PostgreSQL \(configuration)"
         }
+    }
+}
+
+struct APIKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api-key",
+        abstract: "Make a new API key for an application and print it with the configuration entry that accepts it."
+    )
+
+    @Argument(help: "The application's id, e.g. erp-sync.")
+    var applicationId: String
+
+    func run() throws {
+        var random = SystemRandomNumberGenerator()
+        let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let digest = AuthenticationSettings.digest(ofKey: key).map { String(format: "%02x", $0) }.joined()
+        print("API key for \(applicationId) (shown once; send it as `Authorization: ApiKey <key>`):")
+        print(key)
+        print("")
+        print("Add to the configuration file under auth.applications:")
+        print(#"{ "id": "\#(applicationId)", "keySha256": "\#(digest)" }"#)
     }
 }

@@ -57,7 +57,12 @@ struct Host {
             if runtime.channelRecords.isEmpty {
                 logger.warning("the channel database holds no channel: API calls answer 503 until master data is loaded (or start with --demo)")
             }
-            let api = CommerceAPI(runtime: runtime, options: APIOptions(maxPageSize: configuration.maxPageSize), logger: logger)
+            let authentication = AuthenticationSettings(
+                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256) }
+            )
+            let api = CommerceAPI(
+                runtime: runtime, options: APIOptions(maxPageSize: configuration.maxPageSize, authentication: authentication), logger: logger
+            )
             let backend = database.dialect.rawValue
             let app = Application(
                 responder: api.responder { [("version", Self.version), ("database", backend)] },

@@ -18,8 +18,8 @@ struct HostConfiguration: Sendable {
     var defaultChannel: String?
     var maxPageSize = 1_000
     var logLevel = Logger.Level.info
-    /// Settings of authentication; validated to be an object, read by the authentication layer.
-    var auth: [String: JSONValue] = [:]
+    /// API keys of applications: id and the SHA-256 digest of the key (never the key itself).
+    var applicationKeys: [(id: String, sha256: [UInt8])] = []
     var extensions: [ExtensionSetting] = []
 
     struct ExtensionSetting: Sendable {
@@ -80,13 +80,50 @@ struct HostConfiguration: Sendable {
                 for (inner, innerValue) in section { try set("\(key).\(inner)", json: innerValue, source: source) }
             case "auth":
                 guard case .object(let section) = value else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
-                auth = section
+                try applyAuth(section, source: source)
             case "extensions":
                 try applyExtensions(value, source: source)
             default:
                 try set(key, json: value, source: source)
             }
         }
+    }
+
+    /// `auth.applications`: `[{"id": "erp", "keySha256": "<64 hex digits>"}]`, as
+    /// `commerce api-key <id>` prints it.
+    private mutating func applyAuth(_ section: [String: JSONValue], source: String) throws {
+        for key in section.keys where key != "applications" {
+            throw ConfigurationError(key: "auth.\(key)", problem: "is not a known setting (applications)", source: source)
+        }
+        guard let applications = section["applications"] else { return }
+        guard case .array(let list) = applications else { throw ConfigurationError(key: "auth.applications", problem: "must be an array", source: source) }
+        var ids = Set<String>()
+        applicationKeys = try list.enumerated().map { index, item in
+            let key = "auth.applications[\(index)]"
+            guard case .object(let entry) = item else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
+            for field in entry.keys where field != "id" && field != "keySha256" {
+                throw ConfigurationError(key: "\(key).\(field)", problem: "is not a known setting (id, keySha256)", source: source)
+            }
+            guard case .string(let id)? = entry["id"], !id.isEmpty else {
+                throw ConfigurationError(key: "\(key).id", problem: "must be a non-empty string", source: source)
+            }
+            guard ids.insert(id).inserted else { throw ConfigurationError(key: "\(key).id", problem: "repeats the application id '\(id)'", source: source) }
+            guard case .string(let hex)? = entry["keySha256"], let digest = Self.hexBytes(hex), digest.count == 32 else {
+                throw ConfigurationError(key: "\(key).keySha256", problem: "must be the 64 hex digits of the key's SHA-256 (see `commerce api-key`)", source: source)
+            }
+            return (id, digest)
+        }
+    }
+
+    private static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
     }
 
     private mutating func applyExtensions(_ value: JSONValue, source: String) throws {

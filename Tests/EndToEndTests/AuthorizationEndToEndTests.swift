@@ -1,0 +1,95 @@
+import ConsumerAPI
+import Foundation
+import Testing
+
+/// Roles and credentials over real HTTP, against every entity set and operation of the model.
+@Suite("Authorization end to end", .serialized)
+struct AuthorizationEndToEndTests {
+    /// A host whose configuration accepts one application key made by `commerce api-key`.
+    private func hostWithApplicationKey() throws -> (HostProcess, key: String) {
+        let made = try HostProcess.run(["api-key", "erp-sync"])
+        #expect(made.status == 0)
+        let lines = made.stdout.split(separator: "\n").map(String.init)
+        let key = try #require(lines.dropFirst().first)
+        let entry = try #require(lines.last { $0.hasPrefix("{") })
+        let directory = try temporaryDirectory()
+        let config = directory + "/host.json"
+        try #"{"auth": {"applications": [\#(entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        return (host, key)
+    }
+
+    @Test("every role the host can authenticate, against every entity set and operation of the model")
+    func roleMatrix() async throws {
+        let (host, key) = try hostWithApplicationKey()
+        let model = EntityModel.retailServer()
+        let callers: [(APIRole, [String: String])] = [(.anonymous, [:]), (.application, ["Authorization": "ApiKey \(key)"])]
+
+        func check(_ method: String, _ path: String, roles: Set<APIRole>) async throws {
+            for (role, headers) in callers {
+                var headers = headers
+                headers["Content-Type"] = "application/json"
+                let result = try await host.send(method, path, headers: headers, body: method == "POST" ? "{}" : nil)
+                if roles.contains(role) {
+                    #expect(![401, 403].contains(result.status), "\(role) \(method) \(path) answered \(result.status)")
+                } else {
+                    #expect(result.status == (role == .anonymous ? 401 : 403), "\(role) \(method) \(path) answered \(result.status)")
+                }
+            }
+        }
+
+        for set in model.entitySets {
+            try await check("GET", "/Commerce/\(set.name)", roles: set.roles)
+        }
+        for operation in model.operations {
+            let method = operation.kind == .action ? "POST" : "GET"
+            let call = operation.kind == .function ? "()" : ""
+            if let binding = operation.binding {
+                let set = try #require(model.entitySets.first { $0.entityType == binding.entityType })
+                let type = try #require(model.entityType(named: binding.entityType))
+                let keyType = type.key.first.flatMap { type.property(named: $0)?.type }
+                let key = keyType == .primitive(.int64) ? "1" : "'none'"
+                let target = binding.isCollection ? "/Commerce/\(set.name)" : "/Commerce/\(set.name)(\(key))"
+                try await check(method, "\(target)/\(operation.name)\(call)", roles: operation.roles)
+            } else {
+                try await check(method, "/Commerce/\(operation.name)\(call)", roles: operation.roles)
+            }
+        }
+        #expect(host.stop() == 0)
+    }
+
+    @Test("credentials that cannot be verified are 401 with the scheme to use, and never echoed")
+    func badCredentials() async throws {
+        let (host, key) = try hostWithApplicationKey()
+        let good = try await host.get("/Commerce/Customers", headers: ["Authorization": "ApiKey \(key)"])
+        #expect(good.status == 501)
+        let anonymous = try await host.get("/Commerce/Customers")
+        #expect(anonymous.status == 401)
+        #expect(anonymous.header("WWW-Authenticate") == "ApiKey")
+        for header in ["ApiKey wrong-\(key)", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "id_token abc", "Basic dXNlcjpwYXNz", "ApiKey", "\(key)"] {
+            let result = try await host.get("/Commerce/Products", headers: ["Authorization": header])
+            #expect(result.status == 401, "\(header)")
+            #expect(!result.text.contains(key), "\(header)")
+            #expect((result.json?["error"] as? [String: Any])?["code"] as? String == "Unauthorized")
+        }
+        // Public reads stay public; the host keeps serving.
+        #expect(try await host.get("/Commerce/Products/$count").text == "1140")
+        #expect(host.stop() == 0)
+    }
+
+    @Test("a malformed auth section stops the host and names the key")
+    func badAuthConfiguration() throws {
+        let directory = try temporaryDirectory()
+        for (json, key) in [
+            (#"{"auth": {"applications": [{"id": "erp", "keySha256": "zz"}]}}"#, "auth.applications[0].keySha256"),
+            (#"{"auth": {"applications": [{"keySha256": "00"}]}}"#, "auth.applications[0].id"),
+            (#"{"auth": {"issuers": []}}"#, "auth.issuers"),
+        ] {
+            let config = directory + "/bad.json"
+            try json.write(toFile: config, atomically: true, encoding: .utf8)
+            let result = try HostProcess.run(["serve", "--port", "0", "--data-dir", directory, "--config", config])
+            #expect(result.status == 2, "\(json)")
+            #expect(result.stderr.contains(key), "\(result.stderr)")
+        }
+    }
+}
