@@ -13,11 +13,20 @@ public struct APIOptions: Sendable {
     /// The largest request body read; larger ones are answered 413 without being read whole.
     public var maxBodySize: Int
     public var authentication: AuthenticationSettings
+    /// Per-caller request limit; nil serves without one.
+    public var rateLimit: RateLimit?
+    /// The longest request target (path and query) served; longer ones get 414.
+    public var maxURLLength: Int
 
-    public init(maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024, authentication: AuthenticationSettings = AuthenticationSettings()) {
+    public init(
+        maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024, authentication: AuthenticationSettings = AuthenticationSettings(),
+        rateLimit: RateLimit? = nil, maxURLLength: Int = 16 * 1024
+    ) {
         self.maxPageSize = maxPageSize
         self.maxBodySize = maxBodySize
         self.authentication = authentication
+        self.rateLimit = rateLimit
+        self.maxURLLength = maxURLLength
     }
 }
 
@@ -45,10 +54,10 @@ public struct CommerceAPI: Sendable {
     /// The API owns its URL space and parses OData paths itself, so it answers requests directly
     /// instead of through a route trie (which cost 4% of a product read for no decision it made).
     public func responder(health: @escaping @Sendable () -> [(String, String)] = { [] }) -> CommerceResponder {
-        CommerceResponder(api: self, health: health)
+        CommerceResponder(api: self, health: health, limiter: options.rateLimit.map(RateLimiter.init))
     }
 
-    func dispatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    func dispatch(_ request: Request, _ context: CommerceRequestContext) async throws -> Response {
         do {
             let segments = try request.uri.path.split(separator: "/").dropFirst().map { segment in
                 guard let decoded = segment.percentDecoded() else {
@@ -105,13 +114,31 @@ public struct CommerceAPI: Sendable {
 
 /// Answers every HTTP request of the host: health, the consumer API, 404 for the rest.
 public struct CommerceResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = CommerceRequestContext
     let api: CommerceAPI
     let health: @Sendable () -> [(String, String)]
+    let limiter: RateLimiter?
 
-    public func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+    public func respond(to request: Request, context: CommerceRequestContext) async throws -> Response {
+        var response = try await answer(request, context: context)
+        // What an API response must never be taken for by a browser: sniffed content or a frame.
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; frame-ancestors 'none'"
+        response.headers[ODataHeaders.referrerPolicy] = "no-referrer"
+        return response
+    }
+
+    private func answer(_ request: Request, context: CommerceRequestContext) async throws -> Response {
         let path = request.uri.path
         do {
+            if (request.head.path?.utf8.count ?? 0) > api.options.maxURLLength {
+                throw ODataError(.uriTooLong, code: "URITooLong", "the request target is longer than \(api.options.maxURLLength) bytes")
+            }
+            if let limiter, let wait = limiter.take(for: Self.rateLimitKey(request, context)) {
+                var error = ODataError(.tooManyRequests, code: "TooManyRequests", "too many requests from this caller; retry in \(wait) s")
+                error.headers[.retryAfter] = "\(wait)"
+                throw error
+            }
             if path == "/Commerce" || path.hasPrefix("/Commerce/") {
                 return try await api.dispatch(request, context)
             }
@@ -130,6 +157,17 @@ public struct CommerceResponder: HTTPResponder {
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
         }
+    }
+}
+
+extension CommerceResponder {
+    /// Who a request counts against: the presented credential (hashed, so the limiter never
+    /// holds keys) or, without one, the client's address.
+    static func rateLimitKey(_ request: Request, _ context: CommerceRequestContext) -> String {
+        if let authorization = request.headers[.authorization] {
+            return "credential:" + AuthenticationSettings.digest(ofKey: authorization).prefix(16).map { String($0, radix: 16) }.joined()
+        }
+        return "address:" + (context.remoteAddress?.ipAddress ?? "unknown")
     }
 }
 

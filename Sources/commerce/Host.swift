@@ -61,7 +61,13 @@ struct Host {
                 applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256) }
             )
             let api = CommerceAPI(
-                runtime: runtime, options: APIOptions(maxPageSize: configuration.maxPageSize, authentication: authentication), logger: logger
+                runtime: runtime,
+                options: APIOptions(
+                    maxPageSize: configuration.maxPageSize, authentication: authentication,
+                    rateLimit: configuration.rateLimitPerSecond == 0
+                        ? nil : RateLimit(requestsPerSecond: Double(configuration.rateLimitPerSecond), burst: configuration.rateLimitBurst)
+                ),
+                logger: logger
             )
             let backend = database.dialect.rawValue
             let app = Application(

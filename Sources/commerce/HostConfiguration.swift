@@ -17,6 +17,9 @@ struct HostConfiguration: Sendable {
     var databaseURL: String?
     var defaultChannel: String?
     var maxPageSize = 1_000
+    /// Requests per second each caller may make; 0 turns the limit off.
+    var rateLimitPerSecond = 0
+    var rateLimitBurst = 20
     var logLevel = Logger.Level.info
     /// API keys of applications: id and the SHA-256 digest of the key (never the key itself).
     var applicationKeys: [(id: String, sha256: [UInt8])] = []
@@ -38,6 +41,8 @@ struct HostConfiguration: Sendable {
         ("COMMERCE_HTTP_HOSTNAME", "http.hostname"),
         ("COMMERCE_HTTP_PORT", "http.port"),
         ("COMMERCE_HTTP_MAX_PAGE_SIZE", "http.maxPageSize"),
+        ("COMMERCE_HTTP_RATE_LIMIT_PER_SECOND", "http.rateLimitPerSecond"),
+        ("COMMERCE_HTTP_RATE_LIMIT_BURST", "http.rateLimitBurst"),
         ("COMMERCE_DATA_DIR", "dataDirectory"),
         ("COMMERCE_DATABASE_URL", "database.url"),
         ("COMMERCE_DEFAULT_CHANNEL", "defaultChannel"),
@@ -194,6 +199,8 @@ struct HostConfiguration: Sendable {
         case "http.hostname": hostname = try required("must be a host name or address")
         case "http.port": port = try integer(in: 0...65535)
         case "http.maxPageSize": maxPageSize = try integer(in: 1...100_000)
+        case "http.rateLimitPerSecond": rateLimitPerSecond = try integer(in: 0...1_000_000)
+        case "http.rateLimitBurst": rateLimitBurst = try integer(in: 1...1_000_000)
         case "dataDirectory": dataDirectory = try required("must be a directory path")
         case "database.url":
             let value = try required("must be a SQLite file path or a postgres:// URL")

@@ -6,7 +6,7 @@ import Testing
 @Suite("Authorization end to end", .serialized)
 struct AuthorizationEndToEndTests {
     /// A host whose configuration accepts one application key made by `commerce api-key`.
-    private func hostWithApplicationKey() throws -> (HostProcess, key: String) {
+    private func hostWithApplicationKey(environment: [String: String] = [:]) throws -> (HostProcess, key: String) {
         let made = try HostProcess.run(["api-key", "erp-sync"])
         #expect(made.status == 0)
         let lines = made.stdout.split(separator: "\n").map(String.init)
@@ -15,7 +15,7 @@ struct AuthorizationEndToEndTests {
         let directory = try temporaryDirectory()
         let config = directory + "/host.json"
         try #"{"auth": {"applications": [\#(entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config], environment: environment)
         return (host, key)
     }
 
@@ -91,5 +91,39 @@ struct AuthorizationEndToEndTests {
             #expect(result.status == 2, "\(json)")
             #expect(result.stderr.contains(key), "\(result.stderr)")
         }
+    }
+
+    @Test("rate limit per caller: a burst past the limit gets 429 with Retry-After, other callers are still served")
+    func rateLimit() async throws {
+        let (host, key) = try hostWithApplicationKey(environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "2", "COMMERCE_HTTP_RATE_LIMIT_BURST": "5"])
+        var statuses: [Int] = []
+        for _ in 0..<8 { statuses.append(try await host.get("/Commerce/Products/$count").status) }
+        #expect(statuses.prefix(5).allSatisfy { $0 == 200 }, "\(statuses)")
+        #expect(statuses.suffix(2).allSatisfy { $0 == 429 }, "\(statuses)")
+        let limited = try await host.get("/Commerce/Products/$count")
+        #expect(limited.status == 429)
+        #expect(Int(limited.header("Retry-After") ?? "") ?? 0 >= 1)
+        #expect((limited.json?["error"] as? [String: Any])?["code"] as? String == "TooManyRequests")
+        // Another caller has its own bucket.
+        #expect(try await host.get("/Commerce/Products/$count", headers: ["Authorization": "ApiKey \(key)"]).status == 200)
+        // The bucket refills.
+        try await Task.sleep(for: .seconds(1.2))
+        #expect(try await host.get("/Commerce/Products/$count").status == 200)
+        #expect(host.stop() == 0)
+    }
+
+    @Test("security headers on every response; overlong URLs are 414")
+    func securityHeaders() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        for path in ["/Commerce/Products(68719476737)", "/Commerce/NoSuchSet", "/health", "/Commerce/$metadata"] {
+            let result = try await host.get(path)
+            #expect(result.header("X-Content-Type-Options") == "nosniff", "\(path)")
+            #expect(result.header("Content-Security-Policy") == "default-src 'none'; frame-ancestors 'none'", "\(path)")
+            #expect(result.header("Referrer-Policy") == "no-referrer", "\(path)")
+        }
+        let long = try await host.get("/Commerce/Products?custom=" + String(repeating: "x", count: 17_000))
+        #expect(long.status == 414)
+        #expect(try await host.get("/health").status == 200)
+        #expect(host.stop() == 0)
     }
 }

@@ -12,7 +12,7 @@ import NIOCore
 enum BatchController {
     static let maximumRequests = 100
 
-    static func handle(_ call: APICall, api: CommerceAPI, context: BasicRequestContext) async throws -> Response {
+    static func handle(_ call: APICall, api: CommerceAPI, context: CommerceRequestContext) async throws -> Response {
         try call.requireMethods([.post], resource: "$batch")
         guard let body = try await call.readBody() else {
             throw ODataError.badRequest("the batch body is empty")
@@ -55,7 +55,7 @@ enum BatchController {
     }
 
     /// Runs one part through the same dispatch as a top-level request; errors become responses.
-    private static func run(_ part: BatchRequest, call: APICall, api: CommerceAPI, context: BasicRequestContext) async -> Response {
+    private static func run(_ part: BatchRequest, call: APICall, api: CommerceAPI, context: CommerceRequestContext) async -> Response {
         var fields = HTTPFields()
         // The batch's own headers (channel, auth, Accept) apply unless the part overrides them.
         for field in call.request.headers where field.name != .contentLength && field.name != .contentType { fields[field.name] = field.value }

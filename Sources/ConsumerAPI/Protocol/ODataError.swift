@@ -78,6 +78,7 @@ enum ODataHeaders {
     static let jsonContentType = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false"
     static let odataVersion = name("OData-Version")
     static let odataMaxVersion = name("OData-MaxVersion")
+    static let referrerPolicy = name("Referrer-Policy")
     static let operatingUnitNumber = name("OUN")
 
     private static func name(_ text: String) -> HTTPField.Name {
