@@ -212,12 +212,17 @@ struct APICall {
     /// Server clients write it); nil when the segment names no operation. Checks the method:
     /// POST for actions, GET for functions.
     func boundOperation(entityType: String) throws -> EdmOperation? {
+        guard let operation = addressedOperation(entityType: entityType) else { return nil }
+        try requireMethods([operation.kind == .action ? .post : .get], resource: "\(path.entitySet)/\(operation.name)")
+        return operation
+    }
+
+    /// The operation bound to `entityType` that the segment after the set (and key) names, if any.
+    func addressedOperation(entityType: String) -> EdmOperation? {
         guard path.rest.count == 1, var name = path.rest.first, !name.hasPrefix("$") else { return nil }
         if name.hasPrefix(EntityModel.namespace + ".") { name.removeFirst(EntityModel.namespace.count + 1) }
         if name.hasSuffix("()") { name.removeLast(2) }
-        guard let operation = model.boundOperation(name, entityType: entityType, collection: path.key == nil) else { return nil }
-        try requireMethods([operation.kind == .action ? .post : .get], resource: "\(path.entitySet)/\(name)")
-        return operation
+        return model.boundOperation(name, entityType: entityType, collection: path.key == nil)
     }
 
     /// Reads the JSON body (at most ``APIOptions/maxBodySize``) into `type`: 413 when larger,

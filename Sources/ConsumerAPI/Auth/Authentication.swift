@@ -93,13 +93,9 @@ extension APICall {
         var what = name
         if let set = model.entitySet(named: name) {
             roles = set.roles
-            if path.rest.count == 1, var operationName = path.rest.first, !operationName.hasPrefix("$") {
-                if operationName.hasPrefix(EntityModel.namespace + ".") { operationName.removeFirst(EntityModel.namespace.count + 1) }
-                if operationName.hasSuffix("()") { operationName.removeLast(2) }
-                if let operation = model.boundOperation(operationName, entityType: set.entityType, collection: path.key == nil) {
-                    roles = operation.roles
-                    what = "\(name)/\(operationName)"
-                }
+            if let operation = addressedOperation(entityType: set.entityType) {
+                roles = operation.roles
+                what = "\(name)/\(operation.name)"
             }
         } else if let operation = model.unboundOperation(name) {
             roles = operation.roles

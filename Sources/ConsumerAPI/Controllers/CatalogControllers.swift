@@ -130,7 +130,7 @@ extension APICall {
             var properties = JSONWriter()
             write(entity, &properties)
             writer.beginObject()
-            writeControlInformation(key: key(entity), properties: properties, into: &writer)
+            writeControlInformation(key: key(entity), etag: ETag.weak(of: properties.bytes), into: &writer)
             writer.members(of: properties)
             writer.endObject()
         }
@@ -158,7 +158,7 @@ extension APICall {
         var writer = JSONWriter()
         writer.beginObject()
         if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)/$entity") }
-        writeControlInformation(key: key(entity), properties: properties, into: &writer)
+        writeControlInformation(key: key(entity), etag: etag, into: &writer)
         writer.members(of: properties)
         writer.endObject()
         var response = CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
@@ -166,14 +166,14 @@ extension APICall {
         return response
     }
 
-    private func writeControlInformation(key: String, properties: JSONWriter, into writer: inout JSONWriter) {
+    private func writeControlInformation(key: String, etag: String, into writer: inout JSONWriter) {
         guard format.metadata != .none else { return }
         if format.metadata == .full, let set = model.entitySet(named: path.entitySet) {
             writer.field("@odata.type", "#\(EntityModel.namespace).\(set.entityType)")
             writer.field("@odata.id", "\(serviceRoot)/\(path.entitySet)(\(key))")
             writer.field("@odata.editLink", "\(path.entitySet)(\(key))")
         }
-        writer.field("@odata.etag", ETag.weak(of: properties.bytes))
+        writer.field("@odata.etag", etag)
     }
 }
 
