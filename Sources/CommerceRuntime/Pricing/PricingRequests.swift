@@ -46,12 +46,30 @@ public struct CalculateTaxRequest: CommerceRequest {
     public var lines: [TaxableLine]
     /// The sales tax group of the delivery address; nil for the channel's own.
     public var salesTaxGroup: String?
+    /// Where the goods go (ISO country code, e.g. `US`), when known; tax overrides key on it.
+    public var countryRegionId: String?
+    /// The state or province of the delivery address (e.g. `WA`), when known.
+    public var stateProvinceId: String?
     public var atInstant: Int64?
 
-    public init(lines: [TaxableLine], salesTaxGroup: String? = nil, atInstant: Int64? = nil) {
+    public init(
+        lines: [TaxableLine], salesTaxGroup: String? = nil, countryRegionId: String? = nil, stateProvinceId: String? = nil,
+        atInstant: Int64? = nil
+    ) {
         self.lines = lines
         self.salesTaxGroup = salesTaxGroup
+        self.countryRegionId = countryRegionId
+        self.stateProvinceId = stateProvinceId
         self.atInstant = atInstant
+    }
+
+    // Extensions see this request as JSON with the API's PascalCase names.
+    enum CodingKeys: String, CodingKey {
+        case lines = "Lines"
+        case salesTaxGroup = "SalesTaxGroup"
+        case countryRegionId = "CountryRegionId"
+        case stateProvinceId = "StateProvinceId"
+        case atInstant = "AtInstant"
     }
 }
 
