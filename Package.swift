@@ -72,9 +72,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The C header of the extension ABI (SDK/include/commerce_sdk.h), as partners compile against it.
+        .systemLibrary(name: "CCommerceSDK", path: "Sources/CCommerceSDK"),
         .target(
             name: "ExtensionHost",
-            dependencies: ["CommerceRuntime", "ChannelDatabase"],
+            dependencies: [
+                "CCommerceSDK",
+                "CommerceRuntime",
+                "ChannelDatabase",
+                "ConsumerAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

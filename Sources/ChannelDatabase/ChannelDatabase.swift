@@ -51,6 +51,17 @@ public protocol DatabaseTransaction: AnyObject, Sendable {
 
     /// Runs several statements without arguments (migrations).
     func executeScript(_ sql: String) async throws
+
+    /// Runs a statement for a guest (an extension), limited by `policy`: a statement that touches
+    /// anything else fails with ``DatabaseError/Kind/accessDenied`` naming the guest and the table.
+    func query(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> [DatabaseRow]
+
+    /// ``execute(_:_:)`` for a guest, limited by `policy`.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> Int
+
+    /// ``executeScript(_:)`` for a guest's migration, limited by `policy`.
+    func executeScript(_ sql: String, policy: TableAccessPolicy) async throws
 }
 
 extension DatabaseTransaction {

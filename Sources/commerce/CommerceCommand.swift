@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChannelDatabase
 import ConsumerAPI
+import ExtensionHost
 import Foundation
 import Logging
 
@@ -9,7 +10,7 @@ struct CommerceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commerce",
         abstract: "A headless commerce engine: OData consumer API, Commerce Runtime, channel database.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self, APIKey.self],
+        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self, APIKey.self, Extensions.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -45,6 +46,9 @@ func runReportingErrors(_ body: () async throws -> Void) async throws {
     } catch let error as ConfigurationError {
         FileHandle.standardError.write(Data("commerce: \(error)\n".utf8))
         throw ExitCode(2)
+    } catch let error as ExtensionRefusal {
+        FileHandle.standardError.write(Data("commerce: \(error)\n".utf8))
+        throw ExitCode(3)
     } catch let error as DatabaseError {
         FileHandle.standardError.write(Data("commerce: database error: \(error.message)\n".utf8))
         throw ExitCode(1)
@@ -130,10 +134,16 @@ struct Migrate: AsyncParsableCommand {
             let logger = makeLogger(configuration.logLevel)
             let location = try DatabaseLocation(parsing: configuration.databaseLocation)
             let host = Host(configuration: configuration, logger: logger)
-            let database = try await host.openDatabase()
+            let (extensions, _, _) = try host.loadExtensions()
+            let database = try await host.openDatabase(extensionMigrations: extensions.migrationSets)
             let version = try await Migrator.version(of: CoreSchema.namespace, in: database)
+            var extensionVersions: [String] = []
+            for set in extensions.migrationSets {
+                extensionVersions.append("\(set.namespace) at version \(try await Migrator.version(of: set.namespace, in: database))")
+            }
             await database.close()
             print("core schema at version \(version) (\(location.summary))")
+            for line in extensionVersions { print(line) }
         }
     }
 }

@@ -2,6 +2,7 @@ import ChannelDatabase
 import CommerceRuntime
 import ConsumerAPI
 import Foundation
+import ExtensionHost
 import Hummingbird
 import Logging
 
@@ -12,8 +13,19 @@ struct Host {
     let configuration: HostConfiguration
     let logger: Logger
 
-    /// Opens the channel database and brings its core schema up to date.
-    func openDatabase() async throws -> any ChannelDatabase {
+    /// Loads the configured extensions into the built-in registry and model.
+    func loadExtensions() throws -> (ExtensionHost, HandlerRegistry, EntityModel) {
+        var registry = HandlerRegistry.builtIn()
+        var model = EntityModel.retailServer()
+        let settings = configuration.extensions.map {
+            ExtensionConfiguration(path: $0.path, enabled: $0.enabled, stopOnRefusal: $0.stopOnRefusal, configJSON: $0.configJSON)
+        }
+        let host = try ExtensionHost.load(settings, registry: &registry, model: &model, logger: logger)
+        return (host, registry, model)
+    }
+
+    /// Opens the channel database and brings its core schema, then each extension's, up to date.
+    func openDatabase(extensionMigrations: [MigrationSet] = []) async throws -> any ChannelDatabase {
         let location = try DatabaseLocation(parsing: configuration.databaseLocation)
         if case .sqlite(let path) = location {
             let directory = (path as NSString).deletingLastPathComponent
@@ -23,7 +35,7 @@ struct Host {
         }
         let database = try await ChannelDatabaseFactory.open(location, logger: logger)
         do {
-            try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
+            try await Migrator.migrate(database, sets: [CoreSchema.migrations] + extensionMigrations, logger: logger)
         } catch {
             await database.close()
             throw error
@@ -46,11 +58,13 @@ struct Host {
     }
 
     func serve(demo: Bool, demoProducts: Int = DemoData.standaloneProducts) async throws {
-        let database = try await openDatabase()
+        // Extensions first: a refused one stops the host before it touches the database.
+        let (extensions, registry, model) = try loadExtensions()
+        let database = try await openDatabase(extensionMigrations: extensions.migrationSets)
         do {
             if demo { _ = try await Self.seedDemoIfEmpty(database, standaloneProducts: demoProducts, logger: logger) }
             let runtime = CommerceRuntime(
-                database: database, registry: .builtIn(), defaultChannel: configuration.defaultChannel ?? (demo ? DemoData.onlineStoreNumber : nil),
+                database: database, registry: registry, defaultChannel: configuration.defaultChannel ?? (demo ? DemoData.onlineStoreNumber : nil),
                 logger: logger
             )
             try await runtime.reloadChannels()
@@ -62,6 +76,7 @@ struct Host {
             )
             let api = CommerceAPI(
                 runtime: runtime,
+                model: model,
                 options: APIOptions(
                     maxPageSize: configuration.maxPageSize, authentication: authentication,
                     rateLimit: configuration.rateLimitPerSecond == 0
@@ -71,7 +86,10 @@ struct Host {
             )
             let backend = database.dialect.rawValue
             let app = Application(
-                responder: api.responder { [("version", Self.version), ("database", backend)] },
+                responder: api.responder(
+                    health: { [("version", Self.version), ("database", backend)] },
+                    healthDetail: [("extensions", ExtensionReport.json(extensions))]
+                ),
                 configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "commerce/\(Self.version)"),
                 onServerRunning: { channel in
                     // One machine-readable line on stdout, so scripts and tests learn the bound port.

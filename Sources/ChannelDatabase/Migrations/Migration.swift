@@ -23,10 +23,14 @@ public struct Migration: Sendable {
 public struct MigrationSet: Sendable {
     public let namespace: String
     public let migrations: [Migration]
+    /// For an extension's set: what its migrations may touch (its own tables only). The host
+    /// runs them under this policy, so a migration cannot change core tables.
+    public let guestPolicy: TableAccessPolicy?
 
-    public init(namespace: String, migrations: [Migration]) {
+    public init(namespace: String, migrations: [Migration], guestPolicy: TableAccessPolicy? = nil) {
         self.namespace = namespace
         self.migrations = migrations.sorted { $0.version < $1.version }
+        self.guestPolicy = guestPolicy
     }
 
     public var latestVersion: Int { migrations.last?.version ?? 0 }

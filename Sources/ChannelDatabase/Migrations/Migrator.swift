@@ -34,9 +34,18 @@ public enum Migrator {
                 let current = try await appliedVersion(transaction, namespace: set.namespace)
                 try refuseNewer(current: current, set: set)
                 var applied: [Int] = []
+                var schemaPolicy = set.guestPolicy
+                schemaPolicy?.allowsSchemaChanges = true
+                if let schemaPolicy { try await GuestRoles.provision(schemaPolicy, in: transaction) }
                 for migration in set.migrations where migration.version > current {
                     do {
-                        try await transaction.executeScript(migration.script(transaction.dialect))
+                        if let schemaPolicy {
+                            try await transaction.executeScript(migration.script(transaction.dialect), policy: schemaPolicy)
+                            let foreign = try await GuestRoles.foreignTables(of: schemaPolicy, in: transaction)
+                            if let table = foreign.first { throw schemaPolicy.deniedSchemaChange(table) }
+                        } else {
+                            try await transaction.executeScript(migration.script(transaction.dialect))
+                        }
                     } catch {
                         throw DatabaseError.migrationFailed(
                             "migration \(set.namespace) \(migration.version) (\(migration.name)) failed: \(error); nothing of it was applied"

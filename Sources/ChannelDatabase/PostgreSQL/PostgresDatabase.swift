@@ -179,6 +179,34 @@ final class PostgresTransaction: DatabaseTransaction, @unchecked Sendable {
         }
     }
 
+    func query(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> [DatabaseRow] {
+        try await asGuest(policy) { try await self.query(sql, arguments) }
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> Int {
+        try await asGuest(policy) { try await self.execute(sql, arguments) }
+    }
+
+    func executeScript(_ sql: String, policy: TableAccessPolicy) async throws {
+        try await asGuest(policy) { try await self.executeScript(sql) }
+    }
+
+    /// Runs `body` as the guest's role, whose grants are the policy (see ``GuestRoles``).
+    ///
+    /// `SET LOCAL` ends with the transaction at the latest. A failed statement aborts a
+    /// PostgreSQL transaction, so a guest's denied statement fails the whole request.
+    private func asGuest<T: Sendable>(_ policy: TableAccessPolicy, _ body: () async throws -> T) async throws -> T {
+        _ = try await run("SET LOCAL ROLE \(GuestRoles.quoted(policy.postgresRole))", [])
+        let result: T
+        do {
+            result = try await body()
+        } catch let error as DatabaseError where error.kind == .accessDenied {
+            throw DatabaseError(.accessDenied, "extension '\(policy.owner)' was refused by the database: \(error.message)")
+        }
+        _ = try await run("RESET ROLE", [])
+        return result
+    }
+
     private static func value(of cell: PostgresCell) throws -> DatabaseValue {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {

@@ -50,10 +50,16 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    func query(_ sql: String, _ arguments: [DatabaseValue]) throws -> [DatabaseRow] {
-        let cached = try prepare(sql)
+    /// Runs a statement that returns rows. `cached: false` prepares it for this call only, as a
+    /// guest's statements must be: the authorizer judges a statement when it is prepared.
+    func query(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool = true) throws -> [DatabaseRow] {
+        let cached = try useCache ? prepare(sql) : prepareOnce(sql)
         let statement = cached.handle
-        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            if !useCache { sqlite3_finalize(statement) }
+        }
         try bind(arguments, to: statement)
         let columnCount = Int(sqlite3_column_count(statement))
         var rows: [DatabaseRow] = []
@@ -72,9 +78,13 @@ final class SQLiteConnection: @unchecked Sendable {
         return rows
     }
 
-    func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
-        let statement = try prepare(sql).handle
-        defer { sqlite3_reset(statement); sqlite3_clear_bindings(statement) }
+    func execute(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool = true) throws -> Int {
+        let statement = try (useCache ? prepare(sql) : prepareOnce(sql)).handle
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+            if !useCache { sqlite3_finalize(statement) }
+        }
         try bind(arguments, to: statement)
         while true {
             let status = sqlite3_step(statement)
@@ -111,6 +121,43 @@ final class SQLiteConnection: @unchecked Sendable {
         let cached = CachedStatement(statement)
         statements[sql] = cached
         return cached
+    }
+
+    private func prepareOnce(_ sql: String) throws -> CachedStatement {
+        var statement: OpaquePointer?
+        var tail: UnsafePointer<CChar>?
+        let status = sql.withCString { text in
+            let status = sqlite3_prepare_v2(handle, text, -1, &statement, &tail)
+            // One statement per call: text after the first statement would be silently ignored.
+            if status == SQLITE_OK, let tail, tail.pointee != 0,
+                String(cString: tail).contains(where: { !$0.isWhitespace && $0 != ";" })
+            {
+                sqlite3_finalize(statement)
+                statement = nil
+                return SQLITE_MISUSE
+            }
+            return status
+        }
+        if status == SQLITE_MISUSE { throw DatabaseError.statementFailed("give one SQL statement per call") }
+        guard status == SQLITE_OK, let statement else {
+            throw Self.error(status, String(cString: sqlite3_errmsg(handle)))
+        }
+        return CachedStatement(statement)
+    }
+
+    /// Runs `body` with every statement it prepares checked against `policy`.
+    func guarded<T>(by policy: TableAccessPolicy, _ body: () throws -> T) throws -> T {
+        let guardian = AccessGuardian(policy)
+        let context = Unmanaged.passUnretained(guardian).toOpaque()
+        sqlite3_set_authorizer(handle, accessGuardianCallback, context)
+        defer { sqlite3_set_authorizer(handle, nil, nil) }
+        do {
+            return try withExtendedLifetime(guardian) { try body() }
+        } catch {
+            // The authorizer's own reason is clearer than SQLite's "not authorized".
+            if let denial = guardian.denial { throw denial }
+            throw error
+        }
     }
 
     private func bind(_ arguments: [DatabaseValue], to statement: OpaquePointer) throws {
@@ -178,4 +225,58 @@ private final class CachedStatement {
     var columns: ColumnNames?
 
     init(_ handle: OpaquePointer) { self.handle = handle }
+}
+
+/// Judges each action of a statement being prepared for a guest; remembers the first refusal.
+private final class AccessGuardian {
+    let policy: TableAccessPolicy
+    var denial: DatabaseError?
+
+    init(_ policy: TableAccessPolicy) { self.policy = policy }
+
+    func judge(_ action: Int32, _ first: String?, _ second: String?) -> Int32 {
+        if let refusal = refusal(action, first ?? "", second ?? "") {
+            if denial == nil { denial = refusal }
+            return SQLITE_DENY
+        }
+        return SQLITE_OK
+    }
+
+    private func refusal(_ action: Int32, _ first: String, _ second: String) -> DatabaseError? {
+        // SQLite's bookkeeping tables change with DDL and AUTOINCREMENT; they are not the guest's choice.
+        let internalTable = first.hasPrefix("sqlite_")
+        switch action {
+        case SQLITE_READ:
+            if internalTable && policy.allowsSchemaChanges { return nil }
+            return policy.mayRead(first) ? nil : policy.deniedRead(first)
+        case SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE:
+            if internalTable && (policy.allowsSchemaChanges || first == "sqlite_sequence") { return nil }
+            return policy.owns(first) ? nil : policy.deniedWrite(first)
+        case SQLITE_SELECT, SQLITE_FUNCTION, SQLITE_RECURSIVE:
+            return nil
+        case SQLITE_CREATE_TABLE, SQLITE_DROP_TABLE:
+            return policy.allowsSchemaChanges && policy.owns(first) ? nil : policy.deniedSchemaChange(first)
+        case SQLITE_CREATE_INDEX, SQLITE_DROP_INDEX:
+            return policy.allowsSchemaChanges && policy.owns(second) ? nil : policy.deniedSchemaChange(second)
+        case SQLITE_ALTER_TABLE:
+            return policy.allowsSchemaChanges && policy.owns(second) ? nil : policy.deniedSchemaChange(second)
+        case SQLITE_TRANSACTION, SQLITE_SAVEPOINT:
+            return policy.denied("begin, commit or roll back transactions (the host owns the request's transaction)")
+        case SQLITE_PRAGMA:
+            return policy.denied("run PRAGMA \(first)")
+        case SQLITE_ATTACH, SQLITE_DETACH:
+            return policy.denied("attach databases")
+        default:
+            // Triggers, views, virtual tables, ANALYZE, REINDEX: not part of the extension contract.
+            return policy.denied("run this kind of statement (SQLite action \(action))")
+        }
+    }
+}
+
+private let accessGuardianCallback: @convention(c) (
+    UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
+) -> Int32 = { context, action, first, second, _, _ in
+    guard let context else { return SQLITE_DENY }
+    let guardian = Unmanaged<AccessGuardian>.fromOpaque(context).takeUnretainedValue()
+    return guardian.judge(action, first.map { String(cString: $0) }, second.map { String(cString: $0) })
 }

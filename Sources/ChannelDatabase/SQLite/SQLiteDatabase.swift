@@ -148,4 +148,16 @@ final class SQLiteTransaction: DatabaseTransaction, @unchecked Sendable {
     func executeScript(_ sql: String) async throws {
         try await run { try $0.executeScript(sql) }
     }
+
+    func query(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> [DatabaseRow] {
+        try await run { connection in try connection.guarded(by: policy) { try connection.query(sql, arguments, cached: false) } }
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> Int {
+        try await run { connection in try connection.guarded(by: policy) { try connection.execute(sql, arguments, cached: false) } }
+    }
+
+    func executeScript(_ sql: String, policy: TableAccessPolicy) async throws {
+        try await run { connection in try connection.guarded(by: policy) { try connection.executeScript(sql) } }
+    }
 }

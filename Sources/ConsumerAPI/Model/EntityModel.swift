@@ -15,6 +15,9 @@ public struct EntityModel: Sendable {
     public private(set) var enumTypes: [EdmEnumType] = []
     public private(set) var entitySets: [EdmEntitySet] = []
     public private(set) var operations: [EdmOperation] = []
+    /// Whether anything was added from outside (with a request type), so routing looks for
+    /// it only then and the built-in hot paths pay nothing.
+    public private(set) var hasExternalParts = false
 
     public init() {}
 
@@ -41,6 +44,7 @@ public struct EntityModel: Sendable {
             throw EntityModelError("the entity set '\(set.name)' names the unknown entity type '\(set.entityType)'")
         }
         entitySets.append(set)
+        if set.requestType != nil { hasExternalParts = true }
     }
 
     /// Adds an action or function. Bound operations overload by binding type; unbound ones
@@ -59,6 +63,7 @@ public struct EntityModel: Sendable {
         for parameter in operation.parameters { try checkTypeExists(parameter.type, in: "parameter \(parameter.name) of \(operation.name)") }
         if let result = operation.returnType { try checkTypeExists(result, in: "the result of \(operation.name)") }
         operations.append(operation)
+        if operation.requestType != nil { hasExternalParts = true }
     }
 
     public func entitySet(named name: String) -> EdmEntitySet? { entitySets.first { $0.name == name } }
@@ -223,12 +228,16 @@ public struct EdmEntitySet: Sendable, Equatable {
     public var entityType: String
     public var capabilities: Capabilities
     public var roles: Set<APIRole>
+    /// For a set added from outside (an extension): the CRT request type, known by name and
+    /// carrying JSON, that reads it. Built-in sets have controllers instead.
+    public var requestType: String?
 
-    public init(_ name: String, entityType: String, capabilities: Capabilities = [.read], roles: Set<APIRole>) {
+    public init(_ name: String, entityType: String, capabilities: Capabilities = [.read], roles: Set<APIRole>, requestType: String? = nil) {
         self.name = name
         self.entityType = entityType
         self.capabilities = capabilities
         self.roles = roles
+        self.requestType = requestType
     }
 }
 
@@ -261,11 +270,15 @@ public struct EdmOperation: Sendable, Equatable {
     /// The entity set results come from, when the result is entities (for `@odata.context`).
     public var entitySetPath: String?
     public var roles: Set<APIRole>
+    /// For an operation added from outside (an extension): the CRT request type, known by name
+    /// and carrying JSON, that runs it. Built-in operations have controllers instead.
+    public var requestType: String?
 
     public init(
         _ name: String, kind: Kind, binding: Binding? = nil, parameters: [Parameter] = [], returnType: EdmType? = nil,
-        entitySetPath: String? = nil, roles: Set<APIRole>
+        entitySetPath: String? = nil, roles: Set<APIRole>, requestType: String? = nil
     ) {
+        self.requestType = requestType
         self.name = name
         self.kind = kind
         self.binding = binding

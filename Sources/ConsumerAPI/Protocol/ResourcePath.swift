@@ -8,6 +8,9 @@ struct ResourcePath: Equatable {
 
     var entitySet: String
     var key: Key?
+    /// The text inside the first segment's parentheses: a key, or a function's parameters
+    /// (`GetLoyaltyPoints(customerId='C1',top=5)`).
+    var parenthesized: String?
     /// Segments after the entity set and key (`$count`, a navigation property, an action).
     var rest: [String]
 
@@ -25,7 +28,13 @@ struct ResourcePath: Equatable {
             entitySet = String(first[..<open])
             let inner = String(first[first.index(after: open)..<first.index(before: first.endIndex)])
             // `GetTenderTypes()`: an unbound function called without parameters, not a key.
-            key = inner.isEmpty ? nil : try Self.parseKey(inner, segment: first)
+            parenthesized = inner
+            if inner.contains(",") && inner.contains("=") {
+                // Several named values: function parameters, read by the operation's controller.
+                key = nil
+            } else {
+                key = inner.isEmpty ? nil : try Self.parseKey(inner, segment: first)
+            }
         } else {
             entitySet = first
             // Key-as-segment (`Products/68719476737`): a segment that is not a `$` option or a name.

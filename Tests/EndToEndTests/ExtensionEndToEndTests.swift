@@ -1,0 +1,260 @@
+import ChannelDatabase
+import Foundation
+import Logging
+import Testing
+
+/// The extension libraries the tests load, built from source once per test run.
+enum ExtensionBuild {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `Plugins/build.sh` (the three samples) and the fixtures' build script, into one folder.
+    static let directory: Result<String, HostError> = {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("extensions-\(UUID().uuidString)").path
+        for script in ["Plugins/build.sh", "Tests/Fixtures/extensions/build.sh"] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [root.appendingPathComponent(script).path, output]
+            let errors = Pipe()
+            process.standardError = errors
+            do { try process.run() } catch { return .failure(HostError("cannot run \(script): \(error)")) }
+            let message = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                return .failure(HostError("\(script) failed: \(String(decoding: message, as: UTF8.self))"))
+            }
+        }
+        return .success(output)
+    }()
+
+    static func path(_ library: String) throws -> String { try directory.get() + "/" + library }
+}
+
+/// A fresh application key and the config entry that accepts it.
+struct ApplicationKey {
+    let key: String
+    let entry: String
+
+    static func make() throws -> ApplicationKey {
+        let made = try HostProcess.run(["api-key", "ext-tests"])
+        let lines = made.stdout.split(separator: "\n").map(String.init)
+        return ApplicationKey(key: try #require(lines.dropFirst().first), entry: try #require(lines.last { $0.hasPrefix("{") }))
+    }
+
+    var headers: [String: String] { ["Authorization": "ApiKey \(key)", "Content-Type": "application/json"] }
+}
+
+/// Writes a host configuration with extensions and an application key; answers its path.
+func extensionConfig(_ extensions: [String], key: ApplicationKey, in directory: String) throws -> String {
+    let path = directory + "/host.json"
+    let text = #"{"auth": {"applications": [\#(key.entry)]}, "extensions": [\#(extensions.joined(separator: ","))]}"#
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// A new, empty PostgreSQL database on the test server; nil without one.
+func freshPostgresDatabase() async throws -> String {
+    guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
+        throw HostError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
+    }
+    let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"))
+    let name = "ext_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    try await admin.createDatabase(named: name)
+    await admin.close()
+    return url.replacingOccurrences(of: "/postgres", with: "/\(name)")
+}
+
+@Suite("Extension host end to end", .serialized)
+struct ExtensionEndToEndTests {
+    static let firstProduct = 68_719_476_737
+
+    /// Starts the host with the probe (and the 1.0-built fixture) on SQLite or PostgreSQL.
+    private func probeHost(database: String?) async throws -> (HostProcess, ApplicationKey, String) {
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try extensionConfig(
+            [#"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#, #"{"path": "\#(try ExtensionBuild.path("libold_minor.so"))"}"#],
+            key: key, in: directory
+        )
+        var arguments = ["serve", "--demo", "--port", "0", "--config", config]
+        if let database { arguments += ["--database", database] } else { arguments += ["--data-dir", directory] }
+        return (try HostProcess(arguments), key, directory)
+    }
+
+    @Test("the probe's registrations over HTTP, on SQLite and PostgreSQL", arguments: ["sqlite", "postgres"])
+    func probe(backend: String) async throws {
+        let database = backend == "postgres" ? try await freshPostgresDatabase() : nil
+        let (host, key, directory) = try await probeHost(database: database)
+
+        // $metadata and the service document show what the extension added, like built-in parts.
+        let metadata = try await host.get("/Commerce/$metadata").text
+        #expect(metadata.contains(#"<Action Name="AddNote""#))
+        #expect(metadata.contains(#"<EntitySet Name="ProbeNotes""#))
+        #expect(metadata.contains(#"<EntityType Name="ProbeNote""#))
+        #expect(try await host.get("/Commerce").text.contains("ProbeNotes"))
+
+        // An unbound action writing the extension's own table, then its entity set reading it.
+        let first = try await host.send("POST", "/Commerce/AddNote", headers: key.headers, body: #"{"text":"hello"}"#)
+        #expect(first.status == 200, "\(first.text)")
+        #expect(first.json?["value"] as? Int == 1)
+        let second = try await host.send("POST", "/Commerce/AddNote", headers: key.headers, body: #"{"text":"it's \"quoted\""}"#)
+        #expect(second.json?["value"] as? Int == 2)
+        let notes = try await host.get("/Commerce/ProbeNotes", headers: key.headers)
+        let values = try #require(notes.json?["value"] as? [[String: Any]], "\(notes.text)")
+        #expect(values.compactMap { $0["Body"] as? String } == ["hello", "it's \"quoted\""])
+        #expect(try await host.get("/Commerce/ProbeNotes").status == 401)
+
+        // A post-trigger on a built-in request adds ExtensionProperties to the entity.
+        let product = try await host.get("/Commerce/Products(\(Self.firstProduct))")
+        let properties = try #require(product.json?["ExtensionProperties"] as? [[String: Any]])
+        let seen = try #require(properties.first { $0["Key"] as? String == "ProbeSeen" })
+        #expect((seen["Value"] as? [String: Any])?["StringValue"] as? String == product.json?["ItemId"] as? String)
+
+        // Writing a core table or another extension's table is refused by the database layer,
+        // names the extension and the table, and changes nothing.
+        let before = try await host.get("/Commerce/Products(\(Self.firstProduct))").json?["Name"] as? String
+        let core = try await host.send(
+            "POST", "/Commerce/RunStatement", headers: key.headers, body: #"{"statement":"UPDATE products SET name = 'hacked'"}"#
+        )
+        #expect(core.status == 403, "\(core.text)")
+        #expect(core.text.contains("probe") && core.text.contains("products"), "\(core.text)")
+        #expect(try await host.get("/Commerce/Products(\(Self.firstProduct))").json?["Name"] as? String == before)
+        let foreign = try await host.send(
+            "POST", "/Commerce/RunStatement", headers: key.headers, body: #"{"statement":"DELETE FROM ext_old_minor_notes"}"#
+        )
+        #expect(foreign.status == 403, "\(foreign.text)")
+        #expect(foreign.text.contains("ext_old_minor_notes"), "\(foreign.text)")
+        let unlisted = try await host.send("POST", "/Commerce/RunStatement", headers: key.headers, body: #"{"statement":"DELETE FROM customers"}"#)
+        #expect(unlisted.status == 403, "\(unlisted.text)")
+
+        // A failing extension fails its request with an error naming it; what it wrote is rolled back.
+        let failed = try await host.send("POST", "/Commerce/FailOnPurpose", headers: key.headers, body: "{}")
+        #expect(failed.status == 500)
+        #expect(failed.text.contains("extension 'probe'") && failed.text.contains("failed on purpose"), "\(failed.text)")
+        let after = try await host.get("/Commerce/ProbeNotes", headers: key.headers)
+        #expect((after.json?["value"] as? [Any])?.count == 2, "\(after.text)")
+
+        // The extension built against ABI 1.0 runs next to it: its operations work.
+        #expect(try await host.get("/health").text.contains(#""abi":"1.0""#))
+        let old = try await host.send("POST", "/Commerce/OldAddNote", headers: key.headers, body: #"{"text":"from 1.0"}"#)
+        #expect(old.json?["value"] as? Int == 1, "\(old.text)")
+
+        // Still serving after all of that.
+        #expect(try await host.get("/Commerce/Products(\(Self.firstProduct))").status == 200)
+        #expect(host.stop() == 0)
+
+        // A restart applies no migration twice.
+        let config = directory + "/host.json"
+        var arguments = ["migrate", "--config", config]
+        if let database { arguments += ["--database", database] } else { arguments += ["--data-dir", directory] }
+        let migrated = try HostProcess.run(arguments)
+        #expect(migrated.status == 0, "\(migrated.stderr)")
+        #expect(migrated.stdout.contains("ext_probe at version 1"), "\(migrated.stdout)")
+        #expect(migrated.stdout.contains("ext_old_minor at version 1"), "\(migrated.stdout)")
+        let again = try await probeHostRestart(arguments: arguments, host: key)
+        #expect(again)
+    }
+
+    /// Restarts `serve` on the same database and checks the notes survived exactly once.
+    private func probeHostRestart(arguments: [String], host key: ApplicationKey) async throws -> Bool {
+        var serve = arguments
+        serve[0] = "serve"
+        let host = try HostProcess(serve + ["--port", "0"])
+        let notes = try await host.get("/Commerce/ProbeNotes", headers: key.headers)
+        let count = (notes.json?["value"] as? [Any])?.count
+        _ = host.stop()
+        return count == 2
+    }
+
+    @Test("1,000 concurrent requests through an extension trigger each get their own answer")
+    func concurrency() async throws {
+        let (host, _, _) = try await probeHost(database: nil)
+        let ids = (0..<1_000).map { Self.firstProduct + $0 % 200 }
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for id in ids {
+                group.addTask {
+                    let result = try await host.get("/Commerce/Products(\(id))")
+                    guard result.status == 200, let item = result.json?["ItemId"] as? String,
+                        let properties = result.json?["ExtensionProperties"] as? [[String: Any]],
+                        let seen = properties.first(where: { $0["Key"] as? String == "ProbeSeen" }),
+                        (seen["Value"] as? [String: Any])?["StringValue"] as? String == item
+                    else { return 1 }
+                    return 0
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+        #expect(host.stop() == 0)
+    }
+
+    @Test(
+        "every refusal names the file and what to do",
+        arguments: [
+            ("libmissing.so", "does not exist"),
+            ("libnot_elf.so", "not a shared library"),
+            ("libbad_no_init.so", "does not export commerce_extension_init"),
+            ("libbad_major.so", "built for extension ABI 2.1, this host implements 1.1"),
+            ("libbad_minor.so", "built for extension ABI 1.9, newer than this host's 1.1"),
+            ("libbad_toolchain.so", "built with Swift 5.10.1"),
+            ("libbad_init.so", "init failed with status 1: the probe needs an endpoint"),
+            ("libbad_trigger.so", "a trigger on the unknown request type 'NoSuchRequest'"),
+            ("libbad_duplicate.so", "the entity set name 'Products' is already taken"),
+            ("libbad_migration_version.so", "version 0"),
+        ]
+    )
+    func refusal(library: String, message: String) async throws {
+        let path = library == "libmissing.so" ? try ExtensionBuild.directory.get() + "/libmissing.so" : try ExtensionBuild.path(library)
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try extensionConfig([#"{"path": "\#(path)"}"#], key: key, in: directory)
+        let listed = try HostProcess.run(["extensions", "list", "--config", config])
+        #expect(listed.status != 0)
+        #expect(listed.stderr.contains(path), "\(listed.stderr)")
+        #expect(listed.stderr.contains(message), "\(listed.stderr)")
+        let served = try HostProcess.run(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        #expect(served.status != 0)
+        #expect(served.stderr.contains(message), "\(served.stderr)")
+
+        // With onRefusal "skip" the host starts without it and says why.
+        let skipping = try extensionConfig([#"{"path": "\#(path)", "onRefusal": "skip"}"#], key: key, in: directory)
+        let skipped = try HostProcess.run(["extensions", "list", "--config", skipping])
+        #expect(skipped.status == 0)
+        #expect(skipped.stdout.contains("skipped: extension \(path) refused"), "\(skipped.stdout)")
+    }
+
+    @Test("a migration that creates a table outside the extension's namespace fails, and nothing of it stays")
+    func migrationOutsideNamespace() async throws {
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libbad_migration.so"))"}"#], key: key, in: directory)
+        let result = try HostProcess.run(["migrate", "--data-dir", directory, "--config", config])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("bad_migration") && result.stderr.contains("probe_outside"), "\(result.stderr)")
+        let database = try SQLiteDatabase(path: directory + "/channel.sqlite", logger: Logger(label: "test"))
+        let tables = try await database.withTransaction(.read) {
+            try await $0.query("SELECT name FROM sqlite_master WHERE name = 'probe_outside'")
+        }
+        #expect(tables.isEmpty)
+        await database.close()
+    }
+
+    @Test("the header's structs never move: offsets and sizes match the recorded layouts")
+    func abiLayout() throws {
+        let printer = try ExtensionBuild.path("abi_layout")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: printer)
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let current = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let abi = ExtensionBuild.root.appendingPathComponent("SDK/abi")
+        let recorded = try String(contentsOf: abi.appendingPathComponent("layout-1.1.txt"), encoding: .utf8)
+        #expect(current == recorded, "the 1.1 layout changed; a released minor's layout never changes")
+        let lines = Set(current.split(separator: "\n"))
+        let older = try String(contentsOf: abi.appendingPathComponent("layout-1.0.txt"), encoding: .utf8)
+        for line in older.split(separator: "\n") where !line.contains(" size ") {
+            #expect(lines.contains(line), "a 1.0 field moved or changed size: \(line)")
+        }
+    }
+}
