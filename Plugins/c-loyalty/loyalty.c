@@ -93,13 +93,18 @@ static commerce_status add_points(commerce_call *call, const char *customer, lon
     return api->db_execute(call, COMMERCE_STR(upsert), commerce_str_make(arguments, strlen(arguments)), NULL);
 }
 
+/* Runs a query whose one argument is an id; the rows (JSON) go to a new scratch buffer. */
+static commerce_status query_by_id(commerce_call *call, commerce_str sql, const char *id, commerce_buffer **rows) {
+    char arguments[160];
+    snprintf(arguments, sizeof arguments, "[\"%s\"]", id);
+    *rows = api->call_buffer(call);
+    return api->db_query(call, sql, commerce_str_make(arguments, strlen(arguments)), *rows);
+}
+
 /* The balance of a customer (0 when none), read through the host. */
 static commerce_status read_points(commerce_call *call, const char *customer, long *points) {
-    char arguments[160];
-    snprintf(arguments, sizeof arguments, "[\"%s\"]", customer);
-    commerce_buffer *rows = api->call_buffer(call);
-    commerce_status status = api->db_query(call, COMMERCE_STR("SELECT points FROM ext_loyalty_points WHERE customer_id = ?"),
-                                           commerce_str_make(arguments, strlen(arguments)), rows);
+    commerce_buffer *rows;
+    commerce_status status = query_by_id(call, COMMERCE_STR("SELECT points FROM ext_loyalty_points WHERE customer_id = ?"), customer, &rows);
     if (status != COMMERCE_OK) return status;
     char *text = copy_str(api->buffer_view(rows));
     if (text == NULL) return fail(call, COMMERCE_FAILED, "out of memory");
@@ -169,11 +174,8 @@ static commerce_status on_get_order(void *user_data, commerce_call *call, commer
     char order_id[128];
     commerce_status status = COMMERCE_OK;
     if (json_string(order, "Id", order_id, sizeof order_id) && plain_id(order_id)) {
-        char arguments[160];
-        snprintf(arguments, sizeof arguments, "[\"%s\"]", order_id);
-        commerce_buffer *rows = api->call_buffer(call);
-        status = api->db_query(call, COMMERCE_STR("SELECT points FROM ext_loyalty_awards WHERE order_id = ?"),
-                               commerce_str_make(arguments, strlen(arguments)), rows);
+        commerce_buffer *rows;
+        status = query_by_id(call, COMMERCE_STR("SELECT points FROM ext_loyalty_awards WHERE order_id = ?"), order_id, &rows);
         if (status == COMMERCE_OK) {
             char *text = copy_str(api->buffer_view(rows));
             double points = 0;
@@ -211,11 +213,9 @@ static commerce_status adjust_points(void *user_data, commerce_call *call, comme
     free(text);
     if (!ok) return fail(call, COMMERCE_INVALID, "give the points to add (negative to take away) as {\"points\": n}");
     /* Reading the core customers table is granted by the manifest. */
-    char arguments[160];
-    snprintf(arguments, sizeof arguments, "[\"%s\"]", customer);
-    commerce_buffer *rows = api->call_buffer(call);
-    commerce_status status = api->db_query(call, COMMERCE_STR("SELECT account_number FROM customers WHERE account_number = ?"),
-                                           commerce_str_make(arguments, strlen(arguments)), rows);
+    commerce_buffer *rows;
+    commerce_status status =
+        query_by_id(call, COMMERCE_STR("SELECT account_number FROM customers WHERE account_number = ?"), customer, &rows);
     if (status != COMMERCE_OK) return status;
     commerce_str found = api->buffer_view(rows);
     if (found.length <= 2) return fail(call, COMMERCE_NOT_FOUND, "there is no customer with that account number");

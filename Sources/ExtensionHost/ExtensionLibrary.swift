@@ -45,7 +45,12 @@ struct ExtensionLibrary: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw refuse("the file does not exist; check extensions[].path in the configuration (relative paths start at the working directory)")
         }
-        guard let header = FileManager.default.contents(atPath: path)?.prefix(4), Array(header) == [0x7F, 0x45, 0x4C, 0x46] else {
+        // Only the magic number: the library itself is read by the dynamic loader, not by us.
+        let header = FileHandle(forReadingAtPath: path).flatMap { file in
+            defer { try? file.close() }
+            return try? file.read(upToCount: 4)
+        }
+        guard let header, Array(header) == [0x7F, 0x45, 0x4C, 0x46] else {
             throw refuse("the file is not a shared library (no ELF header); point extensions[].path at the .so the build produced")
         }
         // RTLD_LOCAL: two extensions' symbols never resolve against each other. The handle is

@@ -115,15 +115,9 @@ enum HostFunctions {
     private static let databaseQuery: @convention(c) (OpaquePointer?, commerce_str, commerce_str, OpaquePointer?) -> commerce_status = {
         handle, sql, arguments, output in
         guard let call = ExtensionCall.from(handle), let buffer = OutputBuffer.from(output) else { return commerce_status(COMMERCE_INVALID) }
-        let text = sql.string
-        let policy = call.identity.policy
-        let transaction = call.context.transaction
-        let argumentBytes = arguments.bytes
-        guard
-            let rows = call.perform({
-                try await transaction.query(text, try StatementJSON.arguments(argumentBytes), policy: policy)
-            })
-        else { return ExtensionCall.status(of: call.lastError) }
+        guard let rows = statement(call, sql, arguments, { try await $0.query($1, $2, policy: $3) }) else {
+            return ExtensionCall.status(of: call.lastError)
+        }
         buffer.bytes.append(contentsOf: StatementJSON.rows(rows))
         return commerce_status(COMMERCE_OK)
     }
@@ -131,17 +125,24 @@ enum HostFunctions {
     private static let databaseExecute: @convention(c) (OpaquePointer?, commerce_str, commerce_str, UnsafeMutablePointer<Int64>?) -> commerce_status = {
         handle, sql, arguments, changes in
         guard let call = ExtensionCall.from(handle) else { return commerce_status(COMMERCE_INVALID) }
-        let text = sql.string
-        let policy = call.identity.policy
-        let transaction = call.context.transaction
-        let argumentBytes = arguments.bytes
-        guard
-            let count = call.perform({
-                try await transaction.execute(text, try StatementJSON.arguments(argumentBytes), policy: policy)
-            })
-        else { return ExtensionCall.status(of: call.lastError) }
+        guard let count = statement(call, sql, arguments, { try await $0.execute($1, $2, policy: $3) }) else {
+            return ExtensionCall.status(of: call.lastError)
+        }
         changes?.pointee = Int64(count)
         return commerce_status(COMMERCE_OK)
+    }
+
+    /// Runs one of the extension's statements in the request's transaction, under its policy;
+    /// nil when it failed (the error is kept on the call).
+    private static func statement<T: Sendable>(
+        _ call: ExtensionCall, _ sql: commerce_str, _ arguments: commerce_str,
+        _ run: @escaping @Sendable (any DatabaseTransaction, String, [DatabaseValue], TableAccessPolicy) async throws -> T
+    ) -> T? {
+        let text = sql.string
+        let argumentBytes = arguments.bytes
+        let policy = call.identity.policy
+        let transaction = call.context.transaction
+        return call.perform { try await run(transaction, text, try StatementJSON.arguments(argumentBytes), policy) }
     }
 
     private static let callLastError: @convention(c) (OpaquePointer?, OpaquePointer?) -> commerce_status = { handle, output in
@@ -165,3 +166,4 @@ enum HostFunctions {
         }
     }
 }
+

@@ -76,7 +76,7 @@ enum ExtensionController {
     /// Wraps an extension's JSON result as OData: objects get `@odata.context` in front,
     /// primitives and collections go into `value`.
     private static func payload(_ output: [UInt8], type: EdmType, what: String, call: APICall, context: String? = nil) throws -> Response {
-        guard let first = output.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }),
+        guard let first = output.first(where: { !isJSONWhitespace($0) }),
             (try? JSONSerialization.jsonObject(with: Data(output), options: [.fragmentsAllowed])) != nil
         else {
             throw CommerceError(.extensionFailure, code: "ExtensionFailed", "\(what) answered a result that is not JSON")
@@ -92,7 +92,7 @@ enum ExtensionController {
             if call.format.metadata != .none { writer.field("@odata.context", contextURL) }
             let rest = output.drop { $0 != UInt8(ascii: "{") }.dropFirst()
             // `{}` has no members to follow the annotation; anything else needs a comma.
-            if rest.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "}") {
+            if rest.first(where: { !isJSONWhitespace($0) }) == UInt8(ascii: "}") {
                 writer.endObject()
                 return CommerceAPI.json(writer.bytes, status: .ok)
             }
@@ -111,6 +111,10 @@ enum ExtensionController {
             writer.endObject()
             return CommerceAPI.json(writer.bytes, status: .ok)
         }
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 
     /// The operation's parameters as JSON values: from the body of an action, from the

@@ -1,4 +1,5 @@
-/* Prints the offset and size of every field of the ABI structs (generated from the header's struct list). */
+/* Prints the offset and size of every field of the ABI structs. When the header grows, add
+ * its new fields here and record the new minor's layout in SDK/abi/. */
 #include <commerce_sdk.h>
 #include <stddef.h>
 #include <stdio.h>
