@@ -166,7 +166,7 @@ struct PipelineTests {
             // Overrides tax: doubles the built-in result, as an extension with its own rate table would.
             registry.registerJSON(typeName: CalculateTaxRequest.typeName, owner: "ext-tax") { body, _, next in
                 let request = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
-                #expect((request?["lines"] as? [[String: Any]])?.first?["LineId"] as? String == "1")
+                #expect((request?["Lines"] as? [[String: Any]])?.first?["LineId"] as? String == "1")
                 let builtIn = try JSONDecoder().decode([LineTax].self, from: Data(try await next(body)))
                 let doubled = builtIn.map { LineTax(lineId: $0.lineId, taxAmount: $0.taxAmount * 2, ratePercent: $0.ratePercent) }
                 return Array(try JSONEncoder().encode(doubled))
