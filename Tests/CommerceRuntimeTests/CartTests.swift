@@ -193,6 +193,9 @@ struct CartTests {
         let again = try await f.run(f.pay(cart, key: "order-key-1"))
         #expect(again == first)
         #expect(log.all == ["authorize"])
+        // Another cart with the same key gets no one else's order.
+        let other = try await f.cart(Self.otherProduct)
+        await #expect { try await f.run(f.pay(other, key: "order-key-1")) } throws: { ($0 as? CommerceError)?.code == "IdempotencyKeyReused" }
         #expect(try await f.count("sales_orders") == 1)
         #expect(try await f.available(Self.product) == 4)
         await f.database.close()

@@ -60,9 +60,7 @@ struct Checkout {
 
     func run() async throws -> SalesOrder {
         let orders = OrderStore(context.transaction)
-        if let key = request.idempotencyKey, let existing = try await orders.order(idempotencyKey: key, channelId: channel.recordId) {
-            return SalesOrder(existing)
-        }
+        if let existing = try await previousOrder(orders) { return existing }
         try checkTokensAreNotCardNumbers()
         let cartRecord: CartRecord
         do {
@@ -70,9 +68,7 @@ struct Checkout {
         } catch let error as CommerceError where error.kind == .notFound || error.kind == .preconditionFailed {
             // A concurrent checkout with the same key may have committed (and deleted the cart)
             // while this one waited for the cart: answer its order.
-            if let key = request.idempotencyKey, let existing = try await orders.order(idempotencyKey: key, channelId: channel.recordId) {
-                return SalesOrder(existing)
-            }
+            if let existing = try await previousOrder(orders) { return existing }
             throw error
         }
         let cart = try await context.execute(CalculateCartTotalsRequest(cartId: cartRecord.id))
@@ -141,6 +137,22 @@ struct Checkout {
             throw error
         }
         return SalesOrder(record)
+    }
+
+    /// The order an earlier checkout with the same key created. Keys are chosen by clients and
+    /// may collide, so an order is answered only for the cart it came from: knowing the cart's
+    /// unguessable id is what makes the caller its owner.
+    private func previousOrder(_ orders: OrderStore) async throws -> SalesOrder? {
+        guard let key = request.idempotencyKey, let existing = try await orders.order(idempotencyKey: key, channelId: channel.recordId) else {
+            return nil
+        }
+        guard existing.channelReferenceId == request.cartId else {
+            throw CommerceError(
+                .conflict, code: "IdempotencyKeyReused", "this Idempotency-Key was used for the checkout of another cart; use a new key per checkout",
+                target: "Idempotency-Key"
+            )
+        }
+        return SalesOrder(existing)
     }
 
     /// Releases authorizations of a checkout that will not complete. Failures are logged (without
