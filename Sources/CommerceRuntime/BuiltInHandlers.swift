@@ -5,6 +5,9 @@ extension HandlerRegistry {
         CatalogHandlers.register(in: &registry)
         PricingHandlers.register(in: &registry)
         ChannelHandlers.register(in: &registry)
+        CartHandlers.register(in: &registry)
+        OrderHandlers.register(in: &registry)
+        PaymentHandlers.register(in: &registry)
         return registry
     }
 }

@@ -81,6 +81,8 @@ public struct CommerceAPI: Sendable {
                 return try await OrgUnitsController.handle(call)
             case "GetTenderTypes":
                 return try await TenderTypesController.handle(call)
+            case "Carts": return try await CartsController.handle(call)
+            case "SalesOrders": return try await SalesOrdersController.handle(call)
             case "":
                 try call.requireMethods([.get], resource: "the service document")
                 return metadata.serviceDocument(serviceRoot: call.serviceRoot)

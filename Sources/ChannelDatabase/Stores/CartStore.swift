@@ -1,0 +1,245 @@
+public import Foundation
+
+/// A cart as stored: header, lines in line-number order, discount codes.
+///
+/// `shippingAddress` is the address as JSON text; the store does not interpret it.
+public struct CartRecord: Sendable, Equatable {
+    public var id: String
+    public var channelId: Int64
+    public var customerAccount: String?
+    public var version: Int64
+    public var receiptEmail: String?
+    public var shippingAddress: String?
+    public var subtotalAmount: Decimal
+    public var discountAmount: Decimal
+    public var taxAmount: Decimal
+    public var totalAmount: Decimal
+    public var createdAt: Int64
+    public var modifiedAt: Int64
+    public var lines: [CartLineRecord]
+    public var discountCodes: [String]
+
+    public init(
+        id: String, channelId: Int64, customerAccount: String? = nil, version: Int64 = 1, receiptEmail: String? = nil,
+        shippingAddress: String? = nil, subtotalAmount: Decimal = 0, discountAmount: Decimal = 0, taxAmount: Decimal = 0,
+        totalAmount: Decimal = 0, createdAt: Int64, modifiedAt: Int64, lines: [CartLineRecord] = [], discountCodes: [String] = []
+    ) {
+        self.id = id
+        self.channelId = channelId
+        self.customerAccount = customerAccount
+        self.version = version
+        self.receiptEmail = receiptEmail
+        self.shippingAddress = shippingAddress
+        self.subtotalAmount = subtotalAmount
+        self.discountAmount = discountAmount
+        self.taxAmount = taxAmount
+        self.totalAmount = totalAmount
+        self.createdAt = createdAt
+        self.modifiedAt = modifiedAt
+        self.lines = lines
+        self.discountCodes = discountCodes
+    }
+}
+
+/// One cart line as stored, with the amounts of the last calculation.
+public struct CartLineRecord: Sendable, Equatable {
+    public var lineId: String
+    public var lineNumber: Int
+    public var productId: Int64
+    public var itemId: String
+    public var quantity: Decimal
+    public var price: Decimal
+    public var extendedPrice: Decimal
+    public var discountAmount: Decimal
+    public var taxAmount: Decimal
+    public var netAmount: Decimal
+    public var totalAmount: Decimal
+
+    public init(
+        lineId: String, lineNumber: Int, productId: Int64, itemId: String, quantity: Decimal, price: Decimal = 0,
+        extendedPrice: Decimal = 0, discountAmount: Decimal = 0, taxAmount: Decimal = 0, netAmount: Decimal = 0, totalAmount: Decimal = 0
+    ) {
+        self.lineId = lineId
+        self.lineNumber = lineNumber
+        self.productId = productId
+        self.itemId = itemId
+        self.quantity = quantity
+        self.price = price
+        self.extendedPrice = extendedPrice
+        self.discountAmount = discountAmount
+        self.taxAmount = taxAmount
+        self.netAmount = netAmount
+        self.totalAmount = totalAmount
+    }
+}
+
+/// Reads and writes carts. Every statement is portable; nothing here depends on the dialect.
+///
+/// The cart's `version` is its optimistic-concurrency token: writers first claim the cart with
+/// ``claim(id:channelId:expectedVersion:now:)``, which bumps the version only when it is still
+/// the one the caller read, so two writers can never both succeed on the same version.
+public struct CartStore: Sendable {
+    private let transaction: any DatabaseTransaction
+
+    public init(_ transaction: any DatabaseTransaction) {
+        self.transaction = transaction
+    }
+
+    public func insert(_ cart: CartRecord) async throws {
+        try await transaction.execute(
+            """
+            INSERT INTO carts (id, channel_id, customer_account, version, receipt_email, shipping_address,
+                               subtotal_amount, discount_amount, tax_amount, total_amount, created_at, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(cart.id), .integer(cart.channelId), .optional(cart.customerAccount), .integer(cart.version),
+                .optional(cart.receiptEmail), .optional(cart.shippingAddress), try .decimal(cart.subtotalAmount),
+                try .decimal(cart.discountAmount), try .decimal(cart.taxAmount), try .decimal(cart.totalAmount),
+                .integer(cart.createdAt), .integer(cart.modifiedAt),
+            ]
+        )
+        for line in cart.lines { try await insertLine(line, cartId: cart.id) }
+    }
+
+    /// The cart of a channel with its lines and codes; nil when the channel has no such cart.
+    public func cart(id: String, channelId: Int64) async throws -> CartRecord? {
+        guard let row = try await transaction.queryFirst(
+            """
+            SELECT id, channel_id, customer_account, version, receipt_email, shipping_address, subtotal_amount,
+                   discount_amount, tax_amount, total_amount, created_at, modified_at
+            FROM carts WHERE id = ? AND channel_id = ?
+            """,
+            [.text(id), .integer(channelId)]
+        ) else { return nil }
+        let lines = try await transaction.query(
+            """
+            SELECT line_id, line_number, product_id, item_id, quantity, price, extended_price, discount_amount,
+                   tax_amount, net_amount, total_amount
+            FROM cart_lines WHERE cart_id = ? ORDER BY line_number
+            """,
+            [.text(id)]
+        ).map(Self.line)
+        let codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
+            .compactMap { $0.string("code") }
+        return CartRecord(
+            id: row.string("id") ?? id,
+            channelId: row.int64("channel_id") ?? channelId,
+            customerAccount: row.string("customer_account"),
+            version: row.int64("version") ?? 0,
+            receiptEmail: row.string("receipt_email"),
+            shippingAddress: row.string("shipping_address"),
+            subtotalAmount: row.decimal("subtotal_amount") ?? 0,
+            discountAmount: row.decimal("discount_amount") ?? 0,
+            taxAmount: row.decimal("tax_amount") ?? 0,
+            totalAmount: row.decimal("total_amount") ?? 0,
+            createdAt: row.int64("created_at") ?? 0,
+            modifiedAt: row.int64("modified_at") ?? 0,
+            lines: lines,
+            discountCodes: codes
+        )
+    }
+
+    /// Moves the cart from `expectedVersion` to the next version; false when the cart is gone or
+    /// another writer changed it first.
+    ///
+    /// One conditional UPDATE, no read before: on PostgreSQL a concurrent writer waits for the
+    /// row lock and then finds the version changed, on SQLite writers are serialized anyway.
+    public func claim(id: String, channelId: Int64, expectedVersion: Int64, now: Int64) async throws -> Bool {
+        try await transaction.execute(
+            "UPDATE carts SET version = version + 1, modified_at = ? WHERE id = ? AND channel_id = ? AND version = ?",
+            [.integer(now), .text(id), .integer(channelId), .integer(expectedVersion)]
+        ) == 1
+    }
+
+    public func updateHeader(id: String, customerAccount: String?, receiptEmail: String?, shippingAddress: String?) async throws {
+        try await transaction.execute(
+            "UPDATE carts SET customer_account = ?, receipt_email = ?, shipping_address = ? WHERE id = ?",
+            [.optional(customerAccount), .optional(receiptEmail), .optional(shippingAddress), .text(id)]
+        )
+    }
+
+    public func insertLine(_ line: CartLineRecord, cartId: String) async throws {
+        try await transaction.execute(
+            """
+            INSERT INTO cart_lines (cart_id, line_id, line_number, product_id, item_id, quantity, price, extended_price,
+                                    discount_amount, tax_amount, net_amount, total_amount)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(cartId), .text(line.lineId), .integer(Int64(line.lineNumber)), .integer(line.productId), .text(line.itemId),
+                try .decimal(line.quantity), try .decimal(line.price), try .decimal(line.extendedPrice), try .decimal(line.discountAmount),
+                try .decimal(line.taxAmount), try .decimal(line.netAmount), try .decimal(line.totalAmount),
+            ]
+        )
+    }
+
+    /// Sets a line's quantity; false when the cart has no such line.
+    public func updateQuantity(cartId: String, lineId: String, quantity: Decimal) async throws -> Bool {
+        try await transaction.execute(
+            "UPDATE cart_lines SET quantity = ? WHERE cart_id = ? AND line_id = ?", [try .decimal(quantity), .text(cartId), .text(lineId)]
+        ) == 1
+    }
+
+    /// Deletes a line; false when the cart has no such line.
+    public func deleteLine(cartId: String, lineId: String) async throws -> Bool {
+        try await transaction.execute("DELETE FROM cart_lines WHERE cart_id = ? AND line_id = ?", [.text(cartId), .text(lineId)]) == 1
+    }
+
+    /// Writes the amounts of a calculation: every line's and the header's totals.
+    public func saveAmounts(_ cart: CartRecord) async throws {
+        for line in cart.lines {
+            try await transaction.execute(
+                """
+                UPDATE cart_lines SET price = ?, extended_price = ?, discount_amount = ?, tax_amount = ?, net_amount = ?, total_amount = ?
+                WHERE cart_id = ? AND line_id = ?
+                """,
+                [
+                    try .decimal(line.price), try .decimal(line.extendedPrice), try .decimal(line.discountAmount), try .decimal(line.taxAmount),
+                    try .decimal(line.netAmount), try .decimal(line.totalAmount), .text(cart.id), .text(line.lineId),
+                ]
+            )
+        }
+        try await transaction.execute(
+            "UPDATE carts SET subtotal_amount = ?, discount_amount = ?, tax_amount = ?, total_amount = ? WHERE id = ?",
+            [try .decimal(cart.subtotalAmount), try .decimal(cart.discountAmount), try .decimal(cart.taxAmount), try .decimal(cart.totalAmount), .text(cart.id)]
+        )
+    }
+
+    /// Deletes a cart with its lines and codes (after checkout).
+    public func delete(id: String) async throws {
+        try await transaction.execute("DELETE FROM cart_lines WHERE cart_id = ?", [.text(id)])
+        try await transaction.execute("DELETE FROM cart_discount_codes WHERE cart_id = ?", [.text(id)])
+        try await transaction.execute("DELETE FROM carts WHERE id = ?", [.text(id)])
+    }
+
+    /// The sales tax group of a delivery region: the state's own, else the country's (state '').
+    public func salesTaxGroup(countryRegionId: String, state: String?) async throws -> String? {
+        let rows = try await transaction.query(
+            "SELECT state, sales_tax_group FROM tax_regions WHERE country_region_id = ? AND (state = ? OR state = '')",
+            [.text(countryRegionId), .text(state ?? "")]
+        )
+        let exact = rows.first { ($0.string("state") ?? "") == (state ?? "") && !(state ?? "").isEmpty }
+        return (exact ?? rows.first { ($0.string("state") ?? "").isEmpty })?.string("sales_tax_group")
+    }
+
+    public func customerExists(account: String) async throws -> Bool {
+        try await transaction.queryFirst("SELECT 1 AS found FROM customers WHERE account_number = ?", [.text(account)]) != nil
+    }
+
+    static func line(_ row: DatabaseRow) -> CartLineRecord {
+        CartLineRecord(
+            lineId: row.string("line_id") ?? "",
+            lineNumber: row.int("line_number") ?? 0,
+            productId: row.int64("product_id") ?? 0,
+            itemId: row.string("item_id") ?? "",
+            quantity: row.decimal("quantity") ?? 0,
+            price: row.decimal("price") ?? 0,
+            extendedPrice: row.decimal("extended_price") ?? 0,
+            discountAmount: row.decimal("discount_amount") ?? 0,
+            taxAmount: row.decimal("tax_amount") ?? 0,
+            netAmount: row.decimal("net_amount") ?? 0,
+            totalAmount: row.decimal("total_amount") ?? 0
+        )
+    }
+}

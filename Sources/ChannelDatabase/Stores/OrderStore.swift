@@ -1,0 +1,248 @@
+public import Foundation
+
+/// A sales order as stored, with its lines in line-number order.
+public struct SalesOrderRecord: Sendable, Equatable {
+    public var id: String
+    public var salesId: String
+    public var channelId: Int64
+    public var channelReferenceId: String
+    public var customerAccount: String?
+    public var receiptEmail: String?
+    public var shippingAddress: String?
+    public var status: Int
+    public var currencyCode: String
+    public var subtotalAmount: Decimal
+    public var discountAmount: Decimal
+    public var taxAmount: Decimal
+    public var totalAmount: Decimal
+    public var idempotencyKey: String?
+    public var createdAt: Int64
+    public var lines: [SalesLineRecord]
+
+    public init(
+        id: String, salesId: String, channelId: Int64, channelReferenceId: String, customerAccount: String?, receiptEmail: String?,
+        shippingAddress: String?, status: Int, currencyCode: String, subtotalAmount: Decimal, discountAmount: Decimal, taxAmount: Decimal,
+        totalAmount: Decimal, idempotencyKey: String?, createdAt: Int64, lines: [SalesLineRecord]
+    ) {
+        self.id = id
+        self.salesId = salesId
+        self.channelId = channelId
+        self.channelReferenceId = channelReferenceId
+        self.customerAccount = customerAccount
+        self.receiptEmail = receiptEmail
+        self.shippingAddress = shippingAddress
+        self.status = status
+        self.currencyCode = currencyCode
+        self.subtotalAmount = subtotalAmount
+        self.discountAmount = discountAmount
+        self.taxAmount = taxAmount
+        self.totalAmount = totalAmount
+        self.idempotencyKey = idempotencyKey
+        self.createdAt = createdAt
+        self.lines = lines
+    }
+}
+
+public struct SalesLineRecord: Sendable, Equatable {
+    public var lineNumber: Int
+    public var productId: Int64
+    public var itemId: String
+    public var quantity: Decimal
+    public var price: Decimal
+    public var discountAmount: Decimal
+    public var taxAmount: Decimal
+    public var netAmount: Decimal
+    public var totalAmount: Decimal
+    public var warehouseId: String?
+
+    public init(
+        lineNumber: Int, productId: Int64, itemId: String, quantity: Decimal, price: Decimal, discountAmount: Decimal, taxAmount: Decimal,
+        netAmount: Decimal, totalAmount: Decimal, warehouseId: String?
+    ) {
+        self.lineNumber = lineNumber
+        self.productId = productId
+        self.itemId = itemId
+        self.quantity = quantity
+        self.price = price
+        self.discountAmount = discountAmount
+        self.taxAmount = taxAmount
+        self.netAmount = netAmount
+        self.totalAmount = totalAmount
+        self.warehouseId = warehouseId
+    }
+}
+
+/// A payment of an order as stored: only references, never card data.
+public struct PaymentRecord: Sendable, Equatable {
+    public var id: String
+    public var orderId: String?
+    public var cartId: String?
+    public var channelId: Int64
+    public var tenderTypeId: String
+    public var amount: Decimal
+    public var currencyCode: String
+    public var status: String
+    public var connector: String?
+    public var authorizationReference: String?
+    public var cardTokenReference: String?
+    public var createdAt: Int64
+
+    public init(
+        id: String, orderId: String?, cartId: String?, channelId: Int64, tenderTypeId: String, amount: Decimal, currencyCode: String,
+        status: String, connector: String?, authorizationReference: String?, cardTokenReference: String?, createdAt: Int64
+    ) {
+        self.id = id
+        self.orderId = orderId
+        self.cartId = cartId
+        self.channelId = channelId
+        self.tenderTypeId = tenderTypeId
+        self.amount = amount
+        self.currencyCode = currencyCode
+        self.status = status
+        self.connector = connector
+        self.authorizationReference = authorizationReference
+        self.cardTokenReference = cardTokenReference
+        self.createdAt = createdAt
+    }
+}
+
+/// Reads and writes sales orders, their payments and the channel's number sequences.
+public struct OrderStore: Sendable {
+    private let transaction: any DatabaseTransaction
+
+    public init(_ transaction: any DatabaseTransaction) {
+        self.transaction = transaction
+    }
+
+    /// Takes the next number of a channel's sequence. The UPDATE locks the sequence row until the
+    /// transaction ends, so concurrent checkouts get distinct numbers and a rolled-back one
+    /// gives its number back. A channel without the sequence starts it at 1.
+    public func nextNumber(channelId: Int64, sequence: String) async throws -> Int64 {
+        let updated = try await transaction.execute(
+            "UPDATE number_sequences SET next_value = next_value + 1 WHERE channel_id = ? AND name = ?",
+            [.integer(channelId), .text(sequence)]
+        )
+        if updated == 0 {
+            try await transaction.execute(
+                "INSERT INTO number_sequences (channel_id, name, next_value) VALUES (?, ?, 2)", [.integer(channelId), .text(sequence)]
+            )
+            return 1
+        }
+        let row = try await transaction.queryFirst(
+            "SELECT next_value FROM number_sequences WHERE channel_id = ? AND name = ?", [.integer(channelId), .text(sequence)]
+        )
+        guard let next = row?.int64("next_value") else { throw DatabaseError.statementFailed("the number sequence \(sequence) vanished") }
+        return next - 1
+    }
+
+    public func insert(_ order: SalesOrderRecord, now: Int64) async throws {
+        try await transaction.execute(
+            """
+            INSERT INTO sales_orders (id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address,
+                                      status, currency_code, subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key,
+                                      created_at, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(order.id), .text(order.salesId), .integer(order.channelId), .text(order.channelReferenceId), .optional(order.customerAccount),
+                .optional(order.receiptEmail), .optional(order.shippingAddress), .integer(Int64(order.status)), .text(order.currencyCode),
+                try .decimal(order.subtotalAmount), try .decimal(order.discountAmount), try .decimal(order.taxAmount), try .decimal(order.totalAmount),
+                .optional(order.idempotencyKey), .integer(order.createdAt), .integer(now),
+            ]
+        )
+        for line in order.lines {
+            try await transaction.execute(
+                """
+                INSERT INTO sales_lines (order_id, line_number, product_id, item_id, quantity, price, discount_amount, tax_amount,
+                                         net_amount, total_amount, warehouse_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(order.id), .integer(Int64(line.lineNumber)), .integer(line.productId), .text(line.itemId), try .decimal(line.quantity),
+                    try .decimal(line.price), try .decimal(line.discountAmount), try .decimal(line.taxAmount), try .decimal(line.netAmount),
+                    try .decimal(line.totalAmount), .optional(line.warehouseId),
+                ]
+            )
+        }
+    }
+
+    private static let selectOrder = """
+        SELECT id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address, status, currency_code,
+               subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key, created_at
+        FROM sales_orders
+        """
+
+    public func order(id: String, channelId: Int64) async throws -> SalesOrderRecord? {
+        guard let row = try await transaction.queryFirst(Self.selectOrder + " WHERE id = ? AND channel_id = ?", [.text(id), .integer(channelId)]) else {
+            return nil
+        }
+        return try await withLines(row)
+    }
+
+    public func order(idempotencyKey: String, channelId: Int64) async throws -> SalesOrderRecord? {
+        guard let row = try await transaction.queryFirst(
+            Self.selectOrder + " WHERE channel_id = ? AND idempotency_key = ?", [.integer(channelId), .text(idempotencyKey)]
+        ) else { return nil }
+        return try await withLines(row)
+    }
+
+    public func insert(_ payment: PaymentRecord) async throws {
+        try await transaction.execute(
+            """
+            INSERT INTO payments (id, order_id, cart_id, channel_id, tender_type_id, amount, currency_code, status, connector,
+                                  authorization_reference, card_token_reference, created_at, modified_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(payment.id), .optional(payment.orderId), .optional(payment.cartId), .integer(payment.channelId), .text(payment.tenderTypeId),
+                try .decimal(payment.amount), .text(payment.currencyCode), .text(payment.status), .optional(payment.connector),
+                .optional(payment.authorizationReference), .optional(payment.cardTokenReference), .integer(payment.createdAt), .integer(payment.createdAt),
+            ]
+        )
+    }
+
+    public func payments(orderId: String) async throws -> [PaymentRecord] {
+        try await transaction.query(
+            """
+            SELECT id, order_id, cart_id, channel_id, tender_type_id, amount, currency_code, status, connector, authorization_reference,
+                   card_token_reference, created_at
+            FROM payments WHERE order_id = ? ORDER BY created_at, id
+            """,
+            [.text(orderId)]
+        ).map { row in
+            PaymentRecord(
+                id: row.string("id") ?? "", orderId: row.string("order_id"), cartId: row.string("cart_id"), channelId: row.int64("channel_id") ?? 0,
+                tenderTypeId: row.string("tender_type_id") ?? "", amount: row.decimal("amount") ?? 0, currencyCode: row.string("currency_code") ?? "",
+                status: row.string("status") ?? "", connector: row.string("connector"), authorizationReference: row.string("authorization_reference"),
+                cardTokenReference: row.string("card_token_reference"), createdAt: row.int64("created_at") ?? 0
+            )
+        }
+    }
+
+    private func withLines(_ row: DatabaseRow) async throws -> SalesOrderRecord {
+        let id = row.string("id") ?? ""
+        let lines = try await transaction.query(
+            """
+            SELECT line_number, product_id, item_id, quantity, price, discount_amount, tax_amount, net_amount, total_amount, warehouse_id
+            FROM sales_lines WHERE order_id = ? ORDER BY line_number
+            """,
+            [.text(id)]
+        ).map { line in
+            SalesLineRecord(
+                lineNumber: line.int("line_number") ?? 0, productId: line.int64("product_id") ?? 0, itemId: line.string("item_id") ?? "",
+                quantity: line.decimal("quantity") ?? 0, price: line.decimal("price") ?? 0, discountAmount: line.decimal("discount_amount") ?? 0,
+                taxAmount: line.decimal("tax_amount") ?? 0, netAmount: line.decimal("net_amount") ?? 0, totalAmount: line.decimal("total_amount") ?? 0,
+                warehouseId: line.string("warehouse_id")
+            )
+        }
+        return SalesOrderRecord(
+            id: id, salesId: row.string("sales_id") ?? "", channelId: row.int64("channel_id") ?? 0,
+            channelReferenceId: row.string("channel_reference_id") ?? "", customerAccount: row.string("customer_account"),
+            receiptEmail: row.string("receipt_email"), shippingAddress: row.string("shipping_address"), status: row.int("status") ?? 0,
+            currencyCode: row.string("currency_code") ?? "", subtotalAmount: row.decimal("subtotal_amount") ?? 0,
+            discountAmount: row.decimal("discount_amount") ?? 0, taxAmount: row.decimal("tax_amount") ?? 0,
+            totalAmount: row.decimal("total_amount") ?? 0, idempotencyKey: row.string("idempotency_key"), createdAt: row.int64("created_at") ?? 0,
+            lines: lines
+        )
+    }
+}

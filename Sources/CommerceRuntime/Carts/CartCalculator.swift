@@ -1,0 +1,93 @@
+import ChannelDatabase
+import Foundation
+
+/// Prices, discounts, tax and totals of a cart, every step through its CRT request so that an
+/// extension overriding one of them (a tax service, a discount engine) changes the cart.
+///
+/// Line amounts are rounded to the channel currency per line; header totals are sums of the
+/// rounded lines, so lines always add up to the header.
+struct CartCalculator {
+    let context: RequestContext
+
+    func calculate(_ cart: inout CartRecord) async throws {
+        let channel = context.channel
+        let decimals = channel.currencyDecimals
+        guard !cart.lines.isEmpty else {
+            cart.subtotalAmount = 0
+            cart.discountAmount = 0
+            cart.taxAmount = 0
+            cart.totalAmount = 0
+            return
+        }
+
+        // Prices depend on the quantity (quantity breaks), so lines are priced per quantity.
+        var prices: [String: Decimal] = [:]
+        for (quantity, lines) in Dictionary(grouping: cart.lines, by: \.quantity) {
+            let productIds = Array(Set(lines.map(\.productId))).sorted()
+            let answer = try await context.execute(CalculatePricesRequest(productIds: productIds, customerAccount: cart.customerAccount, quantity: quantity))
+            let byProduct = Dictionary(answer.map { ($0.productId, $0.adjustedPrice) }, uniquingKeysWith: { first, _ in first })
+            for line in lines {
+                guard let price = byProduct[line.productId] else {
+                    throw CommerceError(.conflict, code: "ProductNotPriced", "product \(line.productId) has no price in this channel", target: "CartLines")
+                }
+                prices[line.lineId] = price
+            }
+        }
+        for index in cart.lines.indices {
+            let price = prices[cart.lines[index].lineId] ?? 0
+            cart.lines[index].price = price
+            cart.lines[index].extendedPrice = (price * cart.lines[index].quantity).rounded(toDecimals: decimals)
+        }
+
+        let discounts = try await context.execute(CalculateDiscountsRequest(
+            lines: cart.lines.map { DiscountableLine(lineId: $0.lineId, productId: $0.productId, quantity: $0.quantity, price: $0.price) },
+            discountCodes: cart.discountCodes
+        ))
+        var discountPerLine: [String: Decimal] = [:]
+        for discount in discounts { discountPerLine[discount.lineId, default: 0] += discount.discountAmount }
+        for index in cart.lines.indices {
+            let extended = cart.lines[index].extendedPrice
+            // A discount never makes a line negative nor raises its price.
+            let discount = min(max(discountPerLine[cart.lines[index].lineId] ?? 0, 0), extended).rounded(toDecimals: decimals)
+            cart.lines[index].discountAmount = discount
+            cart.lines[index].netAmount = extended - discount
+        }
+
+        let address = CartHandlers.decodeAddress(cart.shippingAddress)
+        let country = address?.threeLetterISORegionName.flatMap { $0.isEmpty ? nil : $0 }
+        let state = address?.state.flatMap { $0.isEmpty ? nil : $0 }
+        // The delivery region picks the sales tax group; without one (or for a region without
+        // tax setup) the channel's own group applies.
+        let group = try await country.asyncMap { try await CartStore(context.transaction).salesTaxGroup(countryRegionId: $0, state: state) } ?? nil
+        let basics = try await PricingStore(context.transaction).productBasics(ids: Array(Set(cart.lines.map(\.productId))).sorted())
+        let taxes = try await context.execute(CalculateTaxRequest(
+            lines: cart.lines.map { TaxableLine(lineId: $0.lineId, itemTaxGroup: basics[$0.productId]?.itemTaxGroup, amount: $0.netAmount) },
+            salesTaxGroup: group, countryRegionId: country, stateProvinceId: state
+        ))
+        var taxPerLine: [String: Decimal] = [:]
+        for tax in taxes { taxPerLine[tax.lineId, default: 0] += tax.taxAmount }
+        for index in cart.lines.indices {
+            let tax = (taxPerLine[cart.lines[index].lineId] ?? 0).rounded(toDecimals: decimals)
+            let net = cart.lines[index].netAmount
+            cart.lines[index].taxAmount = tax
+            if channel.priceIncludesTax {
+                cart.lines[index].netAmount = net - tax
+                cart.lines[index].totalAmount = net
+            } else {
+                cart.lines[index].totalAmount = net + tax
+            }
+        }
+
+        cart.subtotalAmount = cart.lines.reduce(0) { $0 + $1.extendedPrice }
+        cart.discountAmount = cart.lines.reduce(0) { $0 + $1.discountAmount }
+        cart.taxAmount = cart.lines.reduce(0) { $0 + $1.taxAmount }
+        cart.totalAmount = cart.lines.reduce(0) { $0 + $1.totalAmount }
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}

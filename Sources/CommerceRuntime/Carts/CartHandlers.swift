@@ -1,0 +1,228 @@
+import ChannelDatabase
+import Foundation
+
+enum CartHandlers {
+    /// More lines than this is not a shopping cart; the limit keeps one request's work bounded.
+    static let maximumLines = 500
+    static let maximumQuantity = Decimal(1_000_000)
+
+    static func register(in registry: inout HandlerRegistry) {
+        registry.register(CreateCartRequest.self) { request, context in
+            let store = CartStore(context.transaction)
+            let customer = try await customerAccount(requested: request.customerId, current: nil, context: context)
+            let now = PricingHandlers.currentInstant()
+            // A random UUID (122 random bits from the system CSPRNG): the id is the only thing
+            // that lets an anonymous caller use the cart, so it must not be guessable.
+            let id = UUID().uuidString.lowercased()
+            try await store.insert(CartRecord(
+                id: id, channelId: context.channel.recordId, customerAccount: customer, receiptEmail: try validEmail(request.receiptEmail),
+                shippingAddress: try encodeAddress(request.shippingAddress), createdAt: now, modifiedAt: now
+            ))
+            if let lines = request.cartLines, !lines.isEmpty {
+                guard let record = try await store.cart(id: id, channelId: context.channel.recordId) else {
+                    throw CommerceError.internalError("a cart vanished inside its own transaction")
+                }
+                try await addLines(lines, to: record, context: context)
+            }
+            return try await context.execute(CalculateCartTotalsRequest(cartId: id))
+        }
+
+        registry.register(GetCartRequest.self) { request, context in
+            guard let record = try await CartStore(context.transaction).cart(id: request.cartId, channelId: context.channel.recordId),
+                  mayUse(record, context.caller)
+            else { return nil }
+            return try cart(from: record, decimals: context.channel.currencyDecimals)
+        }
+
+        registry.register(AddCartLinesRequest.self) { request, context in
+            guard !request.cartLines.isEmpty else { throw CommerceError.invalidRequest("cartLines is empty", target: "cartLines") }
+            let record = try await claim(request.cartId, version: request.cartVersion, context: context)
+            try await addLines(request.cartLines, to: record, context: context)
+            return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
+        }
+
+        registry.register(UpdateCartLinesRequest.self) { request, context in
+            guard !request.cartLines.isEmpty else { throw CommerceError.invalidRequest("cartLines is empty", target: "cartLines") }
+            let record = try await claim(request.cartId, version: request.cartVersion, context: context)
+            let store = CartStore(context.transaction)
+            for line in request.cartLines {
+                try validQuantity(line.quantity)
+                guard try await store.updateQuantity(cartId: record.id, lineId: line.lineId, quantity: line.quantity) else {
+                    throw CommerceError(.invalidRequest, code: "UnknownCartLine", "the cart has no line '\(line.lineId)'", target: "cartLines/LineId")
+                }
+            }
+            return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
+        }
+
+        registry.register(RemoveCartLinesRequest.self) { request, context in
+            guard !request.cartLineIds.isEmpty else { throw CommerceError.invalidRequest("cartLineIds is empty", target: "cartLineIds") }
+            let record = try await claim(request.cartId, version: request.cartVersion, context: context)
+            let store = CartStore(context.transaction)
+            for lineId in Set(request.cartLineIds) {
+                guard try await store.deleteLine(cartId: record.id, lineId: lineId) else {
+                    throw CommerceError(.invalidRequest, code: "UnknownCartLine", "the cart has no line '\(lineId)'", target: "cartLineIds")
+                }
+            }
+            return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
+        }
+
+        registry.register(UpdateCartRequest.self) { request, context in
+            let record = try await claim(request.cartId, version: request.cartVersion, context: context)
+            let customer = try await customerAccount(requested: request.customerId, current: record.customerAccount, context: context)
+            let email = try request.receiptEmail.map { try validEmail($0) } ?? record.receiptEmail
+            let address = try request.shippingAddress.map { try encodeAddress($0) } ?? record.shippingAddress
+            try await CartStore(context.transaction).updateHeader(id: record.id, customerAccount: customer, receiptEmail: email, shippingAddress: address)
+            return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
+        }
+
+        registry.register(CalculateCartTotalsRequest.self) { request, context in
+            let store = CartStore(context.transaction)
+            guard var record = try await store.cart(id: request.cartId, channelId: context.channel.recordId), mayUse(record, context.caller) else {
+                throw cartNotFound(request.cartId)
+            }
+            try await CartCalculator(context: context).calculate(&record)
+            try await store.saveAmounts(record)
+            return try cart(from: record, decimals: context.channel.currencyDecimals)
+        }
+    }
+
+    // MARK: Shared steps
+
+    static func cartNotFound(_ id: String) -> CommerceError {
+        CommerceError(.notFound, code: "CartNotFound", "the channel has no cart '\(id)'")
+    }
+
+    /// Customer carts belong to their customer (and to trusted applications and employees);
+    /// carts without a customer belong to whoever knows their id.
+    static func mayUse(_ record: CartRecord, _ caller: Caller) -> Bool {
+        guard let owner = record.customerAccount else { return true }
+        switch caller {
+        case .anonymous: return false
+        case .customer(let account): return account == owner
+        case .application, .employee: return true
+        }
+    }
+
+    /// Reads the cart and moves it to its next version, refusing a stale `version`.
+    ///
+    /// The version the caller names is compared first (a clear 412 without touching anything);
+    /// then the conditional UPDATE makes the claim atomic against concurrent writers.
+    static func claim(_ id: String, version: Int64?, context: RequestContext) async throws -> CartRecord {
+        let store = CartStore(context.transaction)
+        guard var record = try await store.cart(id: id, channelId: context.channel.recordId), mayUse(record, context.caller) else {
+            throw cartNotFound(id)
+        }
+        if let version, version != record.version { throw staleVersion(current: record.version, given: version) }
+        guard try await store.claim(id: id, channelId: context.channel.recordId, expectedVersion: record.version, now: PricingHandlers.currentInstant())
+        else { throw staleVersion(current: nil, given: version ?? record.version) }
+        record.version += 1
+        return record
+    }
+
+    static func staleVersion(current: Int64?, given: Int64) -> CommerceError {
+        let now = current.map { "; the cart is at version \($0)" } ?? "; another change was made at the same time"
+        return CommerceError(.preconditionFailed, code: "CartVersionConflict", "cartVersion \(given) is stale\(now). Read the cart and retry", target: "cartVersion")
+    }
+
+    static func addLines(_ inputs: [CartLineInput], to record: CartRecord, context: RequestContext) async throws {
+        let store = CartStore(context.transaction)
+        let catalog = CatalogStore(context.transaction)
+        var lines = record.lines
+        var nextNumber = (lines.map(\.lineNumber).max() ?? 0) + 1
+        for input in inputs {
+            try validQuantity(input.quantity)
+            if let index = lines.firstIndex(where: { $0.productId == input.productId }) {
+                let quantity = lines[index].quantity + input.quantity
+                try validQuantity(quantity)
+                _ = try await store.updateQuantity(cartId: record.id, lineId: lines[index].lineId, quantity: quantity)
+                lines[index].quantity = quantity
+                continue
+            }
+            guard let product = try await catalog.product(recordId: input.productId, channelId: context.channel.recordId) else {
+                throw CommerceError(.invalidRequest, code: "UnknownProduct", "the channel sells no product \(input.productId)", target: "cartLines/ProductId")
+            }
+            guard !product.isMaster else {
+                throw CommerceError(
+                    .invalidRequest, code: "MasterProductNotSellable", "product \(input.productId) is a master; add one of its variants",
+                    target: "cartLines/ProductId"
+                )
+            }
+            guard lines.count < maximumLines else {
+                throw CommerceError.invalidRequest("a cart holds at most \(maximumLines) lines", target: "cartLines")
+            }
+            let line = CartLineRecord(
+                lineId: UUID().uuidString.lowercased(), lineNumber: nextNumber, productId: product.recordId, itemId: product.itemId, quantity: input.quantity
+            )
+            try await store.insertLine(line, cartId: record.id)
+            lines.append(line)
+            nextNumber += 1
+        }
+    }
+
+    static func validQuantity(_ quantity: Decimal) throws {
+        guard quantity > 0, quantity <= maximumQuantity, quantity.rounded(toDecimals: FixedPoint.scale) == quantity else {
+            throw CommerceError(
+                .invalidRequest, code: "InvalidQuantity",
+                "a quantity must be more than 0 and at most \(maximumQuantity), with at most \(FixedPoint.scale) fractional digits", target: "Quantity"
+            )
+        }
+    }
+
+    /// The customer a cart may be assigned: a customer caller only itself, anonymous callers
+    /// nobody, applications and employees any existing account.
+    static func customerAccount(requested: String?, current: String?, context: RequestContext) async throws -> String? {
+        if case .customer(let account) = context.caller {
+            guard requested == nil || requested == account else {
+                throw CommerceError(.forbidden, code: "Forbidden", "a customer may assign a cart only to itself", target: "CustomerId")
+            }
+            return account
+        }
+        guard let requested, requested != current else { return current }
+        guard context.caller != .anonymous else {
+            throw CommerceError(.forbidden, code: "Forbidden", "an anonymous caller cannot assign a cart to a customer", target: "CustomerId")
+        }
+        guard try await CartStore(context.transaction).customerExists(account: requested) else {
+            throw CommerceError(.invalidRequest, code: "UnknownCustomer", "there is no customer '\(requested)'", target: "CustomerId")
+        }
+        return requested
+    }
+
+    /// A plausible address (`local@domain`, at most 254 characters); deliverability is not checked.
+    static func validEmail(_ email: String?) throws -> String? {
+        guard let email else { return nil }
+        let trimmed = email.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
+        guard trimmed.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !trimmed.contains(" ") else {
+            throw CommerceError(.invalidRequest, code: "InvalidEmail", "the receipt e-mail address is not valid", target: "ReceiptEmail")
+        }
+        return trimmed
+    }
+
+    static func encodeAddress(_ address: Address?) throws -> String? {
+        guard let address else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(address), as: UTF8.self)
+    }
+
+    static func decodeAddress(_ text: String?) -> Address? {
+        guard let text else { return nil }
+        return try? JSONDecoder().decode(Address.self, from: Data(text.utf8))
+    }
+
+    static func cart(from record: CartRecord, decimals: Int) throws -> Cart {
+        Cart(
+            id: record.id, version: record.version, customerId: record.customerAccount, receiptEmail: record.receiptEmail,
+            shippingAddress: decodeAddress(record.shippingAddress), discountCodes: record.discountCodes,
+            cartLines: record.lines.map { line in
+                CartLine(
+                    lineId: line.lineId, productId: line.productId, itemId: line.itemId, quantity: line.quantity, price: line.price,
+                    extendedPrice: line.extendedPrice, discountAmount: line.discountAmount, taxAmount: line.taxAmount,
+                    netAmountWithoutTax: line.netAmount, totalAmount: line.totalAmount
+                )
+            },
+            subtotalAmount: record.subtotalAmount, discountAmount: record.discountAmount, taxAmount: record.taxAmount,
+            totalAmount: record.totalAmount, amountDue: record.totalAmount
+        )
+    }
+}

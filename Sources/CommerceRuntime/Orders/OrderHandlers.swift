@@ -1,0 +1,251 @@
+import ChannelDatabase
+import Foundation
+import Logging
+
+enum OrderHandlers {
+    static let salesOrderSequence = "SalesOrder"
+
+    static func register(in registry: inout HandlerRegistry) {
+        registry.register(GetSalesOrderRequest.self) { request, context in
+            guard let record = try await OrderStore(context.transaction).order(id: request.salesOrderId, channelId: context.channel.recordId),
+                  mayRead(record, context.caller)
+            else { return nil }
+            return SalesOrder(record)
+        }
+
+        registry.register(ReserveStockRequest.self) { request, context in
+            let inventory = InventoryStore(context.transaction)
+            let warehouses = try await inventory.warehouses(channelId: context.channel.recordId, defaultWarehouse: context.channel.defaultWarehouseId)
+            var reservations: [StockReservation] = []
+            // Rows are locked in one order (product, then warehouse) by every checkout, so two
+            // checkouts of the same products wait for each other instead of deadlocking.
+            for line in request.lines.sorted(by: { ($0.productId, $0.lineId) < ($1.productId, $1.lineId) }) {
+                var reserved: String?
+                for warehouse in warehouses {
+                    if try await inventory.reserve(productId: line.productId, warehouseId: warehouse, quantity: line.quantity) {
+                        reserved = warehouse
+                        break
+                    }
+                }
+                guard let warehouse = reserved else {
+                    throw CommerceError(
+                        .conflict, code: "OutOfStock", "product \(line.productId) is out of stock for a quantity of \(line.quantity)", target: "CartLines"
+                    )
+                }
+                reservations.append(StockReservation(lineId: line.lineId, warehouseId: warehouse))
+            }
+            return reservations
+        }
+
+        registry.register(CheckoutRequest.self) { request, context in
+            try await Checkout(request: request, context: context).run()
+        }
+    }
+
+    static func mayRead(_ record: SalesOrderRecord, _ caller: Caller) -> Bool {
+        switch caller {
+        case .anonymous: return false
+        case .customer(let account): return record.customerAccount == account
+        case .application, .employee: return true
+        }
+    }
+}
+
+/// The steps of one checkout, in the request's transaction.
+struct Checkout {
+    let request: CheckoutRequest
+    let context: RequestContext
+
+    private var channel: ChannelRecord { context.channel }
+
+    func run() async throws -> SalesOrder {
+        let orders = OrderStore(context.transaction)
+        if let existing = try await previousOrder(orders) { return existing }
+        try checkTokensAreNotCardNumbers()
+        let cartRecord: CartRecord
+        do {
+            cartRecord = try await CartHandlers.claim(request.cartId, version: request.cartVersion, context: context)
+        } catch let error as CommerceError where error.kind == .notFound || error.kind == .preconditionFailed {
+            // A concurrent checkout with the same key may have committed (and deleted the cart)
+            // while this one waited for the cart: answer its order.
+            if let existing = try await previousOrder(orders) { return existing }
+            throw error
+        }
+        let cart = try await context.execute(CalculateCartTotalsRequest(cartId: cartRecord.id))
+        guard !cart.cartLines.isEmpty else {
+            throw CommerceError(.invalidRequest, code: "EmptyCart", "the cart has no lines to check out", target: "CartLines")
+        }
+        guard let email = try CartHandlers.validEmail(request.receiptEmail ?? cart.receiptEmail) else {
+            throw CommerceError(.invalidRequest, code: "ReceiptEmailRequired", "checkout needs a receipt e-mail address", target: "receiptEmail")
+        }
+        let tenders = try await validatedTenders(amountDue: cart.amountDue)
+
+        let reservations = try await context.execute(ReserveStockRequest(
+            lines: cart.cartLines.map { StockLine(lineId: $0.lineId, productId: $0.productId, quantity: $0.quantity) }
+        ))
+        let warehouseOfLine = Dictionary(reservations.map { ($0.lineId, $0.warehouseId) }, uniquingKeysWith: { first, _ in first })
+
+        let number = try await orders.nextNumber(channelId: channel.recordId, sequence: OrderHandlers.salesOrderSequence)
+        let now = PricingHandlers.currentInstant()
+        let orderId = UUID().uuidString.lowercased()
+        let record = SalesOrderRecord(
+            id: orderId, salesId: "\(channel.orgUnitNumber)-\(Self.padded(number))", channelId: channel.recordId, channelReferenceId: cart.id,
+            customerAccount: cart.customerId, receiptEmail: email, shippingAddress: cartRecord.shippingAddress,
+            status: SalesOrder.Status.created.rawValue, currencyCode: channel.currencyCode, subtotalAmount: cart.subtotalAmount,
+            discountAmount: cart.discountAmount, taxAmount: cart.taxAmount, totalAmount: cart.totalAmount, idempotencyKey: request.idempotencyKey,
+            createdAt: now,
+            lines: cart.cartLines.enumerated().map { index, line in
+                SalesLineRecord(
+                    lineNumber: index + 1, productId: line.productId, itemId: line.itemId, quantity: line.quantity, price: line.price,
+                    discountAmount: line.discountAmount, taxAmount: line.taxAmount, netAmount: line.netAmountWithoutTax,
+                    totalAmount: line.totalAmount, warehouseId: warehouseOfLine[line.lineId]
+                )
+            }
+        )
+
+        var authorized: [(tender: ValidTender, result: PaymentResult)] = []
+        do {
+            for tender in tenders {
+                let result = try await context.execute(AuthorizePaymentRequest(
+                    paymentId: tender.paymentId, connector: tender.connector, tenderTypeId: tender.line.tenderTypeId, amount: tender.line.amount,
+                    currency: channel.currencyCode, cardToken: tender.token
+                ))
+                guard result.status == .approved, result.reference != nil else {
+                    throw CommerceError(
+                        .validation, code: "PaymentDeclined", "the payment was declined: \(result.message ?? "no reason given"). Nothing was charged",
+                        target: "cartTenderLines"
+                    )
+                }
+                authorized.append((tender, result))
+            }
+            try await orders.insert(record, now: now)
+            for (tender, result) in authorized {
+                try await orders.insert(PaymentRecord(
+                    id: tender.paymentId, orderId: orderId, cartId: cart.id, channelId: channel.recordId, tenderTypeId: tender.line.tenderTypeId,
+                    amount: tender.line.amount, currencyCode: channel.currencyCode, status: "Authorized", connector: tender.connector,
+                    authorizationReference: result.reference, cardTokenReference: result.cardTokenReference, createdAt: now
+                ))
+            }
+            try await CartStore(context.transaction).delete(id: cart.id)
+        } catch {
+            await void(authorized)
+            if let error = error as? DatabaseError, error.kind == .constraintViolation, request.idempotencyKey != nil {
+                throw CommerceError(
+                    .conflict, code: "IdempotencyKeyInUse", "another checkout with this Idempotency-Key completed at the same time; repeat the request to read its order"
+                )
+            }
+            throw error
+        }
+        return SalesOrder(record)
+    }
+
+    /// The order an earlier checkout with the same key created. Keys are chosen by clients and
+    /// may collide, so an order is answered only for the cart it came from: knowing the cart's
+    /// unguessable id is what makes the caller its owner.
+    private func previousOrder(_ orders: OrderStore) async throws -> SalesOrder? {
+        guard let key = request.idempotencyKey, let existing = try await orders.order(idempotencyKey: key, channelId: channel.recordId) else {
+            return nil
+        }
+        guard existing.channelReferenceId == request.cartId else {
+            throw CommerceError(
+                .conflict, code: "IdempotencyKeyReused", "this Idempotency-Key was used for the checkout of another cart; use a new key per checkout",
+                target: "Idempotency-Key"
+            )
+        }
+        return SalesOrder(existing)
+    }
+
+    /// Releases authorizations of a checkout that will not complete. Failures are logged (without
+    /// card data) and do not hide the error that stopped the checkout: an authorization that
+    /// cannot be voided expires at the connector.
+    private func void(_ authorized: [(tender: ValidTender, result: PaymentResult)]) async {
+        for (tender, result) in authorized {
+            guard let reference = result.reference else { continue }
+            do {
+                _ = try await context.execute(VoidPaymentRequest(
+                    connector: tender.connector, authorizationReference: reference, amount: tender.line.amount, currency: channel.currencyCode
+                ))
+            } catch {
+                context.logger.warning("could not void an authorization of a failed checkout", metadata: [
+                    "connector": "\(tender.connector)", "payment": "\(tender.paymentId)", "error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    struct ValidTender {
+        var line: CartTenderLine
+        var connector: String
+        var token: String
+        var paymentId: String
+    }
+
+    private func validatedTenders(amountDue: Decimal) async throws -> [ValidTender] {
+        guard !request.cartTenderLines.isEmpty else {
+            throw CommerceError(.invalidRequest, code: "TenderLinesRequired", "checkout needs at least one tender line", target: "cartTenderLines")
+        }
+        let types = try await ChannelStore(context.transaction).tenderTypes(channelId: channel.recordId)
+        var tenders: [ValidTender] = []
+        var total = Decimal(0)
+        for line in request.cartTenderLines {
+            guard let type = types.first(where: { $0.tenderTypeId == line.tenderTypeId }) else {
+                throw CommerceError(
+                    .invalidRequest, code: "UnknownTenderType", "the channel accepts no tender type '\(line.tenderTypeId)'", target: "cartTenderLines/TenderTypeId"
+                )
+            }
+            if let currency = line.currency, currency != channel.currencyCode {
+                throw CommerceError(
+                    .invalidRequest, code: "CurrencyMismatch", "tender lines must be in the channel currency \(channel.currencyCode), not \(currency)",
+                    target: "cartTenderLines/Currency"
+                )
+            }
+            guard line.amount > 0, line.amount.rounded(toDecimals: channel.currencyDecimals) == line.amount else {
+                throw CommerceError(
+                    .invalidRequest, code: "InvalidAmount",
+                    "a tender amount must be positive with at most \(channel.currencyDecimals) fractional digits", target: "cartTenderLines/Amount"
+                )
+            }
+            guard let connector = type.connector else {
+                throw CommerceError(
+                    .invalidRequest, code: "TenderTypeNotPayable", "tender type '\(type.tenderTypeId)' cannot be paid online", target: "cartTenderLines/TenderTypeId"
+                )
+            }
+            guard let token = line.tokenizedPaymentCard?.cardTokenInfo?.cardToken, !token.isEmpty else {
+                throw CommerceError(
+                    .invalidRequest, code: "CardTokenRequired", "tender type '\(type.tenderTypeId)' needs TokenizedPaymentCard.CardTokenInfo.CardToken",
+                    target: "cartTenderLines/TokenizedPaymentCard"
+                )
+            }
+            tenders.append(ValidTender(line: line, connector: connector, token: token, paymentId: UUID().uuidString.lowercased()))
+            total += line.amount
+        }
+        guard total == amountDue else {
+            throw CommerceError(
+                .invalidRequest, code: "TenderAmountMismatch", "the tender lines add up to \(total) \(channel.currencyCode); the amount due is \(amountDue)",
+                target: "cartTenderLines"
+            )
+        }
+        return tenders
+    }
+
+    /// Card numbers must never reach the engine: a token that looks like one is refused before
+    /// anything is stored or sent, and the message does not repeat it.
+    private func checkTokensAreNotCardNumbers() throws {
+        for line in request.cartTenderLines {
+            guard let token = line.tokenizedPaymentCard?.cardTokenInfo?.cardToken else { continue }
+            let digits = token.filter { $0 != " " && $0 != "-" }
+            if (12...19).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) {
+                throw CommerceError(
+                    .invalidRequest, code: "CardNumberNotAccepted",
+                    "CardToken looks like a card number; send the token your payment page issued, never the card number",
+                    target: "cartTenderLines/TokenizedPaymentCard"
+                )
+            }
+        }
+    }
+
+    static func padded(_ number: Int64) -> String {
+        let text = String(number)
+        return text.count >= 8 ? text : String(repeating: "0", count: 8 - text.count) + text
+    }
+}

@@ -1,0 +1,273 @@
+import ChannelDatabase
+import Foundation
+import Logging
+import Testing
+
+/// The storefront journey over real HTTP against the real host: carts, checkout, orders.
+@Suite("Checkout end to end", .serialized)
+struct CheckoutEndToEndTests {
+    /// Demo product 1: 5 in stock (2 east, 3 west), 5.39 online.
+    static let lastUnitsProduct: Int64 = 68_719_476_737
+    /// Demo product 2: 38.69 online, 18 in stock.
+    static let product: Int64 = 68_719_476_738
+    static let json = ["Content-Type": "application/json"]
+
+    struct CartBody: Decodable {
+        struct Line: Decodable {
+            var LineId: String
+            var ProductId: Int64
+            var Quantity: Decimal
+            var Price: Decimal
+            var TotalAmount: Decimal
+        }
+
+        var Id: String
+        var Version: Int64
+        var CartLines: [Line]
+        var TaxAmount: Decimal
+        var TotalAmount: Decimal
+        var AmountDue: Decimal
+    }
+
+    struct OrderBody: Decodable {
+        var Id: String
+        var SalesId: String
+        var ChannelReferenceId: String
+        var StatusValue: Int
+        var TotalAmount: Decimal
+        var ReceiptEmail: String?
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ result: HTTPResult) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: result.body)
+        } catch {
+            throw HostError("\(result.status) \(result.text) is not a \(T.self): \(error)")
+        }
+    }
+
+    static func errorCode(_ result: HTTPResult) -> String? {
+        (result.json?["error"] as? [String: Any])?["code"] as? String
+    }
+
+    /// A host on SQLite (or on `database` when given) whose configuration accepts one application key.
+    private func host(database: String? = nil) throws -> (HostProcess, key: String, dataDir: String) {
+        let made = try HostProcess.run(["api-key", "erp-sync"])
+        #expect(made.status == 0)
+        let lines = made.stdout.split(separator: "\n").map(String.init)
+        let key = try #require(lines.dropFirst().first)
+        let entry = try #require(lines.last { $0.hasPrefix("{") })
+        let directory = try temporaryDirectory()
+        let config = directory + "/host.json"
+        try #"{"auth": {"applications": [\#(entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        var arguments = ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config]
+        if let database { arguments += ["--database", database] }
+        return (try HostProcess(arguments), key, directory)
+    }
+
+    private func newCart(_ host: HostProcess, product: Int64 = product, quantity: Int = 1) async throws -> CartBody {
+        let created = try await host.send("POST", "/Commerce/Carts", headers: Self.json, body: "{}")
+        #expect(created.status == 201, "\(created.text)")
+        let cart = try Self.decode(CartBody.self, created)
+        let added = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/AddCartLines", headers: Self.json,
+            body: #"{"cartLines":[{"ProductId":\#(product),"Quantity":\#(quantity)}],"cartVersion":\#(cart.Version)}"#
+        )
+        #expect(added.status == 200, "\(added.text)")
+        return try Self.decode(CartBody.self, added)
+    }
+
+    private func checkoutBody(_ cart: CartBody, token: String = "test-approve") -> String {
+        """
+        {"receiptEmail":"ann@example.com","cartVersion":\(cart.Version),
+         "cartTenderLines":[{"Amount":\(cart.AmountDue),"Currency":"USD","TenderTypeId":"3","TokenizedPaymentCard":{"CardTokenInfo":{"CardToken":"\(token)"}}}]}
+        """
+    }
+
+    private static func openDatabase(_ dataDir: String) throws -> any ChannelDatabase {
+        try SQLiteDatabase(path: dataDir + "/channel.sqlite", logger: Logger(label: "test"))
+    }
+
+    private static func stock(_ database: any ChannelDatabase, _ product: Int64) async throws -> (available: Decimal, orders: Int, overReserved: Int) {
+        try await database.withTransaction(.read) { transaction in
+            let available = try await InventoryStore(transaction).available(productId: product)
+            let orders = try await transaction.queryFirst("SELECT COUNT(*) AS n FROM sales_orders")?.int("n") ?? -1
+            let over = try await transaction.queryFirst("SELECT COUNT(*) AS n FROM stock WHERE reserved > on_hand OR reserved < 0")?.int("n") ?? -1
+            return (available, orders, over)
+        }
+    }
+
+    @Test("storefront journey: create a cart, add lines, PATCH the address, check out, read the order")
+    func journey() async throws {
+        let (host, key, _) = try host()
+        let created = try await host.send("POST", "/Commerce/Carts", headers: Self.json, body: "{}")
+        #expect(created.status == 201)
+        #expect(created.header("ETag") == #"W/"1""#)
+        let empty = try Self.decode(CartBody.self, created)
+        #expect(created.header("Location")?.hasSuffix("/Commerce/Carts('\(empty.Id)')") == true)
+        #expect(created.json?["ExtensionProperties"] as? [Any] != nil)
+
+        let added = try await host.send(
+            "POST", "/Commerce/Carts('\(empty.Id)')/AddCartLines", headers: Self.json,
+            body: #"{"cartLines":[{"ProductId":\#(Self.product),"Quantity":2}],"cartVersion":1}"#
+        )
+        #expect(added.status == 200, "\(added.text)")
+        let cart = try Self.decode(CartBody.self, added)
+        #expect(cart.Version == 2)
+        #expect(cart.CartLines.first?.Price == Decimal(string: "38.69"))
+        // 77.38 plus the channel's WA tax of 6.5% (5.0297 -> 5.03).
+        #expect(cart.AmountDue == Decimal(string: "82.41"))
+        #expect(added.text.contains(#""@odata.context":"#) && added.text.contains("Carts/$entity"))
+
+        let etag = try #require(added.header("ETag"))
+        let patched = try await host.send(
+            "PATCH", "/Commerce/Carts('\(cart.Id)')", headers: Self.json.merging(["If-Match": etag]) { $1 },
+            body: #"{"ReceiptEmail":"ann@example.com","ShippingAddress":{"Name":"Ann","Street":"1 Main St","City":"Fresno","State":"CA","ZipCode":"93650","ThreeLetterISORegionName":"USA"}}"#
+        )
+        #expect(patched.status == 200, "\(patched.text)")
+        let shipped = try Self.decode(CartBody.self, patched)
+        #expect(shipped.Version == 3)
+        // California: 7.25% of 77.38 = 5.61.
+        #expect(shipped.TaxAmount == Decimal(string: "5.61") && shipped.AmountDue == Decimal(string: "82.99"))
+        #expect((patched.json?["ShippingAddress"] as? [String: Any])?["State"] as? String == "CA")
+
+        let checkout = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json.merging(["Idempotency-Key": "journey-1"]) { $1 },
+            body: checkoutBody(shipped)
+        )
+        #expect(checkout.status == 200, "\(checkout.text)")
+        let order = try Self.decode(OrderBody.self, checkout)
+        #expect(order.SalesId == "128-00000001")
+        #expect(order.ChannelReferenceId == cart.Id)
+        #expect(order.StatusValue == 1)
+        #expect(order.TotalAmount == Decimal(string: "82.99"))
+        #expect(checkout.text.contains("SalesOrders/$entity"))
+        #expect(!checkout.text.contains("test-approve"))
+
+        // Orders are not anonymous; a trusted application reads it.
+        #expect(try await host.get("/Commerce/SalesOrders('\(order.Id)')").status == 401)
+        let read = try await host.get("/Commerce/SalesOrders('\(order.Id)')", headers: ["Authorization": "ApiKey \(key)"])
+        #expect(read.status == 200, "\(read.text)")
+        let stored = try Self.decode(OrderBody.self, read)
+        #expect(stored.SalesId == order.SalesId && stored.TotalAmount == order.TotalAmount && stored.ReceiptEmail == "ann@example.com")
+        #expect((read.json?["SalesLines"] as? [[String: Any]])?.first?["Quantity"] as? Int == 2)
+        #expect(try await host.get("/Commerce/SalesOrders('nope')", headers: ["Authorization": "ApiKey \(key)"]).status == 404)
+
+        // The cart is gone; the same key answers the same order.
+        #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").status == 404)
+        let again = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json.merging(["Idempotency-Key": "journey-1"]) { $1 },
+            body: checkoutBody(shipped)
+        )
+        #expect(again.status == 200, "\(again.text)")
+        #expect(try Self.decode(OrderBody.self, again).Id == order.Id)
+        #expect(host.stop() == 0)
+    }
+
+    @Test("a stale cartVersion or If-Match is 412 and changes nothing; bad input is 4xx")
+    func staleVersion() async throws {
+        let (host, _, _) = try host()
+        let cart = try await newCart(host)
+        let before = try await host.get("/Commerce/Carts('\(cart.Id)')")
+        #expect(before.status == 200 && before.header("ETag") == #"W/"2""#)
+
+        let stale = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/AddCartLines", headers: Self.json,
+            body: #"{"cartLines":[{"ProductId":\#(Self.lastUnitsProduct),"Quantity":1}],"cartVersion":1}"#
+        )
+        #expect(stale.status == 412)
+        #expect(Self.errorCode(stale) == "CartVersionConflict")
+        let staleMatch = try await host.send(
+            "PATCH", "/Commerce/Carts('\(cart.Id)')", headers: Self.json.merging(["If-Match": #"W/"1""#]) { $1 }, body: #"{"ReceiptEmail":"x@example.com"}"#
+        )
+        #expect(staleMatch.status == 412)
+        let staleCheckout = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json,
+            body: checkoutBody(CartBody(Id: cart.Id, Version: 1, CartLines: [], TaxAmount: 0, TotalAmount: 0, AmountDue: cart.AmountDue))
+        )
+        #expect(staleCheckout.status == 412)
+        let after = try await host.get("/Commerce/Carts('\(cart.Id)')")
+        #expect(after.text == before.text)
+
+        // Bad input: clear 4xx errors, nothing changed.
+        let malformed = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/AddCartLines", headers: Self.json, body: #"{"cartLines":[{"ProductId":1,"#)
+        #expect(malformed.status == 400)
+        let unknownProduct = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/AddCartLines", headers: Self.json, body: #"{"cartLines":[{"ProductId":42,"Quantity":1}]}"#
+        )
+        #expect(unknownProduct.status == 400 && Self.errorCode(unknownProduct) == "UnknownProduct")
+        let readOnly = try await host.send("PATCH", "/Commerce/Carts('\(cart.Id)')", headers: Self.json, body: #"{"TotalAmount":0}"#)
+        #expect(readOnly.status == 400)
+        #expect(try await host.get("/Commerce/Carts('no-such-cart')").status == 404)
+        #expect(try await host.get("/Commerce/Carts(12)").status == 400)
+        #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").text == before.text)
+        #expect(host.stop() == 0)
+    }
+
+    @Test("a declined payment is 402, a failing connector 502; the cart stays intact and no stock is reserved")
+    func declinedPayment() async throws {
+        let (host, _, dataDir) = try host()
+        let cart = try await newCart(host, product: Self.lastUnitsProduct, quantity: 2)
+        let before = try await host.get("/Commerce/Carts('\(cart.Id)')")
+
+        let declined = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: checkoutBody(cart, token: "test-decline"))
+        #expect(declined.status == 402, "\(declined.text)")
+        #expect(Self.errorCode(declined) == "PaymentDeclined")
+        let failed = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: checkoutBody(cart, token: "test-error"))
+        #expect(failed.status == 502)
+        #expect(Self.errorCode(failed) == "PaymentConnectorError")
+        let cardNumber = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: checkoutBody(cart, token: "4111111111111111"))
+        #expect(cardNumber.status == 400 && !cardNumber.text.contains("4111111111111111"))
+
+        #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").text == before.text)
+        #expect(host.stop() == 0)
+        let database = try Self.openDatabase(dataDir)
+        let stock = try await Self.stock(database, Self.lastUnitsProduct)
+        #expect(stock.available == 5 && stock.orders == 0)
+        await database.close()
+    }
+
+    @Test("32 concurrent checkouts for the last 5 units: exactly 5 orders, stock 0, never negative", arguments: ["sqlite", "postgres"])
+    func lastUnits(_ backend: String) async throws {
+        var databaseURL: String?
+        if backend == "postgres" {
+            guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
+                throw HostError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
+            }
+            let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"))
+            let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try await admin.createDatabase(named: name)
+            await admin.close()
+            databaseURL = url.replacingOccurrences(of: "/postgres", with: "/\(name)")
+        }
+        let (host, _, dataDir) = try host(database: databaseURL)
+        var carts: [CartBody] = []
+        for _ in 0..<32 { carts.append(try await newCart(host, product: Self.lastUnitsProduct)) }
+        let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for cart in carts {
+                let body = checkoutBody(cart)
+                group.addTask {
+                    let result = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: body)
+                    return (result.status, Self.errorCode(result))
+                }
+            }
+            var all: [(Int, String?)] = []
+            for try await status in group { all.append(status) }
+            return all
+        }
+        #expect(statuses.filter { $0.0 == 200 }.count == 5, "\(statuses)")
+        #expect(statuses.filter { $0.0 == 409 && $0.1 == "OutOfStock" }.count == 27, "\(statuses)")
+        #expect(host.stop() == 0)
+
+        let database: any ChannelDatabase = if let databaseURL {
+            try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
+        } else {
+            try Self.openDatabase(dataDir)
+        }
+        let stock = try await Self.stock(database, Self.lastUnitsProduct)
+        #expect(stock.available == 0)
+        #expect(stock.orders == 5)
+        #expect(stock.overReserved == 0)
+        await database.close()
+    }
+}
