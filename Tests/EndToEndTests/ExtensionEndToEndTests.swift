@@ -165,6 +165,113 @@ struct ExtensionEndToEndTests {
         return count == 2
     }
 
+    /// The three samples of `Plugins/` with their config blocks.
+    private func samplesConfig(key: ApplicationKey, in directory: String) throws -> String {
+        try extensionConfig(
+            [
+                #"{"path": "\#(try ExtensionBuild.path("libloyalty.so"))", "config": {"pointsPerUnit": 2}}"#,
+                #"{"path": "\#(try ExtensionBuild.path("libregional_tax.so"))", "config": {"rates": {"USA-OR": 10}}}"#,
+                #"{"path": "\#(try ExtensionBuild.path("libmax_quantity.so"))", "config": {"maxQuantity": 5}}"#,
+            ],
+            key: key, in: directory
+        )
+    }
+
+    @Test("the C, Swift and Rust samples over HTTP through a whole checkout, on SQLite and PostgreSQL", arguments: ["sqlite", "postgres"])
+    func samples(backend: String) async throws {
+        let database = backend == "postgres" ? try await freshPostgresDatabase() : nil
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try samplesConfig(key: key, in: directory)
+        var arguments = ["serve", "--demo", "--port", "0", "--config", config]
+        if let database { arguments += ["--database", database] } else { arguments += ["--data-dir", directory] }
+        let host = try HostProcess(arguments)
+        let customer = "004011"
+        let product = Self.firstProduct + 1
+
+        let health = try await host.get("/health").text
+        #expect(health.contains(#""name":"loyalty""#) && health.contains(#""name":"regional_tax""#) && health.contains(#""name":"max_quantity""#))
+        #expect(!health.contains(#""swiftToolchain":null,"handlers":["CalculateTaxRequest"]"#), "the Swift sample records its toolchain")
+
+        let created = try await host.send("POST", "/Commerce/Carts", headers: key.headers, body: #"{"CustomerId":"\#(customer)"}"#)
+        #expect(created.status == 201, "\(created.text)")
+        let cartId = try #require(created.json?["Id"] as? String)
+        let cart = "/Commerce/Carts('\(cartId)')"
+
+        // Rust: a pre-trigger refuses too many units before the cart changes.
+        let tooMany = try await host.send(
+            "POST", "\(cart)/AddCartLines", headers: key.headers, body: #"{"cartLines":[{"ProductId":\#(product),"Quantity":6}],"cartVersion":1}"#
+        )
+        #expect(tooMany.status == 400, "\(tooMany.text)")
+        #expect(tooMany.text.contains("extension 'max_quantity'") && tooMany.text.contains("at most 5 units"), "\(tooMany.text)")
+        let unchanged = try await host.get(cart, headers: key.headers)
+        #expect(unchanged.json?["Version"] as? Int == 1 && (unchanged.json?["CartLines"] as? [Any])?.isEmpty == true, "\(unchanged.text)")
+        let added = try await host.send(
+            "POST", "\(cart)/AddCartLines", headers: key.headers, body: #"{"cartLines":[{"ProductId":\#(product),"Quantity":2}],"cartVersion":1}"#
+        )
+        #expect(added.status == 200, "\(added.text)")
+
+        // Swift: a region the rate table does not cover goes on to the built-in engine...
+        func ship(to state: String, after response: HTTPResult) async throws -> HTTPResult {
+            try await host.send(
+                "PATCH", cart, headers: key.headers.merging(["If-Match": response.header("ETag") ?? ""]) { $1 },
+                body: #"{"ReceiptEmail":"karen@example.com","ShippingAddress":{"Name":"Karen","Street":"1 Main St","City":"Town","State":"\#(state)","ZipCode":"00000","ThreeLetterISORegionName":"USA"}}"#
+            )
+        }
+        let california = try await ship(to: "CA", after: added)
+        #expect(california.status == 200, "\(california.text)")
+        // 2 x 38.69 = 77.38; California 7.25% = 5.61 (the built-in engine, reached through call_next).
+        #expect(california.json?["TaxAmount"] as? Double == 5.61, "\(california.text)")
+        // ...and one it covers is taxed at its rate: Oregon 10% of 77.38 = 7.74.
+        let oregon = try await ship(to: "OR", after: california)
+        #expect(oregon.json?["TaxAmount"] as? Double == 7.74, "\(oregon.text)")
+        #expect(oregon.text.contains(#""AmountDue":85.12"#), "\(oregon.text)")
+
+        // C: checkout awards 2 points per whole unit of the total and shows them on the order.
+        let version = try #require(oregon.json?["Version"] as? Int)
+        let checkout = try await host.send(
+            "POST", "\(cart)/Checkout", headers: key.headers,
+            body: #"{"receiptEmail":"karen@example.com","cartVersion":\#(version),"cartTenderLines":[{"Amount":85.12,"Currency":"USD","TenderTypeId":"3","TokenizedPaymentCard":{"CardTokenInfo":{"CardToken":"test-approve"}}}]}"#
+        )
+        #expect(checkout.status == 200, "\(checkout.text)")
+        #expect(checkout.text.contains(#"{"Key":"LoyaltyPointsAwarded","Value":{"LongValue":170}}"#), "\(checkout.text)")
+        let orderId = try #require(checkout.json?["Id"] as? String)
+        let order = try await host.get("/Commerce/SalesOrders('\(orderId)')", headers: key.headers)
+        #expect(order.text.contains(#""LoyaltyPointsAwarded","Value":{"LongValue":170}"#), "\(order.text)")
+
+        let points = try await host.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')", headers: key.headers)
+        #expect(points.json?["value"] as? Int == 170, "\(points.text)")
+        let adjusted = try await host.send("POST", "/Commerce/Customers('\(customer)')/AdjustLoyaltyPoints", headers: key.headers, body: #"{"points":-20}"#)
+        #expect(adjusted.json?["value"] as? Int == 150, "\(adjusted.text)")
+        #expect(try await host.send("POST", "/Commerce/Customers('nobody')/AdjustLoyaltyPoints", headers: key.headers, body: #"{"points":1}"#).status == 404)
+        let overdrawn = try await host.send("POST", "/Commerce/Customers('\(customer)')/AdjustLoyaltyPoints", headers: key.headers, body: #"{"points":-1000}"#)
+        #expect(overdrawn.status == 409, "\(overdrawn.text)")
+        #expect(try await host.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')").status == 401)
+        #expect(host.stop() == 0)
+
+        // The sample's tables exist, its migration ran once, and survives a restart unchanged.
+        let restarted = try HostProcess(arguments)
+        #expect(try await restarted.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')", headers: key.headers).json?["value"] as? Int == 150)
+        #expect(restarted.stop() == 0)
+        let store: any ChannelDatabase = if let database {
+            try await PostgresDatabase(configuration: try PostgresConfiguration(url: database), logger: Logger(label: "test"))
+        } else {
+            try SQLiteDatabase(path: directory + "/channel.sqlite", logger: Logger(label: "test"))
+        }
+        let (tables, migrations) = try await store.withTransaction(.read) { transaction in
+            let tables = try await transaction.query(
+                transaction.dialect == .sqlite
+                    ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ext_loyalty_%' ORDER BY name"
+                    : "SELECT tablename AS name FROM pg_tables WHERE tablename LIKE 'ext_loyalty_%' ORDER BY tablename"
+            ).compactMap { $0.string("name") }
+            let migrations = try await transaction.query("SELECT version FROM schema_migrations WHERE namespace = 'ext_loyalty'").count
+            return (tables, migrations)
+        }
+        await store.close()
+        #expect(tables == ["ext_loyalty_awards", "ext_loyalty_points"])
+        #expect(migrations == 1)
+    }
+
     @Test("1,000 concurrent requests through an extension trigger each get their own answer")
     func concurrency() async throws {
         let (host, _, _) = try await probeHost(database: nil)
