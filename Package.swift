@@ -112,6 +112,20 @@ let package = Package(
             path: "bench/HelloBench",
             swiftSettings: swiftSettings
         ),
+        // The cost of one extension trigger call through the ABI (bench/extensions.sh).
+        .executableTarget(
+            name: "ExtensionBench",
+            dependencies: [
+                "ChannelDatabase",
+                "CommerceRuntime",
+                "ConsumerAPI",
+                "ExtensionHost",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/ExtensionBench",
+            exclude: ["bench_trigger.c"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CommerceQueryTests",
             dependencies: ["CommerceQuery"],
