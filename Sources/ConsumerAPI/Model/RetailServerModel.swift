@@ -73,8 +73,11 @@ extension EntityModel {
             EdmProperty("ProductId", .primitive(.int64)),
             EdmProperty("Quantity", .primitive(.decimal)),
         ]))
+        try add(EdmComplexType("CardTokenInfo", properties: [
+            EdmProperty("CardToken", .primitive(.string)),
+        ]))
         try add(EdmComplexType("TokenizedPaymentCard", properties: [
-            EdmProperty("CardTokenInfo", .primitive(.string)),
+            EdmProperty("CardTokenInfo", .complex("CardTokenInfo")),
             EdmProperty("CardTypeId", .primitive(.string)),
         ]))
         try add(EdmComplexType("CartTenderLine", properties: [
