@@ -5,7 +5,8 @@
  *   1.0  info, handlers, triggers, operations, migrations, buffers, calls,
  *        database access, logging.
  *   1.1  commerce_extension_info.manifest_json, commerce_operation_registration
- *        .roles_json, host functions register_entity_set and call_last_error.
+ *        .roles_json, host functions register_entity_set and call_last_error,
+ *        status COMMERCE_DECLINED.
  *
  * An extension is a shared library (.so) that the host loads with
  * dlopen(RTLD_NOW | RTLD_LOCAL) at start-up and never unloads. It exports two
@@ -102,7 +103,12 @@ enum {
      * registration kind this host does not know). */
     COMMERCE_UNSUPPORTED = 5,
     /* Anything else went wrong: 500 naming the extension. */
-    COMMERCE_FAILED = 6
+    COMMERCE_FAILED = 6,
+    /* Since 1.1, from a handler only: it does not handle this request. The
+     * next handler runs with the request unchanged, as if the handler had
+     * called api->call_next and answered its response, without the round
+     * trip (the cheap way for an override to cover only some requests). */
+    COMMERCE_DECLINED = 7
 };
 
 /* A UTF-8 string slice. */
@@ -163,7 +169,8 @@ typedef struct commerce_extension_info {
 
 /* A CRT handler: answers the response JSON of a request into `response`.
  * An override of an existing request type may call api->call_next to run the
- * handler registered before it (the built-in one, or an earlier extension). */
+ * handler registered before it (the built-in one, or an earlier extension),
+ * or return COMMERCE_DECLINED to leave the request to it. */
 typedef commerce_status (*commerce_handler_fn)(void *user_data, commerce_call *call,
                                                commerce_str request_json,
                                                commerce_buffer *response);

@@ -20,9 +20,11 @@ enum Bridge {
             let callback = handler.callback
             registry.registerJSON(typeName: handler.requestType, mode: handler.mode, owner: owner) { request, context, next in
                 let output = OutputBuffer()
-                try ExtensionCall.invoke(identity, context, next: next) { call in
+                let handled = try ExtensionCall.invoke(identity, context, next: next) { call in
                     request.withCommerceStr { callback.function(callback.userData, call, $0, output.handle) }
                 }
+                // Declined: the next handler runs here, awaited, rather than through a blocking call_next.
+                guard handled else { return try await next(request) }
                 guard !output.bytes.isEmpty else {
                     throw CommerceError(.extensionFailure, code: "ExtensionFailed", "extension '\(identity.name)': its \(handler.requestType) handler returned OK without a response")
                 }

@@ -76,14 +76,18 @@ final class ExtensionCall: @unchecked Sendable {
         return Unmanaged<ExtensionCall>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
     }
 
-    /// Calls into the extension with a fresh call handle and turns its status into a result.
+    /// Calls into the extension with a fresh call handle and turns its status into a result:
+    /// true when it handled the call, false when a handler declined it.
+    @discardableResult
     static func invoke(
         _ identity: ExtensionIdentity, _ context: RequestContext, next: (@Sendable ([UInt8]) async throws -> [UInt8])? = nil,
         _ body: (OpaquePointer) -> commerce_status
-    ) throws {
+    ) throws -> Bool {
         let call = ExtensionCall(identity: identity, context: context, next: next)
         let status = withExtendedLifetime(call) { body(call.handle) }
+        if status == COMMERCE_DECLINED && next != nil { return false }
         guard status == COMMERCE_OK else { throw call.failure(status) }
+        return true
     }
 
     /// The error a non-OK status fails the request with.

@@ -109,6 +109,11 @@ struct ExtensionEndToEndTests {
         let seen = try #require(properties.first { $0["Key"] as? String == "ProbeSeen" })
         #expect((seen["Value"] as? [String: Any])?["StringValue"] as? String == product.json?["ItemId"] as? String)
 
+        // An override that calls the handler before it (call_next) answers what that handler does.
+        let tenders = try await host.get("/Commerce/GetTenderTypes()")
+        #expect((tenders.json?["value"] as? [[String: Any]])?.count == 2, "\(tenders.text)")
+        #expect(try await host.get("/health").text.contains(#""handlers":["GetTenderTypesRequest"]"#))
+
         // Writing a core table or another extension's table is refused by the database layer,
         // names the extension and the table, and changes nothing.
         let before = try await host.get("/Commerce/Products(\(Self.firstProduct))").json?["Name"] as? String

@@ -188,9 +188,7 @@ struct RequestCodec: Sendable {
     )
 
     private static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(value))
+        Array(try JSONEncoder().encode(value))
     }
 
     private static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], what: String) throws -> Value {

@@ -138,6 +138,16 @@ static commerce_status always_fails(void *user_data, commerce_call *call, commer
     return fail(call, COMMERCE_FAILED, "the probe failed on purpose");
 }
 
+/* Override of GetTenderTypesRequest: passes through the handler before it with call_next. */
+static commerce_status pass_through(void *user_data, commerce_call *call, commerce_str request, commerce_buffer *response) {
+    (void)user_data;
+    commerce_buffer *inner = api->call_buffer(call);
+    commerce_status status = api->call_next(call, request, inner);
+    if (status != COMMERCE_OK) return status;
+    commerce_str answer = api->buffer_view(inner);
+    return api->buffer_append(response, answer.data, answer.length);
+}
+
 #if COMMERCE_ABI_MINOR >= 1
 /* ProbeNotes: the notes as a read-only entity set. */
 static commerce_status read_notes(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
@@ -176,6 +186,9 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
 #ifndef OLD_MINOR
     commerce_trigger_registration tag = {sizeof(commerce_trigger_registration), COMMERCE_STR("GetProductRequest"), NULL, tag_product, NULL};
     if (host->register_trigger(init, &tag) != COMMERCE_OK) return COMMERCE_INVALID;
+    commerce_handler_registration tenders = {sizeof(commerce_handler_registration), COMMERCE_STR("GetTenderTypesRequest"), COMMERCE_MODE_READ,
+                                             pass_through, NULL};
+    if (host->register_handler(init, &tenders) != COMMERCE_OK) return COMMERCE_INVALID;
 #endif
     commerce_operation_registration operations[] = {
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "AddNote"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
