@@ -17,7 +17,7 @@
 #   WARMUP           wrk warm-up before each measured run (default 5s)
 #   CONNECTIONS      wrk connections (default 32)
 #   ROUNDS           alternating rounds of "none" and "samples" (default 2)
-#   ITERATIONS       requests per variant in the ABI micro-benchmark (default 200000)
+#   ITERATIONS       requests per variant and round in the ABI micro-benchmark (default 100000)
 #   RESULTS_DIR      raw output (default bench/results, gitignored)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -27,7 +27,7 @@ DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-32}
 ROUNDS=${ROUNDS:-2}
-ITERATIONS=${ITERATIONS:-200000}
+ITERATIONS=${ITERATIONS:-100000}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 CARTS=64
 

@@ -23,8 +23,9 @@ enum Bridge {
                 let handled = try ExtensionCall.invoke(identity, context, next: next) { call in
                     request.withCommerceStr { callback.function(callback.userData, call, $0, output.handle) }
                 }
-                // Declined: the next handler runs here, awaited, rather than through a blocking call_next.
-                guard handled else { return try await next(request) }
+                // Declined: the pipeline runs the next handler with the request it already has,
+                // awaited, rather than through a blocking call_next and a JSON round trip.
+                guard handled else { return nil }
                 guard !output.bytes.isEmpty else {
                     throw CommerceError(.extensionFailure, code: "ExtensionFailed", "extension '\(identity.name)': its \(handler.requestType) handler returned OK without a response")
                 }

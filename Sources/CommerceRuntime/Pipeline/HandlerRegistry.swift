@@ -1,10 +1,11 @@
 import Foundation
 
 /// A handler for requests known only as JSON: receives the request body, may call the next
-/// handler with a (possibly changed) body, and answers the response body.
+/// handler with a (possibly changed) body, and answers the response body, or nil to decline:
+/// then the next handler runs with the request as it was, without a JSON round trip.
 public typealias JSONHandler = @Sendable (
     _ request: [UInt8], _ context: RequestContext, _ next: @escaping @Sendable ([UInt8]) async throws -> [UInt8]
-) async throws -> [UInt8]
+) async throws -> [UInt8]?
 
 /// A pre-trigger on a JSON body; throwing vetoes the request.
 public typealias JSONPreTrigger = @Sendable (_ request: [UInt8], _ context: RequestContext) async throws -> Void
@@ -102,6 +103,7 @@ public struct HandlerRegistry: Sendable {
                 let nextRequest = try codec.decodeRequest(nextBody)
                 return try codec.encodeResponse(try await next(nextRequest, context))
             }
+            guard let output else { return try await next(value, context) }
             return try codec.decodeResponse(output)
         })
         entries[typeName] = entry
@@ -188,7 +190,11 @@ struct RequestCodec: Sendable {
     )
 
     private static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(value))
+        do {
+            return try CompactJSONEncoder.encode(value)
+        } catch is CompactJSONEncoder.Unsupported {
+            return Array(try JSONEncoder().encode(value))
+        }
     }
 
     private static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], what: String) throws -> Value {
