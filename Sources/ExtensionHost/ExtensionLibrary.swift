@@ -82,7 +82,7 @@ struct ExtensionLibrary: @unchecked Sendable {
         _ pointer: UnsafePointer<commerce_extension_info>, refuse: (String) -> ExtensionRefusal
     ) throws(ExtensionRefusal) -> ExtensionInfo {
         guard let raw = SizedStruct.read(pointer, minimumSize: infoSizeV1_0) else {
-            throw refuse("its commerce_extension_info is smaller than any ABI version's (size \(pointer.pointee.size)); set .size = sizeof(commerce_extension_info)")
+            throw refuse("its commerce_extension_info is smaller than any ABI version's; set .size = sizeof(commerce_extension_info)")
         }
         let major = raw.abi_major
         let minor = raw.abi_minor

@@ -130,6 +130,11 @@ struct ExtensionEndToEndTests {
         #expect(foreign.text.contains("ext_old_minor_notes"), "\(foreign.text)")
         let unlisted = try await host.send("POST", "/Commerce/RunStatement", headers: key.headers, body: #"{"statement":"DELETE FROM customers"}"#)
         #expect(unlisted.status == 403, "\(unlisted.text)")
+        // Schema changes belong to migrations, even on the extension's own namespace.
+        let create = try await host.send(
+            "POST", "/Commerce/RunStatement", headers: key.headers, body: #"{"statement":"CREATE TABLE ext_probe_later (id INTEGER)"}"#
+        )
+        #expect(create.status == 403, "\(create.text)")
 
         // A failing extension fails its request with an error naming it; what it wrote is rolled back.
         let failed = try await host.send("POST", "/Commerce/FailOnPurpose", headers: key.headers, body: "{}")

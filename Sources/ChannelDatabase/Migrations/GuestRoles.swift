@@ -30,13 +30,23 @@ public enum GuestRoles {
             """,
             []
         )
-        try await transaction.execute("GRANT USAGE, CREATE ON SCHEMA public TO \(role)", [])
+        // USAGE only: creating tables is for the guest's migrations (see `allowSchemaChanges`).
+        try await transaction.execute("GRANT USAGE ON SCHEMA public TO \(role)", [])
+        try await transaction.execute("REVOKE CREATE ON SCHEMA public FROM \(role)", [])
         let existing = try await transaction.query(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", []
         ).compactMap { $0.string("tablename") }
         for table in existing where policy.readableTables.contains(table) {
             try await transaction.execute("GRANT SELECT ON TABLE \(quoted(table)) TO \(role)", [])
         }
+    }
+
+    /// Lets the guest's role create tables while its migrations run, in the migrations'
+    /// transaction (`allowed: false` takes it back before that transaction commits).
+    public static func allowSchemaChanges(_ policy: TableAccessPolicy, _ allowed: Bool, in transaction: any DatabaseTransaction) async throws {
+        guard transaction.dialect == .postgres else { return }
+        let role = quoted(policy.postgresRole)
+        try await transaction.execute(allowed ? "GRANT CREATE ON SCHEMA public TO \(role)" : "REVOKE CREATE ON SCHEMA public FROM \(role)", [])
     }
 
     /// Tables a guest's migrations created outside its namespace (PostgreSQL only: on SQLite the

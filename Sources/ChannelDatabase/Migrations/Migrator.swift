@@ -36,7 +36,10 @@ public enum Migrator {
                 var applied: [Int] = []
                 var schemaPolicy = set.guestPolicy
                 schemaPolicy?.allowsSchemaChanges = true
-                if let schemaPolicy { try await GuestRoles.provision(schemaPolicy, in: transaction) }
+                if let schemaPolicy {
+                    try await GuestRoles.provision(schemaPolicy, in: transaction)
+                    try await GuestRoles.allowSchemaChanges(schemaPolicy, true, in: transaction)
+                }
                 for migration in set.migrations where migration.version > current {
                     do {
                         if let schemaPolicy {
@@ -57,6 +60,7 @@ public enum Migrator {
                     )
                     applied.append(migration.version)
                 }
+                if let schemaPolicy { try await GuestRoles.allowSchemaChanges(schemaPolicy, false, in: transaction) }
                 return Report(namespace: set.namespace, fromVersion: current, toVersion: max(current, set.latestVersion), applied: applied)
             }
             if !report.applied.isEmpty {
