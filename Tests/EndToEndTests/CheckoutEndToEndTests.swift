@@ -270,4 +270,46 @@ struct CheckoutEndToEndTests {
         #expect(stock.overReserved == 0)
         await database.close()
     }
+
+    @Test("two host processes on one PostgreSQL, 64 buyers for the last 10 units: exactly 10 orders with distinct numbers, stock 0")
+    func twoHostsLastUnits() async throws {
+        let databaseURL = try await freshPostgresDatabase()
+        let (first, _, _) = try host(database: databaseURL)
+        let (second, _, _) = try host(database: databaseURL)
+        let database = try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
+        try await database.withTransaction(.write) { transaction in
+            let inventory = InventoryStore(transaction)
+            try await inventory.setOnHand(productId: Self.lastUnitsProduct, warehouseId: "WH-EAST", quantity: 4)
+            try await inventory.setOnHand(productId: Self.lastUnitsProduct, warehouseId: "WH-WEST", quantity: 6)
+        }
+        let hosts = [first, second]
+        var carts: [(HostProcess, CartBody)] = []
+        for index in 0..<64 {
+            let host = hosts[index % 2]
+            carts.append((host, try await newCart(host, product: Self.lastUnitsProduct)))
+        }
+        let statuses = try await withThrowingTaskGroup(of: (Int, String?, String?).self) { group in
+            for (host, cart) in carts {
+                let body = checkoutBody(cart)
+                group.addTask {
+                    let result = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: body)
+                    return (result.status, Self.errorCode(result), result.json?["SalesId"] as? String)
+                }
+            }
+            var all: [(Int, String?, String?)] = []
+            for try await status in group { all.append(status) }
+            return all
+        }
+        let orders = statuses.filter { $0.0 == 200 }
+        #expect(orders.count == 10, "\(statuses)")
+        #expect(Set(orders.compactMap(\.2)).count == 10, "order numbers repeat across hosts: \(orders)")
+        #expect(statuses.filter { $0.0 == 409 && $0.1 == "OutOfStock" }.count == 54, "\(statuses)")
+        #expect(first.stop() == 0)
+        #expect(second.stop() == 0)
+        let stock = try await Self.stock(database, Self.lastUnitsProduct)
+        #expect(stock.available == 0)
+        #expect(stock.orders == 10)
+        #expect(stock.overReserved == 0)
+        await database.close()
+    }
 }
