@@ -126,6 +126,13 @@ let package = Package(
             exclude: ["bench_trigger.c"],
             swiftSettings: swiftSettings
         ),
+        // The full checkout flow under load (bench/checkout.sh).
+        .executableTarget(
+            name: "CheckoutBench",
+            dependencies: ["ChannelDatabase", .product(name: "Logging", package: "swift-log")],
+            path: "bench/CheckoutBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CommerceQueryTests",
             dependencies: ["CommerceQuery"],

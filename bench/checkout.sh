@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmark: the full checkout flow (create cart, 3 x AddCartLines, PATCH address, Checkout with
+# the test connector) with many concurrent clients; reports checkouts/s and p50/p99 per step.
+# Goal (issue 6): >= 2,000 checkouts/s on SQLite on 2 cores.
+#
+# Run from the repository root:  bench/checkout.sh
+#
+# Environment:
+#   SKIP_BUILD=1                  use the binaries already in $SCRATCH_PATH
+#   SCRATCH_PATH                  SwiftPM scratch path for the release build (default .build-bench)
+#   CLIENTS                       concurrent clients (default 32)
+#   SECONDS_PER_RUN               duration of each measured run (default 20)
+#   COMMERCE_BENCH_POSTGRES_URL   also measure on this PostgreSQL database (an empty database;
+#                                 the host migrates and seeds it)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SCRATCH_PATH=${SCRATCH_PATH:-.build-bench}
+CLIENTS=${CLIENTS:-32}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-20}
+RESULTS_DIR=${RESULTS_DIR:-bench/results}
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+    for product in commerce CheckoutBench; do
+        log "building $product (release, scratch path $SCRATCH_PATH)"
+        swift build -c release --scratch-path "$SCRATCH_PATH" --product "$product"
+    done
+fi
+BIN_DIR=$(swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)
+RUN_DIR="$RESULTS_DIR/checkout-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RUN_DIR"
+
+SERVER_PID=""
+cleanup() { [[ -z $SERVER_PID ]] || { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }; }
+trap cleanup EXIT
+
+run() {
+    local backend=$1 database=$2 port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    "$BIN_DIR/commerce" serve --demo --port "$port" --database "$database" >"$RUN_DIR/$backend-server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 600); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/health" && break
+        kill -0 "$SERVER_PID" 2>/dev/null || die "commerce exited; see $RUN_DIR/$backend-server.log"
+        sleep 0.2
+    done
+    log "$backend: warm-up, then $SECONDS_PER_RUN s with $CLIENTS clients"
+    "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$CLIENTS" 5 >/dev/null || die "warm-up failed"
+    echo "== $backend" | tee -a "$RUN_DIR/results.txt"
+    "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$CLIENTS" "$SECONDS_PER_RUN" | tee -a "$RUN_DIR/results.txt"
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+}
+
+DATA_DIR=$(mktemp -d)
+run sqlite "$DATA_DIR/channel.sqlite"
+rm -rf "$DATA_DIR"
+if [[ -n ${COMMERCE_BENCH_POSTGRES_URL:-} ]]; then
+    run postgres "$COMMERCE_BENCH_POSTGRES_URL"
+else
+    log "COMMERCE_BENCH_POSTGRES_URL is not set: PostgreSQL not measured"
+fi
+log "results in $RUN_DIR/results.txt"
