@@ -4,6 +4,7 @@ public import ConsumerAPI
 public import Logging
 import CCommerceSDK
 import Foundation
+import Synchronization
 
 /// One extension the configuration asks for.
 public struct ExtensionConfiguration: Sendable {
@@ -53,6 +54,9 @@ public struct ExtensionHost: Sendable {
     public private(set) var migrationSets: [MigrationSet] = []
 
     static let fallbackLogger = Logger(label: "commerce.extension")
+    /// The logger of the extension whose init is running: its log lines during init (which has
+    /// no call handle) still carry its name. Inits run one at a time, at start-up.
+    static let initializingLogger = Mutex<Logger?>(nil)
 
     /// Loads every enabled extension in configuration order, adding its registrations to
     /// `registry` and `model`. Throws the first refusal of an extension that must not be skipped.
@@ -88,6 +92,10 @@ public struct ExtensionHost: Sendable {
             throw refuse("another extension (\(other.path)) is already loaded with the name '\(info.name)'; extension names must be unique")
         }
         let registrar = InitRegistrar(extensionName: info.name)
+        var extensionLogger = logger
+        extensionLogger[metadataKey: "extension"] = "\(info.name)"
+        Self.initializingLogger.withLock { $0 = extensionLogger }
+        defer { Self.initializingLogger.withLock { $0 = nil } }
         let status = withExtendedLifetime(registrar) {
             Array(setting.configJSON.utf8).withCommerceStr { config in
                 library.initialize(HostFunctions.table, registrar.handle, config)
@@ -100,8 +108,6 @@ public struct ExtensionHost: Sendable {
             throw refuse("it registered bad data: \(problem)")
         }
         let registrations = registrar.registrations
-        var extensionLogger = logger
-        extensionLogger[metadataKey: "extension"] = "\(info.name)"
         let policy = TableAccessPolicy(owner: info.name, ownTablePrefix: "ext_\(info.name)_", readableTables: Set(info.readsTables))
         let identity = ExtensionIdentity(name: info.name, policy: policy, logger: extensionLogger)
 

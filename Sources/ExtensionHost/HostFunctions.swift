@@ -3,6 +3,7 @@ import ChannelDatabase
 import CommerceRuntime
 import Foundation
 import Logging
+import Synchronization
 
 /// The host function table every extension receives (`commerce_host_api`), built once.
 ///
@@ -154,9 +155,10 @@ enum HostFunctions {
     }
 
     private static let log: @convention(c) (OpaquePointer?, Int32, commerce_str) -> Void = { handle, level, message in
-        // Without a call (e.g. from a thread of its own) the extension logs under the host's
-        // extension logger; its name is then part of the message it writes.
-        let logger = ExtensionCall.from(handle)?.identity.logger ?? ExtensionHost.fallbackLogger
+        // Without a call: during init, the initialising extension's logger; otherwise (a thread
+        // of the extension's own) the host's extension logger, untagged.
+        let logger = ExtensionCall.from(handle)?.identity.logger
+            ?? ExtensionHost.initializingLogger.withLock { $0 } ?? ExtensionHost.fallbackLogger
         let text = Logger.Message(stringLiteral: message.string)
         switch level {
         case Int32(COMMERCE_LOG_DEBUG): logger.debug(text)

@@ -1,6 +1,7 @@
 import ChannelDatabase
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// The storefront journey over real HTTP against the real host: carts, checkout, orders.
@@ -312,4 +313,76 @@ struct CheckoutEndToEndTests {
         #expect(stock.overReserved == 0)
         await database.close()
     }
+
+    @Test("SIGKILL during checkouts, again and again: every acknowledged order exists, no stock is reserved without an order")
+    func crashSafety() async throws {
+        let (firstHost, _, dataDir) = try host()
+        #expect(firstHost.stop() == 0)
+        let setup = try Self.openDatabase(dataDir)
+        try await setup.withTransaction(.write) { transaction in
+            try await InventoryStore(transaction).setOnHand(productId: Self.product, warehouseId: "WH-EAST", quantity: 1_000)
+            try await InventoryStore(transaction).setOnHand(productId: Self.product, warehouseId: "WH-WEST", quantity: 0)
+        }
+        await setup.close()
+        let config = dataDir + "/host.json"
+        var acknowledged: Set<String> = []
+        var interrupted = 0
+        for round in 0..<4 {
+            let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir, "--config", config, "--log-level", "error"])
+            var carts: [CartBody] = []
+            for _ in 0..<12 { carts.append(try await newCart(host)) }
+            let pid = host.process.processIdentifier
+            let answered = AnsweredCount()
+            // Kill at a different point of the burst each round: the first rounds early, at a
+            // fixed delay; the later ones just after the first order was acknowledged, while
+            // the others are in flight (on any machine speed).
+            let killer = Task {
+                if round < 2 {
+                    try await Task.sleep(for: .milliseconds(5 + round * 15))
+                } else {
+                    for _ in 0..<5_000 where answered.value.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                }
+                kill(pid, SIGKILL)
+            }
+            let orders = await withTaskGroup(of: String?.self) { group in
+                for cart in carts {
+                    let body = checkoutBody(cart)
+                    group.addTask {
+                        guard let result = try? await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: body),
+                            result.status == 200
+                        else { return nil }
+                        answered.value.withLock { $0 += 1 }
+                        return result.json?["Id"] as? String
+                    }
+                }
+                var ids: [String] = []
+                for await id in group { if let id { ids.append(id) } }
+                return ids
+            }
+            try await killer.value
+            host.process.waitUntilExit()
+            #expect(host.process.terminationReason == .uncaughtSignal)
+            acknowledged.formUnion(orders)
+            interrupted += carts.count - orders.count
+        }
+        // The kills must have landed both after some checkouts and in the middle of others.
+        #expect(!acknowledged.isEmpty && interrupted > 0, "acknowledged \(acknowledged.count), interrupted \(interrupted)")
+
+        let database = try Self.openDatabase(dataDir)
+        let (stored, reserved, ordered) = try await database.withTransaction(.read) { transaction in
+            let stored = Set(try await transaction.query("SELECT id FROM sales_orders").compactMap { $0.string("id") })
+            let reserved = try await transaction.queryFirst("SELECT SUM(reserved) AS n FROM stock WHERE product_id = ?", [.integer(Self.product)])?.decimal("n") ?? 0
+            let ordered = try await transaction.queryFirst("SELECT SUM(quantity) AS n FROM sales_lines WHERE product_id = ?", [.integer(Self.product)])?.decimal("n") ?? 0
+            return (stored, reserved, ordered)
+        }
+        await database.close()
+        #expect(acknowledged.isSubset(of: stored), "acknowledged orders missing after a crash: \(acknowledged.subtracting(stored))")
+        // A reservation exists only together with the order that made it (one transaction).
+        #expect(reserved == ordered, "reserved \(reserved), ordered \(ordered)")
+    }
+}
+
+/// Checkouts answered so far, shared by the buyers and the task that kills the host.
+private final class AnsweredCount: Sendable {
+    let value = Mutex(0)
 }

@@ -199,6 +199,10 @@ struct ExtensionEndToEndTests {
         let customer = "004011"
         let product = Self.firstProduct + 1
 
+        // Lines an extension logs through the host carry its name, also during its init.
+        let listed = try HostProcess.run(["extensions", "list", "--config", config])
+        let initLine = listed.stderr.split(separator: "\n").first { $0.contains("loyalty: registered") }
+        #expect(initLine?.contains("extension=loyalty") == true, "\(listed.stderr)")
         let health = try await host.get("/health").text
         #expect(health.contains(#""name":"loyalty""#) && health.contains(#""name":"regional_tax""#) && health.contains(#""name":"max_quantity""#))
         #expect(!health.contains(#""swiftToolchain":null,"handlers":["CalculateTaxRequest"]"#), "the Swift sample records its toolchain")
