@@ -4,8 +4,8 @@
  * - Migration 1 adds ext_loyalty_points (balance per customer) and
  *   ext_loyalty_awards (points per sales order).
  * - A post-trigger on CheckoutRequest awards points for the order's total and
- *   adds them to the order as ExtensionProperties.
- * - A post-trigger on GetSalesOrderRequest shows the points of a stored order.
+ *   adds them to the order as ExtensionProperties; the host stores them with the
+ *   order, so reading it later shows them too.
  * - GetLoyaltyPoints(customerId) (unbound function) answers a balance.
  * - Customers('id')/AdjustLoyaltyPoints (bound action) changes a balance.
  *
@@ -164,29 +164,6 @@ static commerce_status on_checkout(void *user_data, commerce_call *call, commerc
     return status;
 }
 
-/* Post-trigger on GetSalesOrderRequest: show the points a stored order earned. */
-static commerce_status on_get_order(void *user_data, commerce_call *call, commerce_str request, commerce_str response,
-                                    commerce_buffer *response_out) {
-    (void)user_data;
-    (void)request;
-    char *order = copy_str(response);
-    if (order == NULL) return fail(call, COMMERCE_FAILED, "out of memory");
-    char order_id[128];
-    commerce_status status = COMMERCE_OK;
-    if (json_string(order, "Id", order_id, sizeof order_id) && plain_id(order_id)) {
-        commerce_buffer *rows;
-        status = query_by_id(call, COMMERCE_STR("SELECT points FROM ext_loyalty_awards WHERE order_id = ?"), order_id, &rows);
-        if (status == COMMERCE_OK) {
-            char *text = copy_str(api->buffer_view(rows));
-            double points = 0;
-            if (text != NULL && json_number(text, "points", &points)) append_with_points(response_out, order, (long)points);
-            free(text);
-        }
-    }
-    free(order);
-    return status;
-}
-
 /* GetLoyaltyPoints(customerId): the balance, an Edm.Int64. */
 static commerce_status get_points(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
     (void)user_data;
@@ -258,8 +235,6 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
                                     COMMERCE_STR(schema_sqlite), COMMERCE_STR(schema_postgres)};
     commerce_trigger_registration checkout = {sizeof(commerce_trigger_registration), COMMERCE_STR("CheckoutRequest"), NULL,
                                               on_checkout, NULL};
-    commerce_trigger_registration get_order = {sizeof(commerce_trigger_registration), COMMERCE_STR("GetSalesOrderRequest"), NULL,
-                                               on_get_order, NULL};
     commerce_operation_registration get = {sizeof(commerce_operation_registration),
                                            COMMERCE_STR("GetLoyaltyPoints"),
                                            COMMERCE_OPERATION_FUNCTION,
@@ -280,7 +255,6 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
                                               COMMERCE_STR("[\"Application\",\"Employee\"]")};
     if (host->register_migration(init, &migration) != COMMERCE_OK) return COMMERCE_INVALID;
     if (host->register_trigger(init, &checkout) != COMMERCE_OK) return COMMERCE_INVALID;
-    if (host->register_trigger(init, &get_order) != COMMERCE_OK) return COMMERCE_INVALID;
     if (host->register_operation(init, &get) != COMMERCE_OK) return COMMERCE_INVALID;
     if (host->register_operation(init, &adjust) != COMMERCE_OK) return COMMERCE_INVALID;
     host->log(NULL, COMMERCE_LOG_INFO, COMMERCE_STR("loyalty: registered"));

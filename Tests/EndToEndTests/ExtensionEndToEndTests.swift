@@ -229,7 +229,7 @@ struct ExtensionEndToEndTests {
         func ship(to state: String, after response: HTTPResult) async throws -> HTTPResult {
             try await host.send(
                 "PATCH", cart, headers: key.headers.merging(["If-Match": response.header("ETag") ?? ""]) { $1 },
-                body: #"{"ReceiptEmail":"karen@example.com","ShippingAddress":{"Name":"Karen","Street":"1 Main St","City":"Town","State":"\#(state)","ZipCode":"00000","ThreeLetterISORegionName":"USA"}}"#
+                body: #"{"ReceiptEmail":"karen@example.com","ShippingAddress":{"Name":"Karen","Street":"1 Main St","City":"Town","State":"\#(state)","ZipCode":"00000","ThreeLetterISORegionName":"USA"},"ExtensionProperties":[{"Key":"SalesChannel","Value":{"StringValue":"web"}}]}"#
             )
         }
         let california = try await ship(to: "CA", after: added)
@@ -252,6 +252,8 @@ struct ExtensionEndToEndTests {
         let orderId = try #require(checkout.json?["Id"] as? String)
         let order = try await host.get("/Commerce/SalesOrders('\(orderId)')", headers: key.headers)
         #expect(order.text.contains(#""LoyaltyPointsAwarded","Value":{"LongValue":170}"#), "\(order.text)")
+        // The property the client put on the cart went with it to the order, next to the points.
+        #expect(order.text.contains(#"{"Key":"SalesChannel","Value":{"StringValue":"web"}}"#), "\(order.text)")
 
         let points = try await host.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')", headers: key.headers)
         #expect(points.json?["value"] as? Int == 170, "\(points.text)")

@@ -9,7 +9,19 @@ public enum CoreSchema {
     public static let migrations = MigrationSet(namespace: namespace, migrations: [
         Migration(version: 1, name: "channels, catalog, prices, stock, customers, carts, orders, payments, discounts, tax", portable: version1),
         Migration(version: 2, name: "indexes for sorting and filtering products by name and price", portable: version2),
+        Migration(version: 3, name: "extension properties of carts, orders and their lines", portable: version3),
     ])
+
+    /// What extensions (through triggers) and clients attach to built-in entities.
+    static let version3 = """
+        CREATE TABLE extension_properties (
+            owner_type TEXT NOT NULL,
+            owner_id TEXT NOT NULL,
+            part TEXT NOT NULL,
+            properties TEXT NOT NULL,
+            PRIMARY KEY (owner_type, owner_id, part)
+        );
+        """
 
     /// `$orderby=Name` with `$top` walks the name index and stops after a page instead of
     /// sorting the whole assortment; price ranges use the price index.

@@ -145,19 +145,22 @@ public struct Address: Codable, Sendable, Equatable {
     }
 }
 
-/// A line to add: a product and a quantity.
+/// A line to add: a product and a quantity, and properties to store with the line.
 public struct CartLineInput: Codable, Sendable, Equatable {
     public var productId: Int64
     public var quantity: Decimal
+    public var extensionProperties: [CommerceProperty]?
 
-    public init(productId: Int64, quantity: Decimal) {
+    public init(productId: Int64, quantity: Decimal, extensionProperties: [CommerceProperty]? = nil) {
         self.productId = productId
         self.quantity = quantity
+        self.extensionProperties = extensionProperties
     }
 
     enum CodingKeys: String, CodingKey {
         case productId = "ProductId"
         case quantity = "Quantity"
+        case extensionProperties = "ExtensionProperties"
     }
 }
 

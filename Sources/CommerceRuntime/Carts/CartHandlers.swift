@@ -18,6 +18,7 @@ enum CartHandlers {
                 id: id, channelId: context.channel.recordId, customerAccount: customer, receiptEmail: try validEmail(request.receiptEmail),
                 shippingAddress: try encodeAddress(request.shippingAddress), createdAt: now, modifiedAt: now
             ))
+            try await StoredProperties.merge(request.extensionProperties, cartId: id, part: "", context: context)
             if let lines = request.cartLines, !lines.isEmpty {
                 guard let record = try await store.cart(id: id, channelId: context.channel.recordId) else {
                     throw CommerceError.internalError("a cart vanished inside its own transaction")
@@ -31,7 +32,9 @@ enum CartHandlers {
             guard let record = try await CartStore(context.transaction).cart(id: request.cartId, channelId: context.channel.recordId),
                   mayUse(record, context.caller)
             else { return nil }
-            return try cart(from: record, decimals: context.channel.currencyDecimals)
+            var cart = try cart(from: record, decimals: context.channel.currencyDecimals)
+            try await StoredProperties.attach(to: &cart, context: context)
+            return cart
         }
 
         registry.register(AddCartLinesRequest.self) { request, context in
@@ -72,6 +75,7 @@ enum CartHandlers {
             let email = try request.receiptEmail.map { try validEmail($0) } ?? record.receiptEmail
             let address = try request.shippingAddress.map { try encodeAddress($0) } ?? record.shippingAddress
             try await CartStore(context.transaction).updateHeader(id: record.id, customerAccount: customer, receiptEmail: email, shippingAddress: address)
+            try await StoredProperties.merge(request.extensionProperties, cartId: record.id, part: "", context: context)
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
         }
 
@@ -82,7 +86,9 @@ enum CartHandlers {
             }
             try await CartCalculator(context: context).calculate(&record)
             try await store.saveAmounts(record)
-            return try cart(from: record, decimals: context.channel.currencyDecimals)
+            var cart = try cart(from: record, decimals: context.channel.currencyDecimals)
+            try await StoredProperties.attach(to: &cart, context: context)
+            return cart
         }
     }
 
@@ -136,6 +142,7 @@ enum CartHandlers {
                 try validQuantity(quantity)
                 _ = try await store.updateQuantity(cartId: record.id, lineId: lines[index].lineId, quantity: quantity)
                 lines[index].quantity = quantity
+                try await StoredProperties.merge(input.extensionProperties, cartId: record.id, part: lines[index].lineId, context: context)
                 continue
             }
             guard let product = try await catalog.product(recordId: input.productId, channelId: context.channel.recordId) else {
@@ -154,6 +161,7 @@ enum CartHandlers {
                 lineId: UUID().uuidString.lowercased(), lineNumber: nextNumber, productId: product.recordId, itemId: product.itemId, quantity: input.quantity
             )
             try await store.insertLine(line, cartId: record.id)
+            try await StoredProperties.merge(input.extensionProperties, cartId: record.id, part: line.lineId, context: context)
             lines.append(line)
             nextNumber += 1
         }

@@ -10,12 +10,18 @@ public struct CreateCartRequest: CommerceRequest {
     public var receiptEmail: String?
     public var shippingAddress: Address?
     public var cartLines: [CartLineInput]?
+    /// Stored with the cart; see ``CommerceProperty/merged(_:into:)`` for how values combine.
+    public var extensionProperties: [CommerceProperty]?
 
-    public init(customerId: String? = nil, receiptEmail: String? = nil, shippingAddress: Address? = nil, cartLines: [CartLineInput]? = nil) {
+    public init(
+        customerId: String? = nil, receiptEmail: String? = nil, shippingAddress: Address? = nil, cartLines: [CartLineInput]? = nil,
+        extensionProperties: [CommerceProperty]? = nil
+    ) {
         self.customerId = customerId
         self.receiptEmail = receiptEmail
         self.shippingAddress = shippingAddress
         self.cartLines = cartLines
+        self.extensionProperties = extensionProperties
     }
 
     enum CodingKeys: String, CodingKey {
@@ -23,6 +29,7 @@ public struct CreateCartRequest: CommerceRequest {
         case receiptEmail = "ReceiptEmail"
         case shippingAddress = "ShippingAddress"
         case cartLines = "CartLines"
+        case extensionProperties = "ExtensionProperties"
     }
 }
 
@@ -117,13 +124,19 @@ public struct UpdateCartRequest: CommerceRequest {
     public var receiptEmail: String?
     public var shippingAddress: Address?
     public var customerId: String?
+    /// Merged into the cart's stored properties (a property without a value removes its key).
+    public var extensionProperties: [CommerceProperty]?
 
-    public init(cartId: String, cartVersion: Int64? = nil, receiptEmail: String? = nil, shippingAddress: Address? = nil, customerId: String? = nil) {
+    public init(
+        cartId: String, cartVersion: Int64? = nil, receiptEmail: String? = nil, shippingAddress: Address? = nil, customerId: String? = nil,
+        extensionProperties: [CommerceProperty]? = nil
+    ) {
         self.cartId = cartId
         self.cartVersion = cartVersion
         self.receiptEmail = receiptEmail
         self.shippingAddress = shippingAddress
         self.customerId = customerId
+        self.extensionProperties = extensionProperties
     }
 
     enum CodingKeys: String, CodingKey {
@@ -132,6 +145,7 @@ public struct UpdateCartRequest: CommerceRequest {
         case receiptEmail = "ReceiptEmail"
         case shippingAddress = "ShippingAddress"
         case customerId = "CustomerId"
+        case extensionProperties = "ExtensionProperties"
     }
 }
 

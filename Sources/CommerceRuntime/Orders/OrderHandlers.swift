@@ -10,7 +10,9 @@ enum OrderHandlers {
             guard let record = try await OrderStore(context.transaction).order(id: request.salesOrderId, channelId: context.channel.recordId),
                   mayRead(record, context.caller)
             else { return nil }
-            return SalesOrder(record)
+            var order = SalesOrder(record)
+            try await StoredProperties.attach(to: &order, context: context)
+            return order
         }
 
         registry.register(ReserveStockRequest.self) { request, context in
@@ -127,6 +129,7 @@ struct Checkout {
                 ))
             }
             try await CartStore(context.transaction).delete(id: cart.id)
+            try await StoredProperties.forgetCart(cart.id, context: context)
         } catch {
             await void(authorized)
             if let error = error as? DatabaseError, error.kind == .constraintViolation, request.idempotencyKey != nil {
@@ -136,7 +139,14 @@ struct Checkout {
             }
             throw error
         }
-        return SalesOrder(record)
+        // The cart's properties go with it; the completion of this request stores them (and
+        // whatever the post-triggers add) for the order.
+        var order = SalesOrder(record)
+        order.extensionProperties = cart.extensionProperties
+        for (index, line) in cart.cartLines.enumerated() where index < order.salesLines.count {
+            order.salesLines[index].extensionProperties = line.extensionProperties
+        }
+        return order
     }
 
     /// The order an earlier checkout with the same key created. Keys are chosen by clients and
@@ -152,7 +162,9 @@ struct Checkout {
                 target: "Idempotency-Key"
             )
         }
-        return SalesOrder(existing)
+        var order = SalesOrder(existing)
+        try await StoredProperties.attach(to: &order, context: context)
+        return order
     }
 
     /// Releases authorizations of a checkout that will not complete. Failures are logged (without

@@ -87,6 +87,19 @@ public struct HandlerRegistry: Sendable {
         withEntry(type) { $0.postTriggers.append(erased) }
     }
 
+    /// A completion runs after every post-trigger, extensions' included, and sees the response
+    /// as the client will: the place to store what triggers attached to it (`ExtensionProperties`).
+    /// It cannot change the response.
+    public mutating func addCompletion<Request: CommerceRequest>(
+        _ type: Request.Type,
+        _ completion: @escaping @Sendable (Request, Request.Response, RequestContext) async throws -> Void
+    ) {
+        let erased: ErasedCompletion = { value, response, context in
+            try await completion(try cast(value, to: Request.self), try cast(response, to: Request.Response.self), context)
+        }
+        withEntry(type) { $0.completions.append(erased) }
+    }
+
     // MARK: JSON registration (extensions)
 
     /// Registers a JSON handler. For a known type it joins that type's chain; an unknown name
@@ -145,8 +158,11 @@ extension HandlerRegistry {
         var handlers: [ErasedHandler] = []
         var preTriggers: [ErasedPreTrigger] = []
         var postTriggers: [ErasedPostTrigger] = []
+        var completions: [ErasedCompletion] = []
     }
 }
+
+typealias ErasedCompletion = @Sendable (any Sendable, any Sendable, RequestContext) async throws -> Void
 
 struct ErasedHandler: Sendable {
     typealias Next = @Sendable (any Sendable, RequestContext) async throws -> any Sendable

@@ -37,6 +37,9 @@ struct Pipeline: Sendable {
         for trigger in entry.postTriggers {
             response = try await trigger.body(request, response, context)
         }
+        for completion in entry.completions {
+            try await completion(request, response, context)
+        }
         return response
     }
 

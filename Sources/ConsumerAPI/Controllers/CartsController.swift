@@ -62,7 +62,7 @@ enum CartsController {
         let cart = try await call.runtime.execute(
             CreateCartRequest(
                 customerId: body.customerId, receiptEmail: body.receiptEmail, shippingAddress: body.shippingAddress,
-                cartLines: try body.cartLines?.map { try $0.input() }
+                cartLines: try body.cartLines?.map { try $0.input() }, extensionProperties: body.extensionProperties
             ),
             channel: call.channel, caller: call.caller
         )
@@ -93,7 +93,10 @@ enum CartsController {
         if let bodyId = body.id, bodyId != id { throw ODataError.badRequest("the body's Id '\(bodyId)' is not the cart addressed", target: "Id") }
         let version = try requestedVersion(call, bodyVersion: body.version)
         let cart = try await call.runtime.execute(
-            UpdateCartRequest(cartId: id, cartVersion: version, receiptEmail: body.receiptEmail, shippingAddress: body.shippingAddress, customerId: body.customerId),
+            UpdateCartRequest(
+                cartId: id, cartVersion: version, receiptEmail: body.receiptEmail, shippingAddress: body.shippingAddress, customerId: body.customerId,
+                extensionProperties: body.extensionProperties
+            ),
             channel: call.channel, caller: call.caller
         )
         return try cartResponse(cart, call)
@@ -105,12 +108,13 @@ enum CartsController {
         var LineId: String?
         var ProductId: Int64?
         var Quantity: Decimal?
+        var ExtensionProperties: [CommerceProperty]?
 
         func input() throws -> CartLineInput {
             guard let ProductId, let Quantity else {
                 throw ODataError.badRequest("every cart line needs ProductId and Quantity", target: "cartLines")
             }
-            return CartLineInput(productId: ProductId, quantity: Quantity)
+            return CartLineInput(productId: ProductId, quantity: Quantity, extensionProperties: ExtensionProperties)
         }
 
         func update() throws -> CartLineUpdate {
@@ -244,6 +248,7 @@ enum CartsController {
         var receiptEmail: String?
         var shippingAddress: Address?
         var cartLines: [LineBody]?
+        var extensionProperties: [CommerceProperty]?
     }
 
     private struct CartPatchBody: Decodable {
@@ -253,13 +258,14 @@ enum CartsController {
         var ReceiptEmail: String?
         var ShippingAddress: Address?
         var CartLines: [LineBody]?
+        var ExtensionProperties: [CommerceProperty]?
     }
 
     private static func decodeCartPatch(_ data: Data, allowLines: Bool) throws -> CartPatch {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ODataError.badRequest("the body must be a JSON object with Cart properties")
         }
-        var allowed: Set<String> = ["Id", "Version", "CustomerId", "ReceiptEmail", "ShippingAddress"]
+        var allowed: Set<String> = ["Id", "Version", "CustomerId", "ReceiptEmail", "ShippingAddress", "ExtensionProperties"]
         if allowLines { allowed.insert("CartLines") }
         for name in object.keys where !name.hasPrefix("@") && !allowed.contains(name) {
             throw ODataError.badRequest("\(name) cannot be set here; settable: \(allowed.sorted().joined(separator: ", "))", target: name)
@@ -272,7 +278,7 @@ enum CartsController {
         }
         return CartPatch(
             id: body.Id, version: body.Version, customerId: body.CustomerId, receiptEmail: body.ReceiptEmail, shippingAddress: body.ShippingAddress,
-            cartLines: body.CartLines
+            cartLines: body.CartLines, extensionProperties: body.ExtensionProperties
         )
     }
 
