@@ -14,12 +14,16 @@ public struct ExtensionConfiguration: Sendable {
     public var stopOnRefusal: Bool
     /// The extension's own configuration block, handed to its init as JSON.
     public var configJSON: String
+    /// The name the configuration gives the extension, when it gives one: the library must
+    /// call itself that, so a wrong file in the right place is refused rather than run.
+    public var expectedName: String?
 
-    public init(path: String, enabled: Bool = true, stopOnRefusal: Bool = true, configJSON: String = "{}") {
+    public init(path: String, enabled: Bool = true, stopOnRefusal: Bool = true, configJSON: String = "{}", expectedName: String? = nil) {
         self.path = path
         self.enabled = enabled
         self.stopOnRefusal = stopOnRefusal
         self.configJSON = configJSON
+        self.expectedName = expectedName
     }
 }
 
@@ -88,6 +92,12 @@ public struct ExtensionHost: Sendable {
         func refuse(_ problem: String) -> ExtensionRefusal { ExtensionRefusal(path: setting.path, problem: problem) }
         let library = try ExtensionLibrary.open(path: setting.path)
         let info = library.info
+        if let expected = setting.expectedName, expected != info.name {
+            throw refuse(
+                "the configuration names this extension '\(expected)' but the library calls itself '\(info.name)'; "
+                    + "check that the path points at the right file, or correct the configured name"
+            )
+        }
         if let other = loaded.first(where: { $0.name == info.name }) {
             throw refuse("another extension (\(other.path)) is already loaded with the name '\(info.name)'; extension names must be unique")
         }

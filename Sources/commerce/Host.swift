@@ -18,7 +18,10 @@ struct Host {
         var registry = HandlerRegistry.builtIn()
         var model = EntityModel.retailServer()
         let settings = configuration.extensions.map {
-            ExtensionConfiguration(path: $0.path, enabled: $0.enabled, stopOnRefusal: $0.stopOnRefusal, configJSON: $0.configJSON)
+            ExtensionConfiguration(
+                path: $0.path, enabled: $0.enabled, stopOnRefusal: $0.stopOnRefusal, configJSON: $0.configJSON,
+                expectedName: $0.nameIsConfigured ? $0.name : nil
+            )
         }
         let host = try ExtensionHost.load(settings, registry: &registry, model: &model, logger: logger)
         return (host, registry, model)

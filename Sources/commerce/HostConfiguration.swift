@@ -27,6 +27,8 @@ struct HostConfiguration: Sendable {
 
     struct ExtensionSetting: Sendable {
         var name: String
+        /// True when `name` was configured rather than taken from the file name.
+        var nameIsConfigured: Bool
         var path: String
         var enabled: Bool
         /// What a refusal to load does: stop the host (the default) or skip the extension.
@@ -144,6 +146,7 @@ struct HostConfiguration: Sendable {
                 throw ConfigurationError(key: "\(key).path", problem: "is required: the path of the extension's .so file", source: source)
             }
             var name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let nameIsConfigured = entry["name"] != nil
             if let given = entry["name"] {
                 guard case .string(let text) = given, !text.isEmpty else {
                     throw ConfigurationError(key: "\(key).name", problem: "must be a non-empty string", source: source)
@@ -168,7 +171,9 @@ struct HostConfiguration: Sendable {
             }
             let block = entry["config"] ?? .object([:])
             guard case .object = block else { throw ConfigurationError(key: "\(key).config", problem: "must be an object", source: source) }
-            return ExtensionSetting(name: name, path: path, enabled: enabled, stopOnRefusal: stop, configJSON: block.text)
+            return ExtensionSetting(
+                name: name, nameIsConfigured: nameIsConfigured, path: path, enabled: enabled, stopOnRefusal: stop, configJSON: block.text
+            )
         }
     }
 

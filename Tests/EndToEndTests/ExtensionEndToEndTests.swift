@@ -345,6 +345,20 @@ struct ExtensionEndToEndTests {
         #expect(skipped.stdout.contains("skipped: extension \(path) refused"), "\(skipped.stdout)")
     }
 
+    @Test("a configured name the library does not carry is refused")
+    func configuredNameMismatch() async throws {
+        let path = try ExtensionBuild.path("libprobe.so")
+        let directory = try temporaryDirectory()
+        let key = try ApplicationKey.make()
+        let wrong = try extensionConfig([#"{"name": "loyalty", "path": "\#(path)"}"#], key: key, in: directory)
+        let refused = try HostProcess.run(["extensions", "list", "--config", wrong])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains(path) && refused.stderr.contains("names this extension 'loyalty' but the library calls itself 'probe'"), "\(refused.stderr)")
+        let right = try extensionConfig([#"{"name": "probe", "path": "\#(path)"}"#], key: key, in: directory)
+        let listed = try HostProcess.run(["extensions", "list", "--config", right])
+        #expect(listed.status == 0, "\(listed.stderr)")
+    }
+
     @Test("a migration that creates a table outside the extension's namespace fails, and nothing of it stays")
     func migrationOutsideNamespace() async throws {
         let key = try ApplicationKey.make()
