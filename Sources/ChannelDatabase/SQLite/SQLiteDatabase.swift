@@ -2,6 +2,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import Foundation
+import Synchronization
 
 /// The embedded channel database: one SQLite file in WAL mode.
 ///
@@ -9,13 +10,18 @@ import Foundation
 /// turn (`BEGIN IMMEDIATE`, so they never fail half-way on a lock upgrade); read transactions run
 /// in parallel on the readers, each on one snapshot.
 ///
-/// Where statements run: writes always run on the database's own thread pool, because
-/// `BEGIN IMMEDIATE` may wait for another process's write lock and `COMMIT` waits for the disk.
-/// Reads run on the calling task's thread when that is not a NIO event loop: in WAL mode a
-/// reader never waits for a lock, and a point read costs a few microseconds, far less than the
-/// two thread switches a hop to the pool and back costs (measured: hopping cost the product-by-key
-/// route about three quarters of its throughput; see BENCHMARKS.md). A read started on an event
-/// loop still hops, so an event loop never runs SQLite.
+/// Where statements run: on the calling task's thread when that is not a NIO event loop, else on
+/// the database's own thread pool, so an event loop never runs SQLite. A statement costs a few
+/// microseconds, far less than the two thread switches of a hop to the pool and back (measured:
+/// hopping cost the product-by-key route about three quarters of its throughput, and a write
+/// transaction held the one writer through a hop per statement, which capped checkout; see
+/// BENCHMARKS.md). In WAL mode a reader never waits for a lock. A writer could wait in
+/// `BEGIN IMMEDIATE` only for another process writing the same file (the busy timeout bounds
+/// it); `COMMIT` with `synchronous = NORMAL` appends to the WAL without waiting for the disk.
+/// What does wait for the disk, the checkpoint that copies the WAL back into the database, runs
+/// on the pool every ``checkpointEvery`` commits, by the writer before it lets the next
+/// transaction in. (A checkpoint from another connection, beside a busy writer, never catches up
+/// with it, so the WAL would only grow.)
 public final class SQLiteDatabase: ChannelDatabase {
     public let dialect = SQLDialect.sqlite
     public let path: String
@@ -24,6 +30,11 @@ public final class SQLiteDatabase: ChannelDatabase {
     private let readers: ResourcePool<SQLiteConnection>
     private let readerCount: Int
     private let logger: Logger
+    /// Commits since the last checkpoint; only the writer's holder changes it.
+    private let commitsSinceCheckpoint = Atomic<Int>(0)
+    /// Commits between checkpoints: a few hundred small transactions keep the WAL at a few
+    /// megabytes, and the checkpoint's wait for the disk is shared by all of them.
+    static let checkpointEvery = 256
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String, readerCount: Int? = nil, logger: Logger) throws {
@@ -37,6 +48,7 @@ public final class SQLiteDatabase: ChannelDatabase {
         }
         // The writer opens first: it creates the file and switches it to WAL, which the readers need.
         let writerConnection = try SQLiteConnection(path: path, readOnly: false)
+        try writerConnection.executeScript("PRAGMA wal_autocheckpoint = 0;")
         var readerConnections: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true))
@@ -53,7 +65,7 @@ public final class SQLiteDatabase: ChannelDatabase {
     ) async throws -> T {
         let pool = mode == .write ? writer : readers
         let connection = await pool.acquire()
-        let inline = mode == .read && MultiThreadedEventLoopGroup.currentEventLoop == nil
+        let inline = MultiThreadedEventLoopGroup.currentEventLoop == nil
         let transaction = SQLiteTransaction(connection: connection, threads: threads, mode: mode, inline: inline)
         let result: T
         do {
@@ -75,16 +87,37 @@ public final class SQLiteDatabase: ChannelDatabase {
             }
             return result
         }
+        var committed = false
         do {
-            try await threads.runIfActive {
-                if connection.isInTransaction { _ = try connection.execute("COMMIT", []) }
+            if inline {
+                if connection.isInTransaction { _ = try connection.execute("COMMIT", []); committed = true }
+            } else {
+                committed = try await threads.runIfActive {
+                    guard connection.isInTransaction else { return false }
+                    _ = try connection.execute("COMMIT", [])
+                    return true
+                }
             }
         } catch {
             await finish(connection, commit: false, pool: pool)
             throw error
         }
+        if committed, commitsSinceCheckpoint.add(1, ordering: .relaxed).newValue >= Self.checkpointEvery {
+            commitsSinceCheckpoint.store(0, ordering: .relaxed)
+            await checkpoint(connection)
+        }
         pool.release(connection)
         return result
+    }
+
+    /// PASSIVE copies what no reader still needs; the writer restarts the WAL from its start
+    /// once everything was copied. A failure only leaves the WAL longer until the next one.
+    private func checkpoint(_ connection: SQLiteConnection) async {
+        do {
+            _ = try await threads.runIfActive { try connection.query("PRAGMA wal_checkpoint(PASSIVE);", []) }
+        } catch {
+            logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+        }
     }
 
     private func finish(_ connection: SQLiteConnection, commit: Bool, pool: ResourcePool<SQLiteConnection>) async {
