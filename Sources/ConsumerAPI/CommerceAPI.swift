@@ -296,25 +296,24 @@ struct APICall {
     }
 
     /// The `@odata.nextLink` after a page, or nil when the page is the last.
-    func nextLink(received: Int, pageSize: Int) -> String? {
+    func nextLink(received: Int, pageSize: Int, resource: String? = nil) -> String? {
         guard received > pageSize else { return nil }
         let query = options.nextPageQuery(skip: options.skip + pageSize, top: options.top.map { $0 - pageSize })
-        return "\(serviceRoot)/\(path.entitySet)?" + query
+        return "\(serviceRoot)/\(resource ?? path.entitySet)?" + query
     }
 
     /// `$select` checked against the entity type's properties, and `$expand` against its
     /// navigation properties; unknown names are a 400 that names them.
     func selection(of entityType: String) throws -> PropertySelection {
+        var selection = try selection(of: entityType, paths: options.select)
+        selection.expanded = try expansion(of: entityType).map(\.contextItem)
+        return selection
+    }
+
+    /// A `$select` (top-level or nested in `$expand`) checked against the entity type.
+    func selection(of entityType: String, paths: [[String]]?) throws -> PropertySelection {
         guard let type = model.entityType(named: entityType) else { return .all }
-        if let expand = options.expand {
-            let first = expand.split(separator: ",").first.map { $0.split(separator: "(").first.map(String.init) ?? "" } ?? expand
-            let name = first.split(separator: "/").first.map(String.init) ?? first
-            guard type.navigationProperties.contains(where: { $0.name == name }) else {
-                throw ODataError.badRequest("\(entityType) has no navigation property '\(name)' to expand", target: "$expand")
-            }
-            throw ODataError.notImplemented("$expand of \(name) is not implemented yet")
-        }
-        guard let paths = options.select else { return .all }
+        guard let paths else { return .all }
         var names: [String] = []
         for path in paths {
             guard path.count == 1, let name = path.first, type.property(named: name) != nil else {

@@ -55,6 +55,64 @@ struct QueryOptionsEndToEndTests {
         #expect(host.stop() == 0)
     }
 
+    @Test("$expand with nested options, and navigation paths with query options and paging")
+    func expandAndNavigation() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+        let shirts: Int64 = 5_637_145_327
+
+        // Product -> Categories, nested select, and the level below: Categories -> Products.
+        let product = try await host.get("/Commerce/Products(68719476737)?$select=Name&$expand=Categories($select=Name;$expand=Products($select=RecordId;$orderby=Name;$top=2;$count=true))")
+        #expect(product.status == 200, "\(product.text)")
+        #expect((product.json?["@odata.context"] as? String)?.hasSuffix("#Products(Name,Categories(Name,Products(RecordId)))/$entity") == true, "\(product.text)")
+        let categories = product.json?["Categories"] as? [[String: Any]] ?? []
+        #expect(categories.map { $0["Name"] as? String } == ["Shirts"])
+        let nested = categories.first?["Products"] as? [[String: Any]] ?? []
+        #expect(nested.count == 2 && nested.allSatisfy { Set($0.keys) == ["RecordId"] })
+        // The nested page equals the same query asked of the navigation path directly.
+        let direct = try await host.get("/Commerce/Categories(\(shirts))/Products?$select=RecordId&$orderby=Name&$top=2&$count=true")
+        #expect((direct.json?["value"] as? [[String: Any]])?.compactMap { $0["RecordId"] as? Int } == nested.compactMap { $0["RecordId"] as? Int })
+        let count = categories.first?["Products@odata.count"] as? Int
+        #expect(count != nil && count == direct.json?["@odata.count"] as? Int)
+        #expect(try await host.get("/Commerce/Categories(\(shirts))/Products/$count").text == "\(count ?? -1)")
+        #expect(try await host.get("/Commerce/Products/$count?$filter=CategoryIds/any(c:c%20eq%20\(shirts))").text == "\(count ?? -1)")
+
+        // A nested filter on a collection of products: each product's own categories that pass.
+        let page = try await host.get("/Commerce/Products?$top=5&$select=RecordId,CategoryIds&$expand=Categories($filter=Name%20eq%20'Shirts';$select=RecordId)")
+        for row in page.json?["value"] as? [[String: Any]] ?? [] {
+            let expected = (row["CategoryIds"] as? [Int] ?? []).contains(Int(shirts)) ? [Int(shirts)] : []
+            #expect((row["Categories"] as? [[String: Any]])?.compactMap { $0["RecordId"] as? Int } == expected, "\(row)")
+        }
+
+        // A nested collection longer than the page size carries its own next link, which keeps
+        // the nested options; following it reaches every product of the category once.
+        let expandedCategory = try await host.get("/Commerce/Categories(\(shirts))?$expand=Products($select=RecordId;$orderby=Name)")
+        var ids = (expandedCategory.json?["Products"] as? [[String: Any]] ?? []).compactMap { $0["RecordId"] as? Int }
+        #expect(ids.count == 25)
+        var next = (expandedCategory.json?["Products@odata.nextLink"] as? String).flatMap(URL.init(string:))
+        #expect(next?.absoluteString.contains("/Categories(\(shirts))/Products?") == true && next?.absoluteString.contains("$orderby=Name") == true)
+        var pages = 0
+        while let url = next, pages < 50 {
+            let following = try await HTTPResult.send("GET", url, headers: [:], body: nil)
+            #expect(following.status == 200)
+            ids += (following.json?["value"] as? [[String: Any]] ?? []).compactMap { $0["RecordId"] as? Int }
+            next = (following.json?["@odata.nextLink"] as? String).flatMap(URL.init(string:))
+            pages += 1
+        }
+        #expect(ids.count == count && Set(ids).count == ids.count)
+
+        // The other direction as a path, with its own options.
+        let ofProduct = try await host.get("/Commerce/Products(68719476737)/Categories?$select=Name")
+        #expect((ofProduct.json?["@odata.context"] as? String)?.hasSuffix("#Categories(Name)") == true)
+        #expect((ofProduct.json?["value"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["Shirts"])
+
+        // What is not there or not built is said so.
+        #expect(try await host.get("/Commerce/Products?$expand=Nope").status == 400)
+        #expect(try await host.get("/Commerce/Products?$expand=Categories($expand=Products($expand=Categories($expand=Products)))").status == 400)
+        #expect(try await host.get("/Commerce/Products?$expand=Categories($levels=2)").status == 501)
+        #expect(try await host.get("/Commerce/Products(1)/Categories").status == 404)
+        #expect(host.stop() == 0)
+    }
+
     @Test("bad and hostile query options: clear 4xx, nothing served wrong, the host keeps serving")
     func hostileInput() async throws {
         let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])

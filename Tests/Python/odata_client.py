@@ -43,6 +43,10 @@ def main(url):
     shirts = service.query(Products).filter(Products.Name.startswith("Classic Shirt")).limit(3).all()
     check(len(shirts) == 3 and all(p.Name.startswith("Classic Shirt") for p in shirts), "startswith filter")
 
+    # $expand of a navigation property, read back into related objects.
+    expanded = service.query(Products).expand(Products.Categories).filter(Products.Name.startswith("Classic Shirt")).limit(2).all()
+    check(len(expanded) == 2 and all([c.Name for c in p.Categories] == ["Shirts"] for p in expanded), "$expand=Categories")
+
     # An unbound function from the model.
     tender_types = service.functions["GetTenderTypes"]()
     check([t["TenderTypeId"] for t in tender_types] == ["3", "8"], "GetTenderTypes() answers the channel's tender types")

@@ -16,15 +16,21 @@ enum ProductsController {
         try call.requireMethods([.get], resource: "Products")
         switch (call.path.key, call.path.rest) {
         case (nil, []):
-            return try await call.readCollection(of: "Product", GetProductsRequest.init, key: { "\($0.recordId)" }, write: EntityJSON.writeProperties)
+            return try await call.readCollection(of: "Product", GetProductsRequest.init)
         case (nil, ["$count"]):
             return try await call.readCount(GetProductsRequest.init)
         case (.integer(let id), []):
-            let select = try call.selection(of: "Product")
-            guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
-                throw ODataError.notFound("the channel has no product with RecordId \(id)")
-            }
-            return try call.entityResponse(product, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, &$1) }
+            return try await call.readEntity(of: "Product") { try await product(id, call) }
+        case (.integer(let id), ["Categories"]), (.integer(let id), ["Categories", "$count"]):
+            // The product's categories: its CategoryIds, with the call's query options.
+            let ids = try await product(id, call).categoryIds
+            let inProduct: QueryExpression = ids.isEmpty
+                ? .binary(.eq, .literal(.integer(1)), .literal(.integer(0)))
+                : .inList(.property(["RecordId"]), ids.map { .literal(.integer($0)) })
+            if call.path.rest.last == "$count" { return try await call.readCount(GetCategoriesRequest.init, restrictedTo: inProduct) }
+            return try await call.readCollection(
+                of: "Category", GetCategoriesRequest.init, restrictedTo: inProduct, entitySet: "Categories", resource: "Products(\(id))/Categories"
+            )
         case (.string, _):
             throw ODataError.badRequest("the key of Products is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -68,21 +74,33 @@ extension ProductsController {
     }
 }
 
+extension ProductsController {
+    static func product(_ id: Int64, _ call: APICall) async throws -> Product {
+        guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
+            throw ODataError.notFound("the channel has no product with RecordId \(id)")
+        }
+        return product
+    }
+}
+
 /// `Categories`: the category tree.
 enum CategoriesController {
     static func handle(_ call: APICall) async throws -> Response {
         try call.requireMethods([.get], resource: "Categories")
         switch (call.path.key, call.path.rest) {
         case (nil, []):
-            return try await call.readCollection(of: "Category", GetCategoriesRequest.init, key: { "\($0.recordId)" }, write: EntityJSON.writeProperties)
+            return try await call.readCollection(of: "Category", GetCategoriesRequest.init)
         case (nil, ["$count"]):
             return try await call.readCount(GetCategoriesRequest.init)
         case (.integer(let id), []):
-            let select = try call.selection(of: "Category")
-            guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
-                throw ODataError.notFound("there is no category with RecordId \(id)")
-            }
-            return try call.entityResponse(category, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, &$1) }
+            return try await call.readEntity(of: "Category") { try await category(id, call) }
+        case (.integer(let id), ["Products"]), (.integer(let id), ["Products", "$count"]):
+            // Products assigned to the category itself (not its sub-categories), with the call's options.
+            _ = try await category(id, call)
+            if call.path.rest.last == "$count" { return try await call.readCount(GetProductsRequest.init, restrictedTo: APICall.inCategory(id)) }
+            return try await call.readCollection(
+                of: "Product", GetProductsRequest.init, restrictedTo: APICall.inCategory(id), entitySet: "Products", resource: "Categories(\(id))/Products"
+            )
         case (.string, _):
             throw ODataError.badRequest("the key of Categories is RecordId, an Edm.Int64", target: "RecordId")
         case (_, let rest):
@@ -91,38 +109,73 @@ enum CategoriesController {
     }
 }
 
+extension CategoriesController {
+    static func category(_ id: Int64, _ call: APICall) async throws -> Category {
+        guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
+            throw ODataError.notFound("there is no category with RecordId \(id)")
+        }
+        return category
+    }
+}
+
 extension APICall {
-    /// Reads one page of an entity set through its CRT request, with the call's criteria,
-    /// `$select` and paging, and answers the collection.
-    func readCollection<Request: CommerceRequest, Entity>(
+    /// Reads one page of an entity set (or of a navigation, `restrictedTo` its condition)
+    /// through its CRT request, with the call's criteria, `$select`, `$expand` and paging.
+    func readCollection<Request: CommerceRequest, Entity: ODataEntity>(
         of entityType: String,
         _ makeRequest: (PagingOptions, QueryCriteria) -> Request,
-        key: (Entity) -> String,
-        write: @escaping (Entity, PropertySelection, inout JSONWriter) -> Void
+        restrictedTo condition: QueryExpression? = nil,
+        entitySet: String? = nil,
+        resource: String? = nil
     ) async throws -> Response where Request.Response == Page<Entity> {
+        if entitySet != nil { try authorizeReading(entityType) }
         let select = try selection(of: entityType)
+        let expands = try expansion(of: entityType)
         let (paging, pageSize) = paging()
-        let page = try await runtime.execute(makeRequest(paging, options.criteria), channel: channel, caller: caller)
-        return collectionResponse(page, pageSize: pageSize, select: select, key: key) { write($0, select, &$1) }
+        let criteria = condition.map { Self.restricted(options.criteria, to: $0) } ?? options.criteria
+        let page = try await runtime.execute(makeRequest(paging, criteria), channel: channel, caller: caller)
+        let expanded = try await expand(Array(page.items.prefix(pageSize)), expands)
+        return collectionResponse(
+            page, pageSize: pageSize, select: select, key: { $0.keyText }, entitySet: entitySet, resource: resource,
+            write: { $0.writeProperties(select, into: &$1) }, expanded: { expanded.write($0, expands, into: &$1) }
+        )
     }
 
-    /// `/$count` of an entity set: the filter and search apply, ordering and paging do not.
+    /// One entity by key, with `$select` and `$expand`.
+    func readEntity<Entity: ODataEntity>(of entityType: String, _ read: () async throws -> Entity) async throws -> Response {
+        let select = try selection(of: entityType)
+        let expands = try expansion(of: entityType)
+        let entity = try await read()
+        let expanded = try await expand([entity], expands)
+        return try entityResponse(
+            entity, select: select, key: { $0.keyText }, write: { $0.writeProperties(select, into: &$1) },
+            expanded: { expanded.write($0, expands, into: &$1) }
+        )
+    }
+
+    /// `/$count` of an entity set or navigation: the filter and search apply, ordering and paging do not.
     func readCount<Request: CommerceRequest, Entity>(
-        _ makeRequest: (PagingOptions, QueryCriteria) -> Request
+        _ makeRequest: (PagingOptions, QueryCriteria) -> Request, restrictedTo condition: QueryExpression? = nil
     ) async throws -> Response where Request.Response == Page<Entity> {
-        let criteria = QueryCriteria(filter: options.criteria.filter, search: options.criteria.search)
+        var criteria = QueryCriteria(filter: options.criteria.filter, search: options.criteria.search)
+        if let condition { criteria = Self.restricted(criteria, to: condition) }
         let page = try await runtime.execute(makeRequest(PagingOptions(top: 0, includeCount: true), criteria), channel: channel, caller: caller)
         return Self.plainCount(page.totalCount ?? 0)
     }
 
     /// A collection response: context, optional count, one page of entities, next link; the
     /// control information follows the negotiated `odata.metadata` level.
+    /// `entitySet` names the set of the entities (for the context URL) when it is not the one
+    /// addressed, `resource` the path next links continue from; `expanded` writes what `$expand`
+    /// reached, after the properties the ETag covers.
     func collectionResponse<Entity>(
-        _ page: Page<Entity>, pageSize: Int, select: PropertySelection, key: (Entity) -> String, write: (Entity, inout JSONWriter) -> Void
+        _ page: Page<Entity>, pageSize: Int, select: PropertySelection, key: (Entity) -> String, entitySet: String? = nil,
+        resource: String? = nil, write: (Entity, inout JSONWriter) -> Void, expanded: ((Entity, inout JSONWriter) -> Void)? = nil
     ) -> Response {
+        let entitySet = entitySet ?? path.entitySet
         var writer = JSONWriter(capacity: 512 * min(page.items.count + 1, 64))
         writer.beginObject()
-        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)") }
+        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(entitySet)\(select.contextSuffix)") }
         if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
         writer.key("value")
         writer.beginArray()
@@ -130,19 +183,23 @@ extension APICall {
             var properties = JSONWriter()
             write(entity, &properties)
             writer.beginObject()
-            writeControlInformation(key: key(entity), etag: ETag.weak(of: properties.bytes), into: &writer)
+            writeControlInformation(key: key(entity), etag: ETag.weak(of: properties.bytes), entitySet: entitySet, into: &writer)
             writer.members(of: properties)
+            expanded?(entity, &writer)
             writer.endObject()
         }
         writer.endArray()
-        if let next = nextLink(received: page.items.count, pageSize: pageSize) { writer.field("@odata.nextLink", next) }
+        if let next = nextLink(received: page.items.count, pageSize: pageSize, resource: resource) { writer.field("@odata.nextLink", next) }
         writer.endObject()
         return CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
     }
 
     /// A single-entity response with its context and ETag; answers 304 when the client's
     /// `If-None-Match` already names this representation and 412 when `If-Match` names another.
-    func entityResponse<Entity>(_ entity: Entity, select: PropertySelection, key: (Entity) -> String, write: (Entity, inout JSONWriter) -> Void) throws -> Response {
+    func entityResponse<Entity>(
+        _ entity: Entity, select: PropertySelection, key: (Entity) -> String, write: (Entity, inout JSONWriter) -> Void,
+        expanded: ((Entity, inout JSONWriter) -> Void)? = nil
+    ) throws -> Response {
         var properties = JSONWriter()
         write(entity, &properties)
         let etag = ETag.weak(of: properties.bytes)
@@ -158,20 +215,21 @@ extension APICall {
         var writer = JSONWriter()
         writer.beginObject()
         if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)/$entity") }
-        writeControlInformation(key: key(entity), etag: etag, into: &writer)
+        writeControlInformation(key: key(entity), etag: etag, entitySet: path.entitySet, into: &writer)
         writer.members(of: properties)
+        expanded?(entity, &writer)
         writer.endObject()
         var response = CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
         response.headers[.eTag] = etag
         return response
     }
 
-    private func writeControlInformation(key: String, etag: String, into writer: inout JSONWriter) {
+    private func writeControlInformation(key: String, etag: String, entitySet: String, into writer: inout JSONWriter) {
         guard format.metadata != .none else { return }
-        if format.metadata == .full, let set = model.entitySet(named: path.entitySet) {
+        if format.metadata == .full, let set = model.entitySet(named: entitySet) {
             writer.field("@odata.type", "#\(EntityModel.namespace).\(set.entityType)")
-            writer.field("@odata.id", "\(serviceRoot)/\(path.entitySet)(\(key))")
-            writer.field("@odata.editLink", "\(path.entitySet)(\(key))")
+            writer.field("@odata.id", "\(serviceRoot)/\(entitySet)(\(key))")
+            writer.field("@odata.editLink", "\(entitySet)(\(key))")
         }
         writer.field("@odata.etag", etag)
     }

@@ -72,6 +72,7 @@ extension EntityModel {
             EdmProperty("LineId", .primitive(.string)),
             EdmProperty("ProductId", .primitive(.int64)),
             EdmProperty("Quantity", .primitive(.decimal)),
+            EdmProperty("ExtensionProperties", .collection(.complex("CommerceProperty"))),
         ]))
         try add(EdmComplexType("CardTokenInfo", properties: [
             EdmProperty("CardToken", .primitive(.string)),
@@ -129,12 +130,16 @@ extension EntityModel {
             EdmProperty("Dimensions", .collection(.complex("ProductDimension")), nullable: false),
             EdmProperty("CategoryIds", .collection(.primitive(.int64)), nullable: false),
             extensionProperties,
+        ], navigationProperties: [
+            EdmNavigationProperty("Categories", target: "Category", isCollection: true),
         ]))
         try add(EdmEntityType("Category", key: ["RecordId"], properties: [
             EdmProperty("RecordId", .primitive(.int64), nullable: false),
             EdmProperty("Name", .primitive(.string)),
             EdmProperty("ParentCategory", .primitive(.int64)),
             EdmProperty("DisplayOrder", .primitive(.int32), nullable: false),
+        ], navigationProperties: [
+            EdmNavigationProperty("Products", target: "Product", isCollection: true),
         ]))
         try add(EdmEntityType("Cart", key: ["Id"], properties: [
             EdmProperty("Id", .primitive(.string), nullable: false),

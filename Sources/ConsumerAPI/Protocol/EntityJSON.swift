@@ -67,6 +67,8 @@ struct PropertySelection: Sendable {
     /// Selected names in request order (for the context URL), nil for all.
     let names: [String]?
     private let lookup: Set<String>
+    /// Expanded navigation properties as the context URL lists them (`Categories(Name)`).
+    var expanded: [String] = []
 
     static let all = PropertySelection(names: nil)
 
@@ -77,6 +79,9 @@ struct PropertySelection: Sendable {
 
     func includes(_ name: String) -> Bool { names == nil || lookup.contains(name) }
 
-    /// `(Name,Price)` for the context URL, empty when everything is selected.
-    var contextSuffix: String { names.map { "(" + $0.joined(separator: ",") + ")" } ?? "" }
+    /// `(Name,Price)` for the context URL, empty when everything is selected and nothing expanded.
+    var contextSuffix: String {
+        let items = (names ?? []) + expanded
+        return items.isEmpty ? "" : "(" + items.joined(separator: ",") + ")"
+    }
 }

@@ -14,8 +14,8 @@ struct QueryOptions {
     var criteria = QueryCriteria()
     /// `$select` paths; nil when absent or `*`.
     var select: [[String]]?
-    /// `$expand` as given; the controllers check it against the entity's navigation properties.
-    var expand: String?
+    /// `$expand`, parsed; the controllers check it against the entity's navigation properties.
+    var expand: [ExpandItem] = []
     /// Every parameter as received, for next links that keep the client's options.
     let parameters: [(String, String)]
 
@@ -69,7 +69,7 @@ struct QueryOptions {
                 let paths = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.select(value) }
                 select = paths.contains(["*"]) ? nil : paths
             case "$expand":
-                expand = value.isEmpty ? nil : value
+                expand = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.expand(value, aliases: aliases) }
             case _ where Self.notYetImplemented.contains(name):
                 throw ODataError.notImplemented("the query option \(name) is not implemented yet")
             case _ where name.hasPrefix("$"):
@@ -102,7 +102,7 @@ struct QueryOptions {
 
     /// Percent-encodes all but unreserved characters and `$`, `@`, `'`, `(`, `)`, `,` which OData
     /// URLs use literally.
-    private static func encode(_ text: String) -> String {
+    static func encode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
