@@ -6,6 +6,7 @@ extension HandlerRegistry {
         PricingHandlers.register(in: &registry)
         ChannelHandlers.register(in: &registry)
         CartHandlers.register(in: &registry)
+        CartHandlers.registerLifecycle(in: &registry)
         OrderHandlers.register(in: &registry)
         PaymentHandlers.register(in: &registry)
         StoredProperties.register(in: &registry)

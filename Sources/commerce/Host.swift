@@ -60,6 +60,28 @@ struct Host {
         return seeded
     }
 
+    /// Deletes idle carts once a minute, in small batches so no purge holds the writer long.
+    static func purgeExpiredCarts(_ runtime: CommerceRuntime, logger: Logger) async {
+        guard runtime.settings.cartIdleSeconds != nil else { return }
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(60))
+                guard let channel = runtime.channelRecords.first else { continue }
+                var purged = 0
+                while !Task.isCancelled {
+                    let batch = try await runtime.execute(PurgeExpiredCartsRequest(limit: 200), channel: channel, caller: .application(id: "commerce"))
+                    purged += batch
+                    if batch < 200 { break }
+                }
+                if purged > 0 { logger.info("purged expired carts", metadata: ["carts": "\(purged)"]) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("purging expired carts failed; retrying in a minute", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
     func serve(demo: Bool, demoProducts: Int = DemoData.standaloneProducts) async throws {
         // Extensions first: a refused one stops the host before it touches the database.
         let (extensions, registry, model) = try loadExtensions()
@@ -68,7 +90,7 @@ struct Host {
             if demo { _ = try await Self.seedDemoIfEmpty(database, standaloneProducts: demoProducts, logger: logger) }
             let runtime = CommerceRuntime(
                 database: database, registry: registry, defaultChannel: configuration.defaultChannel ?? (demo ? DemoData.onlineStoreNumber : nil),
-                logger: logger
+                settings: configuration.commerceSettings, logger: logger
             )
             try await runtime.reloadChannels()
             if runtime.channelRecords.isEmpty {
@@ -102,6 +124,8 @@ struct Host {
                 },
                 logger: logger
             )
+            let purge = Task { await Self.purgeExpiredCarts(runtime, logger: logger) }
+            defer { purge.cancel() }
             // runService installs SIGTERM/SIGINT handlers and shuts down gracefully: in-flight
             // requests finish, then the database closes.
             try await app.runService()

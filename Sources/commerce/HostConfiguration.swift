@@ -1,4 +1,5 @@
 import ChannelDatabase
+import CommerceRuntime
 import Foundation
 import Logging
 
@@ -21,6 +22,9 @@ struct HostConfiguration: Sendable {
     var rateLimitPerSecond = 0
     var rateLimitBurst = 20
     var logLevel = Logger.Level.info
+    /// Minutes a cart may stay unchanged before it expires; 0 keeps carts forever.
+    var cartIdleExpiryMinutes = 30 * 24 * 60
+    var allowBackorders = false
     /// API keys of applications: id and the SHA-256 digest of the key (never the key itself).
     var applicationKeys: [(id: String, sha256: [UInt8])] = []
     var extensions: [ExtensionSetting] = []
@@ -49,7 +53,14 @@ struct HostConfiguration: Sendable {
         ("COMMERCE_DATABASE_URL", "database.url"),
         ("COMMERCE_DEFAULT_CHANNEL", "defaultChannel"),
         ("COMMERCE_LOG_LEVEL", "log.level"),
+        ("COMMERCE_CARTS_IDLE_EXPIRY_MINUTES", "carts.idleExpiryMinutes"),
+        ("COMMERCE_INVENTORY_ALLOW_BACKORDERS", "inventory.allowBackorders"),
     ]
+
+    /// The commerce policies of this configuration, for the runtime.
+    var commerceSettings: CommerceSettings {
+        CommerceSettings(cartIdleSeconds: cartIdleExpiryMinutes == 0 ? nil : Int64(cartIdleExpiryMinutes) * 60, allowBackorders: allowBackorders)
+    }
 
     /// Loads the layers in order. `flags` holds only the flags that were given.
     static func load(file: String?, environment: [String: String], flags: [String: String]) throws -> HostConfiguration {
@@ -181,6 +192,7 @@ struct HostConfiguration: Sendable {
         switch value {
         case .string(let text): try set(key, text: text, source: source)
         case .integer(let number): try set(key, text: String(number), source: source)
+        case .bool(let flag): try set(key, text: flag ? "true" : "false", source: source)
         default: try set(key, text: nil, source: source, found: value.typeName)
         }
     }
@@ -216,6 +228,13 @@ struct HostConfiguration: Sendable {
             }
             databaseURL = value
         case "defaultChannel": defaultChannel = try required("must be an operating unit number")
+        case "carts.idleExpiryMinutes": cartIdleExpiryMinutes = try integer(in: 0...5_256_000)
+        case "inventory.allowBackorders":
+            switch try required("must be true or false").lowercased() {
+            case "true": allowBackorders = true
+            case "false": allowBackorders = false
+            default: throw ConfigurationError(key: key, problem: "must be true or false, not '\(text ?? "")'", source: source)
+            }
         case "log.level":
             let value = try required("must be one of trace, debug, info, notice, warning, error, critical")
             guard let level = Logger.Level(rawValue: value.lowercased()) else {

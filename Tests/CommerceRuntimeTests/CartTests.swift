@@ -50,9 +50,11 @@ struct CartTests {
         }
     }
 
-    static func fixture(_ backend: Backend, configure: (inout HandlerRegistry) -> Void = { _ in }) async throws -> Fixture {
+    static func fixture(
+        _ backend: Backend, settings: CommerceSettings = CommerceSettings(), configure: (inout HandlerRegistry) -> Void = { _ in }
+    ) async throws -> Fixture {
         let database = try await openSeededDatabase(backend)
-        let runtime = try await makeRuntime(database, configure)
+        let runtime = try await makeRuntime(database, settings: settings, configure)
         return Fixture(database: database, runtime: runtime, channel: try runtime.channel(orgUnitNumber: DemoData.onlineStoreNumber))
     }
 

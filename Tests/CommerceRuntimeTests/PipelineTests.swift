@@ -59,14 +59,16 @@ func openSeededDatabase(_ backend: Backend) async throws -> any ChannelDatabase 
     return database
 }
 
-func makeRuntime(_ database: any ChannelDatabase, _ configure: (inout HandlerRegistry) -> Void) async throws -> CommerceRuntime {
+func makeRuntime(
+    _ database: any ChannelDatabase, settings: CommerceSettings = CommerceSettings(), _ configure: (inout HandlerRegistry) -> Void
+) async throws -> CommerceRuntime {
     var registry = HandlerRegistry.builtIn()
     registry.register(RecordVisitRequest.self) { request, context in
         try await context.transaction.execute("INSERT INTO test_visits (name) VALUES (?)", [.text(request.name)])
         return try await context.transaction.query("SELECT name FROM test_visits ORDER BY name", []).compactMap { $0.string("name") }
     }
     configure(&registry)
-    let runtime = CommerceRuntime(database: database, registry: registry, logger: Logger(label: "test"))
+    let runtime = CommerceRuntime(database: database, registry: registry, settings: settings, logger: Logger(label: "test"))
     try await runtime.reloadChannels()
     return runtime
 }

@@ -9,10 +9,11 @@ public enum CoreSchema {
     public static let migrations = MigrationSet(namespace: namespace, migrations: [
         Migration(version: 1, name: "channels, catalog, prices, stock, customers, carts, orders, payments, discounts, tax", portable: version1),
         Migration(version: 2, name: "indexes for sorting and filtering products by name and price", portable: version2),
-        Migration(version: 3, name: "extension properties of carts, orders and their lines", portable: version3),
+        Migration(version: 3, name: "extension properties of carts, orders and their lines; carts by last change", portable: version3),
     ])
 
-    /// What extensions (through triggers) and clients attach to built-in entities.
+    /// What extensions (through triggers) and clients attach to built-in entities; the index
+    /// finds idle carts for the purge.
     static let version3 = """
         CREATE TABLE extension_properties (
             owner_type TEXT NOT NULL,
@@ -21,6 +22,7 @@ public enum CoreSchema {
             properties TEXT NOT NULL,
             PRIMARY KEY (owner_type, owner_id, part)
         );
+        CREATE INDEX carts_modified ON carts(modified_at);
         """
 
     /// `$orderby=Name` with `$top` walks the name index and stops after a page instead of

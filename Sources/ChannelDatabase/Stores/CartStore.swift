@@ -207,6 +207,13 @@ public struct CartStore: Sendable {
     }
 
     /// Deletes a cart with its lines and codes (after checkout).
+    /// Ids of carts (of any channel) last changed before `instant`, oldest first.
+    public func cartIds(modifiedBefore instant: Int64, limit: Int) async throws -> [String] {
+        try await transaction.query(
+            "SELECT id FROM carts WHERE modified_at < ? ORDER BY modified_at LIMIT ?", [.integer(instant), .integer(Int64(limit))]
+        ).compactMap { $0.string("id") }
+    }
+
     public func delete(id: String) async throws {
         try await transaction.execute("DELETE FROM cart_lines WHERE cart_id = ?", [.text(id)])
         try await transaction.execute("DELETE FROM cart_discount_codes WHERE cart_id = ?", [.text(id)])

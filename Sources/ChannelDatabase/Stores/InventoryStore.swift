@@ -23,8 +23,20 @@ public struct InventoryStore: Sendable {
     /// One conditional UPDATE, never a read and then a write: concurrent checkouts for the last
     /// units cannot both see them available. PostgreSQL re-checks the condition on the row
     /// after a concurrent writer commits; SQLite runs writers one at a time.
-    public func reserve(productId: Int64, warehouseId: String, quantity: Decimal) async throws -> Bool {
+    /// `evenIfShort` reserves whatever is there (a backorder), creating the stock row if needed.
+    @discardableResult
+    public func reserve(productId: Int64, warehouseId: String, quantity: Decimal, evenIfShort: Bool = false) async throws -> Bool {
         let amount = try DatabaseValue.decimal(quantity)
+        if evenIfShort {
+            try await transaction.execute(
+                """
+                INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES (?, ?, 0, ?)
+                ON CONFLICT (product_id, warehouse_id) DO UPDATE SET reserved = stock.reserved + excluded.reserved
+                """,
+                [.integer(productId), .text(warehouseId), amount]
+            )
+            return true
+        }
         return try await transaction.execute(
             "UPDATE stock SET reserved = reserved + ? WHERE product_id = ? AND warehouse_id = ? AND on_hand - reserved >= ?",
             [amount, .integer(productId), .text(warehouseId), amount]

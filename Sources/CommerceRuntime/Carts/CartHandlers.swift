@@ -29,9 +29,7 @@ enum CartHandlers {
         }
 
         registry.register(GetCartRequest.self) { request, context in
-            guard let record = try await CartStore(context.transaction).cart(id: request.cartId, channelId: context.channel.recordId),
-                  mayUse(record, context.caller)
-            else { return nil }
+            guard let record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else { return nil }
             var cart = try cart(from: record, decimals: context.channel.currencyDecimals)
             try await StoredProperties.attach(to: &cart, context: context)
             return cart
@@ -81,7 +79,7 @@ enum CartHandlers {
 
         registry.register(CalculateCartTotalsRequest.self) { request, context in
             let store = CartStore(context.transaction)
-            guard var record = try await store.cart(id: request.cartId, channelId: context.channel.recordId), mayUse(record, context.caller) else {
+            guard var record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else {
                 throw cartNotFound(request.cartId)
             }
             try await CartCalculator(context: context).calculate(&record)
@@ -92,7 +90,40 @@ enum CartHandlers {
         }
     }
 
+    static func registerLifecycle(in registry: inout HandlerRegistry) {
+        registry.register(DeleteCartRequest.self) { request, context in
+            guard let record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else { return false }
+            if let version = request.cartVersion, version != record.version { throw staleVersion(current: record.version, given: version) }
+            let store = CartStore(context.transaction)
+            // Claiming first makes a concurrent change and this delete exclude each other.
+            guard try await store.claim(id: record.id, channelId: context.channel.recordId, expectedVersion: record.version, now: PricingHandlers.currentInstant())
+            else { throw staleVersion(current: nil, given: request.cartVersion ?? record.version) }
+            try await store.delete(id: record.id)
+            try await StoredProperties.forgetCart(record.id, context: context)
+            return true
+        }
+
+        registry.register(PurgeExpiredCartsRequest.self) { request, context in
+            guard let idle = context.settings.cartIdleSeconds else { return 0 }
+            let store = CartStore(context.transaction)
+            let ids = try await store.cartIds(modifiedBefore: PricingHandlers.currentInstant() - idle * 1_000, limit: max(1, request.limit))
+            for id in ids {
+                try await store.delete(id: id)
+                try await StoredProperties.forgetCart(id, context: context)
+            }
+            return ids.count
+        }
+    }
+
     // MARK: Shared steps
+
+    /// The cart, unless the channel has none by that id or it has been idle past the configured
+    /// lifetime (it is gone for every purpose, even before the purge deletes it).
+    static func liveCart(_ id: String, context: RequestContext) async throws -> CartRecord? {
+        guard let record = try await CartStore(context.transaction).cart(id: id, channelId: context.channel.recordId) else { return nil }
+        if let idle = context.settings.cartIdleSeconds, record.modifiedAt < PricingHandlers.currentInstant() - idle * 1_000 { return nil }
+        return record
+    }
 
     static func cartNotFound(_ id: String) -> CommerceError {
         CommerceError(.notFound, code: "CartNotFound", "the channel has no cart '\(id)'")
@@ -115,7 +146,7 @@ enum CartHandlers {
     /// then the conditional UPDATE makes the claim atomic against concurrent writers.
     static func claim(_ id: String, version: Int64?, context: RequestContext) async throws -> CartRecord {
         let store = CartStore(context.transaction)
-        guard var record = try await store.cart(id: id, channelId: context.channel.recordId), mayUse(record, context.caller) else {
+        guard var record = try await liveCart(id, context: context), mayUse(record, context.caller) else {
             throw cartNotFound(id)
         }
         if let version, version != record.version { throw staleVersion(current: record.version, given: version) }

@@ -164,3 +164,38 @@ public struct CalculateCartTotalsRequest: CommerceRequest {
         case cartId = "CartId"
     }
 }
+
+/// Deletes a cart the caller may use; answers false when there is none (or it expired).
+public struct DeleteCartRequest: CommerceRequest {
+    public typealias Response = Bool
+    public static let typeName = "DeleteCartRequest"
+    public static let mode = RequestMode.write
+    public var cartId: String
+    /// The version the caller read; nil deletes whatever the current version is.
+    public var cartVersion: Int64?
+
+    public init(cartId: String, cartVersion: Int64? = nil) {
+        self.cartId = cartId
+        self.cartVersion = cartVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cartId = "CartId"
+        case cartVersion = "CartVersion"
+    }
+}
+
+/// Deletes up to `limit` carts of any channel that have been idle longer than
+/// ``CommerceSettings/cartIdleSeconds``; answers how many. The host runs it periodically.
+public struct PurgeExpiredCartsRequest: CommerceRequest {
+    public typealias Response = Int
+    public static let typeName = "PurgeExpiredCartsRequest"
+    public static let mode = RequestMode.write
+    public var limit: Int
+
+    public init(limit: Int = 500) { self.limit = limit }
+
+    enum CodingKeys: String, CodingKey {
+        case limit = "Limit"
+    }
+}

@@ -29,6 +29,11 @@ enum OrderHandlers {
                         break
                     }
                 }
+                if reserved == nil, context.settings.allowBackorders, let first = warehouses.first {
+                    // A backorder: the default warehouse owes what it does not have.
+                    try await inventory.reserve(productId: line.productId, warehouseId: first, quantity: line.quantity, evenIfShort: true)
+                    reserved = first
+                }
                 guard let warehouse = reserved else {
                     throw CommerceError(
                         .conflict, code: "OutOfStock", "product \(line.productId) is out of stock for a quantity of \(line.quantity)", target: "CartLines"

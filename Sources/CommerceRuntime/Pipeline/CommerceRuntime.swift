@@ -11,13 +11,18 @@ public final class CommerceRuntime: Sendable {
     public let database: any ChannelDatabase
     public let registry: HandlerRegistry
     let pipeline: Pipeline
+    public let settings: CommerceSettings
     private let logger: Logger
     private let channels: Mutex<ChannelDirectory>
 
-    public init(database: any ChannelDatabase, registry: HandlerRegistry, defaultChannel: String? = nil, logger: Logger) {
+    public init(
+        database: any ChannelDatabase, registry: HandlerRegistry, defaultChannel: String? = nil, settings: CommerceSettings = CommerceSettings(),
+        logger: Logger
+    ) {
         self.database = database
         self.registry = registry
         self.pipeline = Pipeline(registry)
+        self.settings = settings
         self.logger = logger
         self.channels = Mutex(ChannelDirectory(byNumber: [:], defaultNumber: defaultChannel))
     }
@@ -70,7 +75,7 @@ public final class CommerceRuntime: Sendable {
     }
 
     private func makeContext(channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction) -> RequestContext {
-        RequestContext(channel: channel, caller: caller, transaction: transaction, logger: logger, pipeline: pipeline)
+        RequestContext(channel: channel, caller: caller, transaction: transaction, logger: logger, settings: settings, pipeline: pipeline)
     }
 }
 

@@ -27,13 +27,15 @@ public struct RequestContext: Sendable {
     public let caller: Caller
     public let transaction: any DatabaseTransaction
     public var logger: Logger
+    public let settings: CommerceSettings
     let pipeline: Pipeline
 
-    init(channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, logger: Logger, pipeline: Pipeline) {
+    init(channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, logger: Logger, settings: CommerceSettings, pipeline: Pipeline) {
         self.channel = channel
         self.caller = caller
         self.transaction = transaction
         self.logger = logger
+        self.settings = settings
         self.pipeline = pipeline
     }
 

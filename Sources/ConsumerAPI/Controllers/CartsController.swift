@@ -39,8 +39,12 @@ enum CartsController {
             }
             return try await create(call)
         case (.string(let id), []):
-            try call.requireMethods([.get, .patch], resource: "Carts('\(id)')")
-            return call.request.method == .get ? try await read(call, id: id) : try await update(call, id: id)
+            try call.requireMethods([.get, .patch, .delete], resource: "Carts('\(id)')")
+            switch call.request.method {
+            case .get: return try await read(call, id: id)
+            case .delete: return try await delete(call, id: id)
+            default: return try await update(call, id: id)
+            }
         case (.integer, _):
             throw ODataError.badRequest("the key of Carts is Id, an Edm.String: write Carts('id')", target: "Id")
         case (_, let rest):
@@ -100,6 +104,15 @@ enum CartsController {
             channel: call.channel, caller: call.caller
         )
         return try cartResponse(cart, call)
+    }
+
+    /// `DELETE Carts('id')`: 204, or 404 for a cart the caller cannot see; `If-Match` guards it.
+    private static func delete(_ call: APICall, id: String) async throws -> Response {
+        let deleted = try await call.runtime.execute(
+            DeleteCartRequest(cartId: id, cartVersion: try requestedVersion(call, bodyVersion: nil)), channel: call.channel, caller: call.caller
+        )
+        guard deleted else { throw ODataError(.notFound, code: "CartNotFound", "the channel has no cart '\(id)'") }
+        return Response(status: .noContent, headers: [ODataHeaders.odataVersion: "4.0"])
     }
 
     // MARK: Bound actions
