@@ -93,7 +93,7 @@ struct HostConfiguration: Sendable {
         let source = "file \(file)"
         for (key, value) in root {
             switch key {
-            case "http", "database", "log":
+            case "http", "database", "log", "carts", "inventory":
                 guard case .object(let section) = value else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
                 for (inner, innerValue) in section { try set("\(key).\(inner)", json: innerValue, source: source) }
             case "auth":

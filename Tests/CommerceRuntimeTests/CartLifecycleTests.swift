@@ -68,7 +68,7 @@ struct CartLifecycleTests {
         let order = try await allowing.run(allowing.pay(backordered))
         #expect(order.salesLines.first?.quantity == 7)
         #expect(try await allowing.available(CartTests.product) == -2)
-        // Stock that is there is still taken first: 2 more fit nowhere, so they are backordered too.
+        // A later order still takes stock that is there first (the other warehouse has 3).
         let more = try await allowing.cart(quantity: 1)
         _ = try await allowing.run(allowing.pay(more))
         #expect(try await allowing.available(CartTests.product) == -3)

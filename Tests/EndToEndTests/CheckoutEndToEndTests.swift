@@ -202,6 +202,14 @@ struct CheckoutEndToEndTests {
         #expect(try await host.get("/Commerce/Carts('no-such-cart')").status == 404)
         #expect(try await host.get("/Commerce/Carts(12)").status == 400)
         #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").text == before.text)
+
+        // DELETE: a stale If-Match is 412 and deletes nothing; then 204, and the cart is gone.
+        let staleDelete = try await host.send("DELETE", "/Commerce/Carts('\(cart.Id)')", headers: ["If-Match": #"W/"1""#], body: nil)
+        #expect(staleDelete.status == 412)
+        let deleted = try await host.send("DELETE", "/Commerce/Carts('\(cart.Id)')", headers: ["If-Match": #"W/"2""#], body: nil)
+        #expect(deleted.status == 204, "\(deleted.text)")
+        #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").status == 404)
+        #expect(try await host.send("DELETE", "/Commerce/Carts('\(cart.Id)')", headers: [:], body: nil).status == 404)
         #expect(host.stop() == 0)
     }
 

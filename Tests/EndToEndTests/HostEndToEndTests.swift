@@ -142,6 +142,11 @@ struct HostEndToEndTests {
         try Data("{ not json".utf8).write(to: URL(fileURLWithPath: file))
         #expect(try HostProcess.run(["serve", "--config", file]).status == 2)
 
+        try Data(#"{"inventory": {"allowBackorders": "sometimes"}, "carts": {"idleExpiryMinutes": 30}}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let badPolicy = try HostProcess.run(["serve", "--config", file])
+        #expect(badPolicy.status == 2)
+        #expect(badPolicy.stderr.contains("inventory.allowBackorders"), "\(badPolicy.stderr)")
+
         let badEnvironment = try HostProcess.run(["serve", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_PORT": "70000"])
         #expect(badEnvironment.status == 2)
         #expect(badEnvironment.stderr.contains("http.port"))
