@@ -8,6 +8,7 @@ extension HandlerRegistry {
         CartHandlers.register(in: &registry)
         OrderHandlers.register(in: &registry)
         PaymentHandlers.register(in: &registry)
+        CustomerHandlers.register(in: &registry)
         return registry
     }
 }
