@@ -211,7 +211,7 @@ struct Token: AsyncParsableCommand {
     @Option(name: .long, help: "The e-mail address a new customer account gets.")
     var email: String?
 
-    @Option(name: .long, help: "Minutes until the token expires (default 60).")
+    @Option(name: .long, help: "Minutes until the token expires.")
     var minutes = 60
 
     /// The same data directory as `serve`, where the issuer's key lives.

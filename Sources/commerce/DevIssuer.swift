@@ -33,12 +33,15 @@ struct DevIssuer {
         // Written whole to a private file, then linked into place: link(2) fails when the key
         // exists, so when two processes start at once both end up with the first one's key.
         let temporary = path + ".\(UUID().uuidString)"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600]) else {
+        let pem = Data(key.pemRepresentation.utf8)
+        guard FileManager.default.createFile(atPath: temporary, contents: pem, attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError(key: "auth.devIssuer", problem: "cannot write the development issuer's key to \(dataDirectory)")
         }
         defer { unlink(temporary) }
         if link(temporary, path) != 0 {
-            guard errno == EEXIST else { throw ConfigurationError(key: "auth.devIssuer", problem: "cannot write the development issuer's key to \(path)") }
+            guard errno == EEXIST else {
+                throw ConfigurationError(key: "auth.devIssuer", problem: "cannot write the development issuer's key to \(path)")
+            }
             return try load(dataDirectory: dataDirectory)
         }
         return DevIssuer(key: key)
@@ -49,7 +52,8 @@ struct DevIssuer {
         guard let parameters = key.publicKey.parameters else {
             throw ConfigurationError(key: "auth.devIssuer", problem: "the development issuer's key has no public parameters")
         }
-        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"\#(Self.keyId)","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
+        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"\#(Self.keyId)","#
+            + #""x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
         let roles = Dictionary(uniqueKeysWithValues: TokenIssuer.Role.allCases.map { ($0.rawValue, $0) })
         return try TokenIssuer(
             name: "dev", issuer: Self.issuer, audiences: [Self.audience], roles: .claim(name: "roles", values: roles), storesClaim: "stores",

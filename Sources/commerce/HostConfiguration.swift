@@ -134,7 +134,9 @@ struct HostConfiguration: Sendable {
         }
     }
 
-    static let issuerFields = ["name", "issuer", "audiences", "kind", "roleClaim", "roles", "storesClaim", "jwksFile", "jwks", "allowHS256", "secret", "clockSkewSeconds"]
+    static let issuerFields = [
+        "name", "issuer", "audiences", "kind", "roleClaim", "roles", "storesClaim", "jwksFile", "jwks", "allowHS256", "secret", "clockSkewSeconds",
+    ]
 
     /// `auth.issuers`: every entry checked here, keys included, so a host never starts with an
     /// issuer it cannot verify tokens of.
@@ -198,14 +200,18 @@ struct HostConfiguration: Sendable {
             }
             var skew = 60
             if let value = entry["clockSkewSeconds"] {
-                guard case .integer(let seconds) = value, (0...600).contains(seconds) else { throw fail("clockSkewSeconds", "must be a number in 0...600") }
+                guard case .integer(let seconds) = value, (0...600).contains(seconds) else {
+                    throw fail("clockSkewSeconds", "must be a number in 0...600")
+                }
                 skew = Int(seconds)
             }
             var jwks: String?
             switch (entry["jwksFile"], entry["jwks"]) {
             case (.string(let path)?, nil):
                 let resolved = path.hasPrefix("/") || directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
-                guard let data = FileManager.default.contents(atPath: resolved) else { throw fail("jwksFile", "names a file that does not exist or cannot be read: \(resolved)") }
+                guard let data = FileManager.default.contents(atPath: resolved) else {
+                    throw fail("jwksFile", "names a file that does not exist or cannot be read: \(resolved)")
+                }
                 jwks = String(decoding: data, as: UTF8.self)
             case (nil, .object(let document)?):
                 jwks = JSONValue.object(document).text

@@ -106,7 +106,10 @@ extension CustomerHandlers {
             return Customer(
                 accountNumber: record.accountNumber, name: record.name, email: record.email,
                 addresses: record.addresses.map {
-                    Address(name: $0.name, street: $0.street, city: $0.city, state: $0.state, zipCode: $0.zipCode, threeLetterISORegionName: $0.countryRegionId)
+                    Address(
+                        name: $0.name, street: $0.street, city: $0.city, state: $0.state, zipCode: $0.zipCode,
+                        threeLetterISORegionName: $0.countryRegionId
+                    )
                 }
             )
         }

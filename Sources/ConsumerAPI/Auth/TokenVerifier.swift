@@ -102,7 +102,9 @@ final class TokenVerifier: Sendable {
         } else {
             let candidates = entry.issuer.keys.indices.filter { entry.issuer.keys[$0].algorithm == algorithm }
             guard candidates.count == 1, let only = candidates.first else {
-                throw TokenRejection(candidates.isEmpty ? "the token's algorithm does not match its issuer's keys" : "the token names no key (kid) and its issuer has several")
+                throw TokenRejection(
+                    candidates.isEmpty ? "the token's algorithm does not match its issuer's keys" : "the token names no key (kid) and its issuer has several"
+                )
             }
             index = only
         }

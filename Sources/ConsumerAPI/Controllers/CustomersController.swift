@@ -13,7 +13,8 @@ enum CustomersController {
         switch (call.path.key, call.path.rest) {
         case (.string(let account), []):
             try call.requireMethods([.get], resource: "Customers('\(account)')")
-            guard let customer = try await call.runtime.execute(GetCustomerRequest(accountNumber: account), channel: call.channel, caller: call.caller) else {
+            let request = GetCustomerRequest(accountNumber: account)
+            guard let customer = try await call.runtime.execute(request, channel: call.channel, caller: call.caller) else {
                 throw ODataError(.notFound, code: "CustomerNotFound", "there is no customer '\(account)'")
             }
             // Options are checked after the read, so a bad one cannot tell whether another's account exists.
