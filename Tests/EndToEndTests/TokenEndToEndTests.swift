@@ -275,6 +275,28 @@ struct TokenEndToEndTests {
         #expect(host.stop() == 0)
     }
 
+    @Test("extensions see the token's customer in call_context: the loyalty sample answers a customer only its own balance")
+    func extensionSeesTheCustomer() async throws {
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libloyalty.so"))"}"#], key: key, in: directory)
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        func token(_ subject: String) throws -> String {
+            let made = try HostProcess.run(["token", "customer", "--subject", subject, "--data-dir", directory])
+            #expect(made.status == 0, "\(made.stderr)")
+            return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let alice = try token("alice")
+        let account = try #require(try await host.send("POST", "/Commerce/Carts", headers: Self.bearer(alice), body: "{}").json?["CustomerId"] as? String)
+        let own = try await host.get("/Commerce/GetLoyaltyPoints(customerId='\(account)')", headers: Self.bearer(alice))
+        #expect(own.status == 200 && own.json?["value"] as? Int == 0, "\(own.text)")
+        let other = try await host.get("/Commerce/GetLoyaltyPoints(customerId='004011')", headers: Self.bearer(alice))
+        #expect(other.status == 404, "\(other.text)")
+        // An application, trusted, reads any balance.
+        #expect(try await host.get("/Commerce/GetLoyaltyPoints(customerId='004011')", headers: key.headers).status == 200)
+        #expect(host.stop() == 0)
+    }
+
     @Test("a burst of concurrent token requests past the rate limit gets 429; the limit is per token")
     func rateLimitBurst() async throws {
         let tokens = try TestTokens()
