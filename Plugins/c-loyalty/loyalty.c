@@ -173,8 +173,20 @@ static commerce_status get_points(void *user_data, commerce_call *call, commerce
     int ok = json_string(text, "customerId", customer, sizeof customer) && plain_id(customer);
     free(text);
     if (!ok) return fail(call, COMMERCE_INVALID, "customerId must be a customer account number");
+    /* A signed-in customer reads only its own balance; another's answers as an unknown one would,
+     * so the call cannot tell which accounts exist. The host puts the caller in call_context. */
+    commerce_buffer *context = api->call_buffer(call);
+    commerce_status status = api->call_context(call, context);
+    if (status != COMMERCE_OK) return status;
+    char *caller = copy_str(api->buffer_view(context));
+    if (caller == NULL) return fail(call, COMMERCE_FAILED, "out of memory");
+    char role[32], own[128];
+    int foreign = json_string(caller, "Role", role, sizeof role) && strcmp(role, "Customer") == 0 &&
+                  (!json_string(caller, "CustomerId", own, sizeof own) || strcmp(own, customer) != 0);
+    free(caller);
+    if (foreign) return fail(call, COMMERCE_NOT_FOUND, "there is no loyalty balance for that customer");
     long points = 0;
-    commerce_status status = read_points(call, customer, &points);
+    status = read_points(call, customer, &points);
     if (status != COMMERCE_OK) return status;
     return write_number(result, points);
 }

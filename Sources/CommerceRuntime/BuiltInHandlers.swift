@@ -10,6 +10,7 @@ extension HandlerRegistry {
         OrderHandlers.register(in: &registry)
         PaymentHandlers.register(in: &registry)
         StoredProperties.register(in: &registry)
+        CustomerHandlers.register(in: &registry)
         return registry
     }
 }

@@ -40,6 +40,7 @@ public struct CommerceAPI: Sendable {
     let model: EntityModel
     /// `$metadata` is derived from the model once: the model is frozen when serving starts.
     let metadata: MetadataDocuments
+    let authenticator: Authenticator
 
     public init(runtime: CommerceRuntime, model: EntityModel = .retailServer(), options: APIOptions = APIOptions(), logger: Logger) {
         self.runtime = runtime
@@ -47,6 +48,7 @@ public struct CommerceAPI: Sendable {
         self.logger = logger
         self.model = model
         self.metadata = MetadataDocuments(model)
+        self.authenticator = Authenticator(settings: options.authentication)
     }
 
     /// The HTTP responder of the whole service: `GET /health` and everything under `/Commerce`.
@@ -69,7 +71,7 @@ public struct CommerceAPI: Sendable {
                 return decoded
             }
             let path = try ResourcePath(segments: segments)
-            let call = try APICall(request: request, path: path, runtime: runtime, model: model, options: options)
+            let call = try await APICall(request: request, path: path, runtime: runtime, model: model, options: options, authenticator: authenticator)
             try call.authorize()
             if model.hasExternalParts, let response = try await ExtensionController.handle(call) { return response }
             switch path.entitySet {
@@ -83,6 +85,7 @@ public struct CommerceAPI: Sendable {
                 return try await TenderTypesController.handle(call)
             case "Carts": return try await CartsController.handle(call)
             case "SalesOrders": return try await SalesOrdersController.handle(call)
+            case "Customers": return try await CustomersController.handle(call)
             case "":
                 try call.requireMethods([.get], resource: "the service document")
                 return metadata.serviceDocument(serviceRoot: call.serviceRoot)
@@ -192,11 +195,13 @@ struct APICall {
     let apiOptions: APIOptions
     let channel: ChannelRecord
     let caller: Caller
+    let authenticator: Authenticator
     let serviceRoot: String
     let format: ResponseFormat
 
-    init(request: Request, path: ResourcePath, runtime: CommerceRuntime, model: EntityModel, options: APIOptions) throws {
+    init(request: Request, path: ResourcePath, runtime: CommerceRuntime, model: EntityModel, options: APIOptions, authenticator: Authenticator) async throws {
         self.request = request
+        self.authenticator = authenticator
         self.path = path
         self.runtime = runtime
         self.model = model
@@ -213,7 +218,7 @@ struct APICall {
         try ODataVersionCheck.check(maxVersion: request.headers[ODataHeaders.odataMaxVersion], version: request.headers[ODataHeaders.odataVersion])
         self.format = path.entitySet == "$metadata" ? .default : try ResponseFormat.negotiate(format: self.options.formatValue, accept: request.headers[.accept])
         self.channel = try runtime.channel(orgUnitNumber: request.headers[ODataHeaders.operatingUnitNumber])
-        self.caller = try Authenticator(settings: options.authentication).caller(of: request)
+        self.caller = try await authenticator.caller(of: request, channel: channel, runtime: runtime)
         let host = request.head.authority ?? "localhost"
         self.serviceRoot = "http://\(host)/Commerce"
     }

@@ -10,7 +10,7 @@ struct CommerceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "commerce",
         abstract: "A headless commerce engine: OData consumer API, Commerce Runtime, channel database.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self, APIKey.self, Extensions.self],
+        subcommands: [Serve.self, Demo.self, Migrate.self, Version.self, APIKey.self, Token.self, Extensions.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -183,5 +183,55 @@ struct APIKey: ParsableCommand {
         print("")
         print("Add to the configuration file under auth.applications:")
         print(#"{ "id": "\#(applicationId)", "keySha256": "\#(digest)" }"#)
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Mint a token of the local development issuer, which `serve --demo` trusts, and print it.",
+        discussion: """
+            The issuer's ES256 key is made in the data directory on first use (dev-issuer-key.pem). \
+            Send the token as `Authorization: Bearer <token>`. Customers get an account on first use; \
+            employees act only for the stores given with --store.
+            """
+    )
+
+    @Argument(help: "The role: customer, application or employee.")
+    var role: String
+
+    @Option(name: .long, help: "The subject (sub): a customer's or employee's id at the issuer, or the application's client id.")
+    var subject: String
+
+    @Option(name: .long, help: "For employees: an operating unit number they may act for (repeatable).")
+    var store: [String] = []
+
+    @Option(name: .long, help: "The name a new customer account gets.")
+    var name: String?
+
+    @Option(name: .long, help: "The e-mail address a new customer account gets.")
+    var email: String?
+
+    @Option(name: .long, help: "Minutes until the token expires.")
+    var minutes = 60
+
+    /// The same data directory as `serve`, where the issuer's key lives.
+    @OptionGroup var options: HostOptions
+
+    func validate() throws {
+        guard TokenIssuer.Role.allCases.contains(where: { $0.rawValue.lowercased() == role.lowercased() }) else {
+            throw ValidationError("the role must be customer, application or employee")
+        }
+        guard !subject.isEmpty, subject.utf8.count <= 255 else { throw ValidationError("--subject must be 1 to 255 bytes") }
+        guard (1...7 * 24 * 60).contains(minutes) else { throw ValidationError("--minutes must be between 1 and 10080") }
+        if role.lowercased() == "employee", store.isEmpty { throw ValidationError("an employee token needs at least one --store") }
+    }
+
+    func run() async throws {
+        try await runReportingErrors {
+            let configuration = try options.load()
+            guard let tokenRole = TokenIssuer.Role.allCases.first(where: { $0.rawValue.lowercased() == role.lowercased() }) else { return }
+            let issuer = try DevIssuer.load(dataDirectory: configuration.dataDirectory)
+            print(try await issuer.sign(role: tokenRole, subject: subject, stores: store, name: name, email: email, lifetime: minutes * 60))
+        }
     }
 }

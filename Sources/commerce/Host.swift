@@ -96,8 +96,13 @@ struct Host {
             if runtime.channelRecords.isEmpty {
                 logger.warning("the channel database holds no channel: API calls answer 503 until master data is loaded (or start with --demo)")
             }
+            var issuers = configuration.issuers
+            if demo || configuration.devIssuer {
+                issuers.append(try DevIssuer.load(dataDirectory: configuration.dataDirectory).tokenIssuer())
+                logger.notice("trusting the development token issuer (commerce token): not for a host that serves real customers")
+            }
             let authentication = AuthenticationSettings(
-                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256) }
+                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256) }, issuers: issuers
             )
             let api = CommerceAPI(
                 runtime: runtime,

@@ -1,5 +1,6 @@
 import ChannelDatabase
 import CommerceRuntime
+import ConsumerAPI
 import Foundation
 import Logging
 
@@ -27,6 +28,10 @@ struct HostConfiguration: Sendable {
     var allowBackorders = false
     /// API keys of applications: id and the SHA-256 digest of the key (never the key itself).
     var applicationKeys: [(id: String, sha256: [UInt8])] = []
+    /// Token issuers whose signed tokens the host accepts, keys parsed and checked.
+    var issuers: [TokenIssuer] = []
+    /// Whether the local development issuer (`commerce token`) is trusted; `serve --demo` trusts it too.
+    var devIssuer = false
     var extensions: [ExtensionSetting] = []
 
     struct ExtensionSetting: Sendable {
@@ -55,6 +60,7 @@ struct HostConfiguration: Sendable {
         ("COMMERCE_LOG_LEVEL", "log.level"),
         ("COMMERCE_CARTS_IDLE_EXPIRY_MINUTES", "carts.idleExpiryMinutes"),
         ("COMMERCE_INVENTORY_ALLOW_BACKORDERS", "inventory.allowBackorders"),
+        ("COMMERCE_AUTH_DEV_ISSUER", "auth.devIssuer"),
     ]
 
     /// The commerce policies of this configuration, for the runtime.
@@ -98,7 +104,7 @@ struct HostConfiguration: Sendable {
                 for (inner, innerValue) in section { try set("\(key).\(inner)", json: innerValue, source: source) }
             case "auth":
                 guard case .object(let section) = value else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
-                try applyAuth(section, source: source)
+                try applyAuth(section, source: source, directory: (file as NSString).deletingLastPathComponent)
             case "extensions":
                 try applyExtensions(value, source: source)
             default:
@@ -108,10 +114,18 @@ struct HostConfiguration: Sendable {
     }
 
     /// `auth.applications`: `[{"id": "erp", "keySha256": "<64 hex digits>"}]`, as
-    /// `commerce api-key <id>` prints it.
-    private mutating func applyAuth(_ section: [String: JSONValue], source: String) throws {
-        for key in section.keys where key != "applications" {
-            throw ConfigurationError(key: "auth.\(key)", problem: "is not a known setting (applications)", source: source)
+    /// `commerce api-key <id>` prints it; `auth.issuers`: token issuers (see README); and
+    /// `auth.devIssuer`: trust `commerce token`'s local issuer.
+    private mutating func applyAuth(_ section: [String: JSONValue], source: String, directory: String) throws {
+        for key in section.keys where !["applications", "issuers", "devIssuer"].contains(key) {
+            throw ConfigurationError(key: "auth.\(key)", problem: "is not a known setting (applications, issuers, devIssuer)", source: source)
+        }
+        if let flag = section["devIssuer"] {
+            guard case .bool(let enabled) = flag else { throw ConfigurationError(key: "auth.devIssuer", problem: "must be true or false", source: source) }
+            devIssuer = enabled
+        }
+        if let list = section["issuers"] {
+            issuers = try Self.issuers(list, source: source, relativeTo: directory)
         }
         guard let applications = section["applications"] else { return }
         guard case .array(let list) = applications else { throw ConfigurationError(key: "auth.applications", problem: "must be an array", source: source) }
@@ -130,6 +144,120 @@ struct HostConfiguration: Sendable {
                 throw ConfigurationError(key: "\(key).keySha256", problem: "must be the 64 hex digits of the key's SHA-256 (see `commerce api-key`)", source: source)
             }
             return (id, digest)
+        }
+    }
+
+    static let issuerFields = [
+        "name", "issuer", "audiences", "kind", "roleClaim", "roles", "storesClaim", "jwksFile", "jwks", "allowHS256", "secret", "clockSkewSeconds",
+    ]
+
+    /// `auth.issuers`: every entry checked here, keys included, so a host never starts with an
+    /// issuer it cannot verify tokens of.
+    private static func issuers(_ value: JSONValue, source: String, relativeTo directory: String) throws -> [TokenIssuer] {
+        guard case .array(let list) = value, !list.isEmpty else {
+            throw ConfigurationError(key: "auth.issuers", problem: "must be a non-empty array of issuers (leave it out for none)", source: source)
+        }
+        var names = Set<String>()
+        var issuerURLs = Set<String>()
+        return try list.enumerated().map { index, item in
+            let key = "auth.issuers[\(index)]"
+            func fail(_ field: String, _ problem: String) -> ConfigurationError {
+                ConfigurationError(key: field.isEmpty ? key : "\(key).\(field)", problem: problem, source: source)
+            }
+            guard case .object(let entry) = item else { throw fail("", "must be an object") }
+            for field in entry.keys where !issuerFields.contains(field) {
+                throw fail(field, "is not a known setting (\(issuerFields.joined(separator: ", ")))")
+            }
+            func text(_ field: String) throws -> String? {
+                guard let value = entry[field] else { return nil }
+                guard case .string(let text) = value, !text.isEmpty else { throw fail(field, "must be a non-empty string") }
+                return text
+            }
+            guard let name = try text("name") else { throw fail("name", "is required") }
+            guard names.insert(name).inserted else { throw fail("name", "repeats the issuer name '\(name)'") }
+            guard let issuer = try text("issuer") else { throw fail("issuer", "is required: the iss its tokens carry") }
+            guard issuerURLs.insert(issuer).inserted else { throw fail("issuer", "is configured twice") }
+            guard case .array(let audienceList)? = entry["audiences"], !audienceList.isEmpty else {
+                throw fail("audiences", "must be a non-empty array of the aud values accepted")
+            }
+            let audiences = try audienceList.map { value in
+                guard case .string(let audience) = value, !audience.isEmpty else { throw fail("audiences", "must hold non-empty strings") }
+                return audience
+            }
+            let roles: TokenIssuer.RoleSource
+            let kind = try text("kind")
+            let roleClaim = try text("roleClaim")
+            switch (kind, roleClaim) {
+            case (let kind?, nil):
+                guard entry["roles"] == nil else { throw fail("roles", "goes with roleClaim, not with kind") }
+                guard let role = TokenIssuer.Role.allCases.first(where: { $0.rawValue.lowercased() == kind.lowercased() }) else {
+                    throw fail("kind", "must be customer, application or employee")
+                }
+                roles = .fixed(role)
+            case (nil, let claim?):
+                guard case .object(let mapping)? = entry["roles"], !mapping.isEmpty else {
+                    throw fail("roles", "must map claim values to roles, e.g. {\"Commerce.Employee\": \"employee\"}")
+                }
+                var values: [String: TokenIssuer.Role] = [:]
+                for (claimValue, roleValue) in mapping {
+                    guard case .string(let roleName) = roleValue,
+                          let role = TokenIssuer.Role.allCases.first(where: { $0.rawValue.lowercased() == roleName.lowercased() })
+                    else { throw fail("roles.\(claimValue)", "must be customer, application or employee") }
+                    values[claimValue] = role
+                }
+                roles = .claim(name: claim, values: values)
+            case (nil, nil):
+                throw fail("kind", "or roleClaim is required: every token of the issuer has one role (kind), or a claim says which")
+            case (_?, _?):
+                throw fail("kind", "and roleClaim exclude each other")
+            }
+            var skew = 60
+            if let value = entry["clockSkewSeconds"] {
+                guard case .integer(let seconds) = value, (0...600).contains(seconds) else {
+                    throw fail("clockSkewSeconds", "must be a number in 0...600")
+                }
+                skew = Int(seconds)
+            }
+            var jwks: String?
+            switch (entry["jwksFile"], entry["jwks"]) {
+            case (.string(let path)?, nil):
+                let resolved = path.hasPrefix("/") || directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+                guard let data = FileManager.default.contents(atPath: resolved) else {
+                    throw fail("jwksFile", "names a file that does not exist or cannot be read: \(resolved)")
+                }
+                jwks = String(decoding: data, as: UTF8.self)
+            case (nil, .object(let document)?):
+                jwks = JSONValue.object(document).text
+            case (nil, nil):
+                break
+            case (_?, _?):
+                throw fail("jwksFile", "and jwks exclude each other")
+            case (_?, nil):
+                throw fail("jwksFile", "must be a file path")
+            case (nil, _?):
+                throw fail("jwks", "must be a JWKS object ({\"keys\": [...]})")
+            }
+            var secret: [UInt8]?
+            var allowHS256 = false
+            if let value = entry["allowHS256"] {
+                guard case .bool(let flag) = value else { throw fail("allowHS256", "must be true or false") }
+                allowHS256 = flag
+            }
+            if let value = try text("secret") {
+                guard allowHS256 else { throw fail("secret", "is used only with allowHS256: true (HS256 is off unless enabled)") }
+                secret = Array(value.utf8)
+            } else if allowHS256 {
+                throw fail("secret", "is required with allowHS256: the shared HS256 secret, at least 32 bytes")
+            }
+            let storesClaim = try text("storesClaim") ?? "stores"
+            do {
+                return try TokenIssuer(
+                    name: name, issuer: issuer, audiences: audiences, roles: roles, storesClaim: storesClaim, clockSkewSeconds: skew, jwks: jwks,
+                    hmacSecret: secret
+                )
+            } catch let problem as TokenIssuer.KeyProblem {
+                throw fail(problem.field == "jwks" && entry["jwksFile"] != nil ? "jwksFile" : problem.field, problem.problem)
+            }
         }
     }
 
@@ -234,6 +362,12 @@ struct HostConfiguration: Sendable {
             case "true": allowBackorders = true
             case "false": allowBackorders = false
             default: throw ConfigurationError(key: key, problem: "must be true or false, not '\(text ?? "")'", source: source)
+            }
+        case "auth.devIssuer":
+            switch try required("must be true or false").lowercased() {
+            case "true", "1": devIssuer = true
+            case "false", "0": devIssuer = false
+            case let other: throw ConfigurationError(key: key, problem: "must be true or false, not '\(other)'", source: source)
             }
         case "log.level":
             let value = try required("must be one of trace, debug, info, notice, warning, error, critical")

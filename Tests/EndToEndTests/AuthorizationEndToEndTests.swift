@@ -6,7 +6,7 @@ import Testing
 @Suite("Authorization end to end", .serialized)
 struct AuthorizationEndToEndTests {
     /// A host whose configuration accepts one application key made by `commerce api-key`.
-    private func hostWithApplicationKey(environment: [String: String] = [:]) throws -> (HostProcess, key: String) {
+    private func hostWithApplicationKey(environment: [String: String] = [:]) throws -> (HostProcess, key: String, dataDir: String) {
         let made = try HostProcess.run(["api-key", "erp-sync"])
         #expect(made.status == 0)
         let lines = made.stdout.split(separator: "\n").map(String.init)
@@ -16,14 +16,27 @@ struct AuthorizationEndToEndTests {
         let config = directory + "/host.json"
         try #"{"auth": {"applications": [\#(entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
         let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config], environment: environment)
-        return (host, key)
+        return (host, key, directory)
+    }
+
+    /// A token of the development issuer that `serve --demo` trusts, made by `commerce token`.
+    private func devToken(_ arguments: [String], dataDir: String) throws -> String {
+        let made = try HostProcess.run(["token"] + arguments + ["--data-dir", dataDir])
+        #expect(made.status == 0, "\(made.stderr)")
+        return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test("every role the host can authenticate, against every entity set and operation of the model")
     func roleMatrix() async throws {
-        let (host, key) = try hostWithApplicationKey()
+        let (host, key, dataDir) = try hostWithApplicationKey()
         let model = EntityModel.retailServer()
-        let callers: [(APIRole, [String: String])] = [(.anonymous, [:]), (.application, ["Authorization": "ApiKey \(key)"])]
+        let customer = try devToken(["customer", "--subject", "matrix-customer"], dataDir: dataDir)
+        let employee = try devToken(["employee", "--subject", "matrix-employee", "--store", "128"], dataDir: dataDir)
+        let application = try devToken(["application", "--subject", "matrix-app"], dataDir: dataDir)
+        let callers: [(APIRole, [String: String])] = [
+            (.anonymous, [:]), (.application, ["Authorization": "ApiKey \(key)"]), (.application, ["Authorization": "Bearer \(application)"]),
+            (.customer, ["Authorization": "Bearer \(customer)"]), (.employee, ["Authorization": "Bearer \(employee)"]),
+        ]
 
         func check(_ method: String, _ path: String, roles: Set<APIRole>) async throws {
             for (role, headers) in callers {
@@ -60,12 +73,13 @@ struct AuthorizationEndToEndTests {
 
     @Test("credentials that cannot be verified are 401 with the scheme to use, and never echoed")
     func badCredentials() async throws {
-        let (host, key) = try hostWithApplicationKey()
+        let (host, key, _) = try hostWithApplicationKey()
         let good = try await host.get("/Commerce/Customers", headers: ["Authorization": "ApiKey \(key)"])
         #expect(good.status == 501)
         let anonymous = try await host.get("/Commerce/Customers")
         #expect(anonymous.status == 401)
-        #expect(anonymous.header("WWW-Authenticate") == "ApiKey")
+        // `serve --demo` trusts the development token issuer, so both schemes are offered.
+        #expect(anonymous.header("WWW-Authenticate") == #"Bearer realm="commerce", ApiKey"#)
         for header in ["ApiKey wrong-\(key)", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "id_token abc", "Basic dXNlcjpwYXNz", "ApiKey", "\(key)"] {
             let result = try await host.get("/Commerce/Products", headers: ["Authorization": header])
             #expect(result.status == 401, "\(header)")
@@ -84,6 +98,22 @@ struct AuthorizationEndToEndTests {
             (#"{"auth": {"applications": [{"id": "erp", "keySha256": "zz"}]}}"#, "auth.applications[0].keySha256"),
             (#"{"auth": {"applications": [{"keySha256": "00"}]}}"#, "auth.applications[0].id"),
             (#"{"auth": {"issuers": []}}"#, "auth.issuers"),
+            (#"{"auth": {"issuers": [{"name": "idp"}]}}"#, "auth.issuers[0].issuer"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "shopper", "jwks": {"keys": []}}]}}"#, "auth.issuers[0].kind"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": [], "kind": "customer"}]}}"#, "auth.issuers[0].audiences"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "customer", "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}]}}"#,
+             "auth.issuers[0].jwks.keys[0]"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "customer", "jwksFile": "missing.json"}]}}"#,
+             "auth.issuers[0].jwksFile"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "application", "allowHS256": true}]}}"#,
+             "auth.issuers[0].secret"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "application", "secret": "0123456789abcdef0123456789abcdef"}]}}"#,
+             "auth.issuers[0].secret"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "application", "allowHS256": true, "secret": "short"}]}}"#,
+             "auth.issuers[0].secret"),
+            (#"{"auth": {"issuers": [{"name": "idp", "issuer": "https://idp", "audiences": ["a"], "kind": "customer", "roleClaim": "roles", "jwks": {"keys": []}}]}}"#,
+             "auth.issuers[0].kind"),
+            (#"{"auth": {"devIssuer": "yes"}}"#, "auth.devIssuer"),
         ] {
             let config = directory + "/bad.json"
             try json.write(toFile: config, atomically: true, encoding: .utf8)
@@ -95,7 +125,7 @@ struct AuthorizationEndToEndTests {
 
     @Test("rate limit per caller: a burst past the limit gets 429 with Retry-After, other callers are still served")
     func rateLimit() async throws {
-        let (host, key) = try hostWithApplicationKey(environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "1", "COMMERCE_HTTP_RATE_LIMIT_BURST": "5"])
+        let (host, key, _) = try hostWithApplicationKey(environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "1", "COMMERCE_HTTP_RATE_LIMIT_BURST": "5"])
         // The bucket refills at 1 per second while the burst runs, so the number served is the
         // burst plus at most one per elapsed second; the rest are refused.
         let started = ContinuousClock.now

@@ -56,7 +56,9 @@ func freshPostgresDatabase() async throws -> String {
     guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
         throw HostError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
     }
-    let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"))
+    // A generous timeout: the whole suite runs in parallel, and on a loaded machine a new
+    // connection can take longer than the host's default 10 s.
+    let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"), connectTimeout: .seconds(60))
     let name = "ext_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     try await admin.createDatabase(named: name)
     await admin.close()

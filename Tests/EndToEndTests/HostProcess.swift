@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -9,6 +10,17 @@ final class HostProcess: @unchecked Sendable {
     let baseURL: URL
     private let output: Pipe
     private let errors: Pipe
+    private let logged = LogBuffer()
+
+    /// What the host wrote to stderr, filled by the pipe's reader thread.
+    private final class LogBuffer: Sendable {
+        struct State {
+            var bytes = Data()
+            var finished = false
+        }
+
+        let state = Mutex(State())
+    }
 
     static var binary: URL {
         if let path = ProcessInfo.processInfo.environment["COMMERCE_BINARY"] { return URL(fileURLWithPath: path) }
@@ -45,6 +57,19 @@ final class HostProcess: @unchecked Sendable {
             throw HostError("unexpected first line: \(text)")
         }
         baseURL = url
+        // From here on stderr is drained into `logged`, so a chatty host never blocks on a full pipe
+        // and tests can read what it logged.
+        errors.fileHandleForReading.readabilityHandler = { [logged] handle in
+            let chunk = handle.availableData
+            logged.state.withLock { state in
+                if chunk.isEmpty {
+                    state.finished = true
+                    handle.readabilityHandler = nil
+                } else {
+                    state.bytes.append(chunk)
+                }
+            }
+        }
     }
 
     /// Sends SIGTERM and answers the exit status.
@@ -52,6 +77,18 @@ final class HostProcess: @unchecked Sendable {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         return process.terminationStatus
+    }
+
+    /// Stops the host and answers its exit status and everything it wrote to stderr.
+    func stopAndReadLog() async -> (status: Int32, log: String) {
+        let status = stop()
+        // The reader sees end-of-file shortly after the process exits; 5 s is far more than it needs.
+        var waited = 0
+        while !logged.state.withLock({ $0.finished }), waited < 100 {
+            try? await Task.sleep(for: .milliseconds(50))
+            waited += 1
+        }
+        return (status, logged.state.withLock { String(decoding: $0.bytes, as: UTF8.self) })
     }
 
     deinit { if process.isRunning { process.terminate() } }

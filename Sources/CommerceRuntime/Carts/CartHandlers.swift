@@ -140,7 +140,8 @@ enum CartHandlers {
         }
     }
 
-    /// Reads the cart and moves it to its next version, refusing a stale `version`.
+    /// Reads the cart and moves it to its next version, refusing a stale `version`; a customer
+    /// caller claims an anonymous cart on the way.
     ///
     /// The version the caller names is compared first (a clear 412 without touching anything);
     /// then the conditional UPDATE makes the claim atomic against concurrent writers.
@@ -153,6 +154,12 @@ enum CartHandlers {
         guard try await store.claim(id: id, channelId: context.channel.recordId, expectedVersion: record.version, now: PricingHandlers.currentInstant())
         else { throw staleVersion(current: nil, given: version ?? record.version) }
         record.version += 1
+        // A signed-in customer changing an anonymous cart (the one it filled before signing in)
+        // makes it its own: from then on only that customer, not whoever knows the id, uses it.
+        if case .customer(let account) = context.caller, record.customerAccount == nil {
+            try await CustomerStore(context.transaction).assignAnonymousCart(id: record.id, to: account)
+            record.customerAccount = account
+        }
         return record
     }
 

@@ -1,19 +1,24 @@
-public import CommerceRuntime
+import ChannelDatabase
+import CommerceRuntime
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
-/// How callers prove who they are. Until token issuers are configured (customers and employees
-/// with OpenID Connect tokens, a later milestone), applications authenticate with API keys and
-/// everyone else is anonymous.
+/// How callers prove who they are: applications with API keys or client-credential tokens,
+/// customers and employees with OpenID Connect tokens (`Authorization: Bearer <jwt>`, or Retail
+/// Server's `id_token <jwt>`) from the configured issuers; everyone else is anonymous.
 public struct AuthenticationSettings: Sendable {
     /// API keys of trusted applications, stored as SHA-256 digests: the host never holds a key
     /// itself, so a leaked configuration does not leak credentials.
     public var applicationKeys: [ApplicationKey]
+    /// Issuers whose signed tokens are accepted.
+    public var issuers: [TokenIssuer]
 
-    public init(applicationKeys: [ApplicationKey] = []) {
+    public init(applicationKeys: [ApplicationKey] = [], issuers: [TokenIssuer] = []) {
         self.applicationKeys = applicationKeys
+        self.issuers = issuers
     }
 
     public struct ApplicationKey: Sendable {
@@ -30,16 +35,31 @@ public struct AuthenticationSettings: Sendable {
     public static func digest(ofKey key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
 }
 
-/// Resolves the caller of a request from its `Authorization` header.
-struct Authenticator: Sendable {
+/// Resolves the caller of a request from its `Authorization` header. One per API: it holds the
+/// parsed keys and the accounts of customers seen before.
+final class Authenticator: Sendable {
     let settings: AuthenticationSettings
+    let tokens: TokenVerifier
+    /// Customer accounts by issuer and subject, so a signed-in customer costs one database write
+    /// on its first request only. Links never change once made, so entries never go stale.
+    private let accounts = Mutex<[String: String]>([:])
+    private static let maximumCachedAccounts = 50_000
 
-    /// Anonymous without credentials; an application for a known API key; 401 for anything
-    /// presented that cannot be verified. Messages never echo the credential.
-    func caller(of request: Request) throws -> Caller {
+    init(settings: AuthenticationSettings) {
+        self.settings = settings
+        self.tokens = TokenVerifier(settings.issuers)
+    }
+
+    /// The challenge a 401 carries: the schemes this host accepts.
+    var challenge: String { tokens.isEmpty ? "ApiKey" : #"Bearer realm="commerce", ApiKey"# }
+
+    /// Anonymous without credentials; an application for a known API key; the token's role for
+    /// a verified token; 401 for anything presented that cannot be verified. Messages never echo
+    /// the credential.
+    func caller(of request: Request, channel: ChannelRecord, runtime: CommerceRuntime) async throws -> Caller {
         guard let header = request.headers[.authorization] else { return .anonymous }
         let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2 else { throw Self.unauthorized("the Authorization header is malformed") }
+        guard parts.count == 2 else { throw unauthorized("the Authorization header is malformed") }
         switch parts[0].lowercased() {
         case "apikey":
             let presented = Array(SHA256.hash(data: Data(parts[1].utf8)))
@@ -48,18 +68,50 @@ struct Authenticator: Sendable {
             for key in settings.applicationKeys where Self.constantTimeEqual(key.sha256, presented) {
                 match = key.applicationId
             }
-            guard let applicationId = match else { throw Self.unauthorized("the API key is not valid") }
+            guard let applicationId = match else { throw unauthorized("the API key is not valid") }
             return .application(id: applicationId)
         case "bearer", "id_token":
-            throw Self.unauthorized("this host has no token issuer configured; token authentication is not available yet")
+            guard !tokens.isEmpty else {
+                throw unauthorized("this host has no token issuer configured; authenticate with an API key")
+            }
+            let token: VerifiedToken
+            do {
+                token = try await tokens.verify(String(parts[1].trimmingCharacters(in: .whitespaces)))
+            } catch {
+                var refusal = unauthorized(error.reason)
+                refusal.headers[.wwwAuthenticate] = #"Bearer realm="commerce", error="invalid_token""#
+                throw refusal
+            }
+            switch token.role {
+            case .application: return .application(id: token.clientId)
+            case .employee: return .employee(id: token.subject, storeNumbers: token.storeNumbers)
+            case .customer: return .customer(accountNumber: try await account(of: token, channel: channel, runtime: runtime))
+            }
         default:
-            throw Self.unauthorized("the authorization scheme '\(parts[0])' is not supported; use ApiKey")
+            // The scheme is not echoed: a client that left it out sent its credential in its place.
+            throw unauthorized("the authorization scheme is not supported; use \(tokens.isEmpty ? "ApiKey" : "Bearer or ApiKey")")
         }
     }
 
-    static func unauthorized(_ message: String) -> ODataError {
+    /// The customer account of a verified customer token: linked to its issuer and subject,
+    /// created on first use.
+    private func account(of token: VerifiedToken, channel: ChannelRecord, runtime: CommerceRuntime) async throws -> String {
+        let key = token.issuer + "\n" + token.subject
+        if let known = accounts.withLock({ $0[key] }) { return known }
+        let account = try await runtime.execute(
+            ResolveCustomerIdentityRequest(issuer: token.issuer, subject: token.subject, name: token.name, email: token.email),
+            channel: channel, caller: .anonymous
+        )
+        accounts.withLock { cache in
+            if cache.count >= Self.maximumCachedAccounts { cache.removeAll(keepingCapacity: true) }
+            cache[key] = account
+        }
+        return account
+    }
+
+    func unauthorized(_ message: String) -> ODataError {
         var error = ODataError(.unauthorized, code: "Unauthorized", message)
-        error.headers[.wwwAuthenticate] = "ApiKey"
+        error.headers[.wwwAuthenticate] = challenge
         return error
     }
 
@@ -88,6 +140,10 @@ extension APICall {
     /// to use), authenticated ones 403. Everything the model declares has roles; what it does not
     /// declare is not reachable at all.
     func authorize() throws {
+        // An employee acts for the stores the token names, whatever the call addresses.
+        if case .employee(_, let stores) = caller, !stores.contains(channel.orgUnitNumber) {
+            throw ODataError(.forbidden, code: "Forbidden", "the employee may not act for the store \(channel.orgUnitNumber)", target: "OUN")
+        }
         let name = path.entitySet
         var roles: Set<APIRole>
         var what = name
@@ -103,7 +159,7 @@ extension APICall {
             return
         }
         guard !roles.contains(caller.apiRole) else { return }
-        if caller == .anonymous { throw Authenticator.unauthorized("\(what) needs an authenticated caller") }
+        if caller == .anonymous { throw authenticator.unauthorized("\(what) needs an authenticated caller") }
         throw ODataError(.forbidden, code: "Forbidden", "the \(caller.roleName) role may not use \(what)")
     }
 }

@@ -114,7 +114,7 @@ extension APICall {
             throw ODataError.notImplemented("\(entityType) is not served by an entity set")
         }
         guard !set.roles.contains(caller.apiRole) else { return }
-        if caller == .anonymous { throw Authenticator.unauthorized("\(set.name) needs an authenticated caller") }
+        if caller == .anonymous { throw authenticator.unauthorized("\(set.name) needs an authenticated caller") }
         throw ODataError(.forbidden, code: "Forbidden", "the \(caller.roleName) role may not read \(set.name)")
     }
 

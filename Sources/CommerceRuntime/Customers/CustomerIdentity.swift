@@ -1,0 +1,117 @@
+import ChannelDatabase
+import Foundation
+import Logging
+
+/// The customer account an identity signs in as: the account linked to the token's issuer and
+/// subject, created on its first use. The API runs it after verifying a customer token.
+public struct ResolveCustomerIdentityRequest: CommerceRequest {
+    public typealias Response = String
+    public static let typeName = "ResolveCustomerIdentityRequest"
+    public static let mode = RequestMode.write
+    /// The issuer (`iss`) exactly as the verified token names it.
+    public var issuer: String
+    /// The subject (`sub`): unique per issuer, so only the pair identifies a person.
+    public var subject: String
+    /// Used only when the account is created.
+    public var name: String?
+    public var email: String?
+
+    public init(issuer: String, subject: String, name: String? = nil, email: String? = nil) {
+        self.issuer = issuer
+        self.subject = subject
+        self.name = name
+        self.email = email
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case issuer = "Issuer"
+        case subject = "Subject"
+        case name = "Name"
+        case email = "Email"
+    }
+}
+
+enum CustomerHandlers {
+    static func register(in registry: inout HandlerRegistry) {
+        registerReads(in: &registry)
+        registry.register(ResolveCustomerIdentityRequest.self) { request, context in
+            let store = CustomerStore(context.transaction)
+            if let account = try await store.account(issuer: request.issuer, subject: request.subject) { return account }
+            // A few attempts cover a concurrent first sign-in of the same subject (the insert is
+            // ignored and the read finds the other's account) and the very unlikely case of a
+            // random account number that is taken.
+            for _ in 0..<3 {
+                let account = "C" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(15).uppercased()
+                let email = request.email.flatMap { try? CartHandlers.validEmail($0) }
+                let name = String((request.name ?? "").prefix(200))
+                if try await store.insert(
+                    account: account, issuer: request.issuer, subject: request.subject, name: name, email: email, now: PricingHandlers.currentInstant()
+                ) {
+                    context.logger.info("created a customer account for a new sign-in", metadata: ["account": "\(account)"])
+                    return account
+                }
+                if let existing = try await store.account(issuer: request.issuer, subject: request.subject) { return existing }
+            }
+            throw CommerceError.internalError("no customer account could be created for a new sign-in")
+        }
+    }
+}
+
+/// A customer account as the API shows it.
+public struct Customer: Codable, Sendable, Equatable {
+    public var accountNumber: String
+    public var name: String
+    public var email: String?
+    public var addresses: [Address]
+
+    enum CodingKeys: String, CodingKey {
+        case accountNumber = "AccountNumber"
+        case name = "Name"
+        case email = "Email"
+        case addresses = "Addresses"
+    }
+}
+
+/// Reads a customer account; nil when there is none the caller may see. A customer sees only
+/// its own account: another account answers nil, exactly as one that does not exist.
+public struct GetCustomerRequest: CommerceRequest {
+    public typealias Response = Customer?
+    public static let typeName = "GetCustomerRequest"
+    public static let mode = RequestMode.read
+    public var accountNumber: String
+
+    public init(accountNumber: String) {
+        self.accountNumber = accountNumber
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case accountNumber = "AccountNumber"
+    }
+}
+
+extension CustomerHandlers {
+    static func mayRead(account: String, _ caller: Caller) -> Bool {
+        switch caller {
+        case .anonymous: false
+        case .customer(let own): own == account
+        case .application, .employee: true
+        }
+    }
+
+    static func registerReads(in registry: inout HandlerRegistry) {
+        registry.register(GetCustomerRequest.self) { request, context in
+            guard mayRead(account: request.accountNumber, context.caller),
+                  let record = try await CustomerStore(context.transaction).customer(account: request.accountNumber)
+            else { return nil }
+            return Customer(
+                accountNumber: record.accountNumber, name: record.name, email: record.email,
+                addresses: record.addresses.map {
+                    Address(
+                        name: $0.name, street: $0.street, city: $0.city, state: $0.state, zipCode: $0.zipCode,
+                        threeLetterISORegionName: $0.countryRegionId
+                    )
+                }
+            )
+        }
+    }
+}
