@@ -113,6 +113,40 @@ struct ProductSearchTests {
         }
     }
 
+    @Test("products written before the index existed are found after migrating to core version 4", arguments: Backend.allCases)
+    func backfill(_ backend: Backend) async throws {
+        let database = try await TestDatabases.open(backend)
+        do {
+            let before = MigrationSet(namespace: CoreSchema.namespace, migrations: CoreSchema.migrations.migrations.filter { $0.version < 4 })
+            try await Migrator.migrate(database, sets: [before], logger: TestDatabases.logger)
+            try await database.withTransaction(.write) { try await DemoData.seed($0, standaloneProducts: 30) }
+            let reports = try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
+            #expect(reports.first?.applied.contains(4) == true)
+            let found = try await search(database, ProductSearchQuery(text: try words("P00007")))
+            #expect(found.map(\.itemId) == ["P00007"])
+            // Attribute text of the old rows is in the index too (the demo's descriptions name the
+            // brand as well, but the masters' and variants' descriptions are empty).
+            let brand = try await search(database, ProductSearchQuery(text: try words("northwind")))
+            let expected = try await database.withTransaction(.read) { tx in
+                try await tx.query(
+                    """
+                    SELECT av.product_id FROM product_attribute_values av
+                    JOIN channel_products cp ON cp.product_id = av.product_id AND cp.channel_id = ?
+                    WHERE av.attribute_id = 1 AND av.text_value = 'Northwind'
+                    """,
+                    [.integer(Self.online)]
+                ).compactMap { $0.int64("product_id") }
+            }
+            #expect(!expected.isEmpty)
+            #expect(Set(brand.map(\.recordId)) == Set(expected))
+            #expect(brand.contains { $0.masterProductId != nil })
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
     @Test("a category stands for its subtree; without subcategories only direct assignments count", arguments: Backend.allCases)
     func categorySubtree(_ backend: Backend) async throws {
         try await withCatalog(backend) { database in
