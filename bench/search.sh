@@ -8,6 +8,8 @@
 # Environment:
 #   SKIP_BUILD=1                  use the binaries already in $SCRATCH_PATH
 #   SCRATCH_PATH                  SwiftPM scratch path for the release build (default .build-bench)
+#   CONFIGURATION                 release (default) or debug (e.g. with SCRATCH_PATH=.build SKIP_BUILD=1)
+#   SEEDED_DATABASE               a SQLite file SearchBench seeded before: measure on it, skip seeding
 #   PRODUCTS                      standalone products to seed (default 100000)
 #   CLIENTS                       concurrent clients (default 16)
 #   SECONDS_PER_RUN               duration of the measured run (default 20)
@@ -17,6 +19,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCRATCH_PATH=${SCRATCH_PATH:-.build-bench}
+CONFIGURATION=${CONFIGURATION:-release}
+SEEDED_DATABASE=${SEEDED_DATABASE:-}
 PRODUCTS=${PRODUCTS:-100000}
 CLIENTS=${CLIENTS:-16}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-20}
@@ -28,10 +32,10 @@ die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     for product in commerce SearchBench; do
         log "building $product (release, scratch path $SCRATCH_PATH)"
-        swift build -c release --scratch-path "$SCRATCH_PATH" --product "$product"
+        swift build -c "$CONFIGURATION" --scratch-path "$SCRATCH_PATH" --product "$product"
     done
 fi
-BIN_DIR=$(swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)
+BIN_DIR=$(swift build -c "$CONFIGURATION" --scratch-path "$SCRATCH_PATH" --show-bin-path)
 RUN_DIR="$RESULTS_DIR/search-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$RUN_DIR"
 
@@ -44,9 +48,11 @@ cleanup() {
 trap cleanup EXIT
 
 run() {
-    local backend=$1 database=$2 port
-    log "$backend: seeding $PRODUCTS standalone products and ~1M attribute values"
-    "$BIN_DIR/SearchBench" seed "$database" "$PRODUCTS" | tee -a "$RUN_DIR/results.txt"
+    local backend=$1 database=$2 seeded=${3:-} port
+    if [[ -z $seeded ]]; then
+        log "$backend: seeding $PRODUCTS standalone products and ~1M attribute values"
+        "$BIN_DIR/SearchBench" seed "$database" "$PRODUCTS" | tee -a "$RUN_DIR/results.txt"
+    fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
     "$BIN_DIR/commerce" serve --port "$port" --database "$database" --log-level warning >"$RUN_DIR/$backend-server.log" 2>&1 &
     SERVER_PID=$!
@@ -62,7 +68,11 @@ run() {
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
 
-run sqlite "$DATA_DIR/channel.sqlite"
+if [[ -n $SEEDED_DATABASE ]]; then
+    run sqlite "$SEEDED_DATABASE" seeded
+else
+    run sqlite "$DATA_DIR/channel.sqlite"
+fi
 if [[ -n ${COMMERCE_BENCH_POSTGRES_URL:-} ]]; then
     run postgres "$COMMERCE_BENCH_POSTGRES_URL"
 else
