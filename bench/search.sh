@@ -10,6 +10,8 @@
 #   SCRATCH_PATH                  SwiftPM scratch path for the release build (default .build-bench)
 #   CONFIGURATION                 release (default) or debug (e.g. with SCRATCH_PATH=.build SKIP_BUILD=1)
 #   SEEDED_DATABASE               a SQLite file SearchBench seeded before: measure on it, skip seeding
+#   SEEDED_POSTGRES=1             the PostgreSQL database is seeded already (SearchBench seed <url>)
+#   SKIP_SQLITE=1                 measure PostgreSQL only
 #   PRODUCTS                      standalone products to seed (default 100000)
 #   CLIENTS                       concurrent clients (default 16)
 #   SECONDS_PER_RUN               duration of the measured run (default 20)
@@ -68,13 +70,15 @@ run() {
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
 
-if [[ -n $SEEDED_DATABASE ]]; then
+if [[ ${SKIP_SQLITE:-0} == 1 ]]; then
+    log "SKIP_SQLITE=1: SQLite not measured"
+elif [[ -n $SEEDED_DATABASE ]]; then
     run sqlite "$SEEDED_DATABASE" seeded
 else
     run sqlite "$DATA_DIR/channel.sqlite"
 fi
 if [[ -n ${COMMERCE_BENCH_POSTGRES_URL:-} ]]; then
-    run postgres "$COMMERCE_BENCH_POSTGRES_URL"
+    run postgres "$COMMERCE_BENCH_POSTGRES_URL" "${SEEDED_POSTGRES:+seeded}"
 else
     log "COMMERCE_BENCH_POSTGRES_URL is not set: PostgreSQL not measured"
 fi
