@@ -136,6 +136,13 @@ let package = Package(
             path: "bench/CheckoutBench",
             swiftSettings: swiftSettings
         ),
+        // Product search on a catalog of 100k products and 1M attribute values (bench/search.sh).
+        .executableTarget(
+            name: "SearchBench",
+            dependencies: ["ChannelDatabase", .product(name: "Logging", package: "swift-log")],
+            path: "bench/SearchBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CommerceQueryTests",
             dependencies: ["CommerceQuery"],

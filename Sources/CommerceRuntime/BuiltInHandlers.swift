@@ -3,6 +3,7 @@ extension HandlerRegistry {
     public static func builtIn() -> HandlerRegistry {
         var registry = HandlerRegistry()
         CatalogHandlers.register(in: &registry)
+        SearchHandlers.register(in: &registry)
         PricingHandlers.register(in: &registry)
         ChannelHandlers.register(in: &registry)
         CartHandlers.register(in: &registry)

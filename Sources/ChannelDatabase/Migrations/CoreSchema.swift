@@ -10,6 +10,7 @@ public enum CoreSchema {
         Migration(version: 1, name: "channels, catalog, prices, stock, customers, carts, orders, payments, discounts, tax", portable: version1),
         Migration(version: 2, name: "indexes for sorting and filtering products by name and price", portable: version2),
         Migration(version: 3, name: "extension properties of carts, orders and their lines; carts by last change", portable: version3),
+        Migration(version: 4, name: "full-text search index of products, kept in sync by triggers", script: version4),
     ])
 
     /// What extensions (through triggers) and clients attach to built-in entities; the index
@@ -23,6 +24,128 @@ public enum CoreSchema {
             PRIMARY KEY (owner_type, owner_id, part)
         );
         CREATE INDEX carts_modified ON carts(modified_at);
+        """
+
+    /// The full-text index of products behind `Products/Search`: name, description, item id and
+    /// the text of attribute values, one document per product.
+    ///
+    /// Triggers keep it in sync with whatever writes the tables (demo seed, data exchange, SQL by
+    /// hand), so no writer has to remember it. Both backends index the same tokens: runs of
+    /// letters and digits, lower-cased (FTS5's unicode61; on PostgreSQL the text is reduced to
+    /// those runs before the `simple` configuration, which neither stems nor drops stop words).
+    /// Weights favour the name, then the item id, attribute text, description.
+    static let version4: @Sendable (SQLDialect) -> String = { dialect in
+        switch dialect {
+        case .sqlite: version4SQLite
+        case .postgres: version4Postgres
+        }
+    }
+
+    /// rowid is the product's record id. Attribute text is one column per product, rebuilt from
+    /// its attribute values whenever one changes.
+    static let version4SQLite = """
+        CREATE VIRTUAL TABLE product_search USING fts5(
+            name, description, item_id, attributes,
+            tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+        );
+        INSERT INTO product_search (rowid, name, description, item_id, attributes)
+            SELECT p.record_id, p.name, p.description, p.item_id,
+                   (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = p.record_id)
+            FROM products p;
+        CREATE TRIGGER product_search_product_insert AFTER INSERT ON products BEGIN
+            INSERT INTO product_search (rowid, name, description, item_id, attributes)
+                VALUES (new.record_id, new.name, new.description, new.item_id,
+                        (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.record_id));
+        END;
+        CREATE TRIGGER product_search_product_update AFTER UPDATE OF record_id, name, description, item_id ON products BEGIN
+            DELETE FROM product_search WHERE rowid = old.record_id;
+            INSERT INTO product_search (rowid, name, description, item_id, attributes)
+                VALUES (new.record_id, new.name, new.description, new.item_id,
+                        (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.record_id));
+        END;
+        CREATE TRIGGER product_search_product_delete AFTER DELETE ON products BEGIN
+            DELETE FROM product_search WHERE rowid = old.record_id;
+        END;
+        CREATE TRIGGER product_search_attribute_insert AFTER INSERT ON product_attribute_values BEGIN
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.product_id)
+            WHERE rowid = new.product_id;
+        END;
+        CREATE TRIGGER product_search_attribute_update AFTER UPDATE ON product_attribute_values BEGIN
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = old.product_id)
+            WHERE rowid = old.product_id;
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.product_id)
+            WHERE rowid = new.product_id;
+        END;
+        CREATE TRIGGER product_search_attribute_delete AFTER DELETE ON product_attribute_values BEGIN
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = old.product_id)
+            WHERE rowid = old.product_id;
+        END;
+        """
+
+    /// Statement-level triggers with transition tables: a bulk insert of attribute values
+    /// re-indexes each product once per statement, not once per row. Function bodies are
+    /// single-quoted, not dollar-quoted, because migration scripts are split into statements at
+    /// semicolons outside quotes.
+    static let version4Postgres = """
+        CREATE TABLE product_search (
+            product_id BIGINT PRIMARY KEY REFERENCES products(record_id) ON DELETE CASCADE,
+            document tsvector NOT NULL
+        );
+        CREATE INDEX product_search_document ON product_search USING GIN (document);
+        CREATE FUNCTION product_search_words(value TEXT) RETURNS tsvector
+            LANGUAGE sql IMMUTABLE
+            AS 'SELECT to_tsvector(''simple'', regexp_replace(coalesce(value, ''''), ''[^[:alnum:]]+'', '' '', ''g''))';
+        CREATE FUNCTION product_search_refresh(ids BIGINT[]) RETURNS void
+            LANGUAGE sql
+            AS 'INSERT INTO product_search (product_id, document)
+                SELECT p.record_id,
+                       setweight(product_search_words(p.name), ''A'')
+                       || setweight(product_search_words(p.item_id), ''B'')
+                       || setweight(product_search_words(
+                              (SELECT string_agg(av.text_value, '' '') FROM product_attribute_values av WHERE av.product_id = p.record_id)
+                          ), ''C'')
+                       || setweight(product_search_words(p.description), ''D'')
+                FROM products p WHERE p.record_id = ANY(ids)
+                ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document';
+        SELECT product_search_refresh(ARRAY(SELECT record_id FROM products));
+        CREATE FUNCTION product_search_products_changed() RETURNS trigger
+            LANGUAGE plpgsql
+            AS 'BEGIN
+                    PERFORM product_search_refresh(ARRAY(SELECT record_id FROM changed));
+                    RETURN NULL;
+                END';
+        CREATE TRIGGER product_search_product_insert AFTER INSERT ON products
+            REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION product_search_products_changed();
+        CREATE TRIGGER product_search_product_update AFTER UPDATE ON products
+            REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION product_search_products_changed();
+        CREATE FUNCTION product_search_attributes_added() RETURNS trigger
+            LANGUAGE plpgsql
+            AS 'BEGIN
+                    PERFORM product_search_refresh(ARRAY(SELECT DISTINCT product_id FROM added));
+                    RETURN NULL;
+                END';
+        CREATE FUNCTION product_search_attributes_removed() RETURNS trigger
+            LANGUAGE plpgsql
+            AS 'BEGIN
+                    PERFORM product_search_refresh(ARRAY(SELECT DISTINCT product_id FROM removed));
+                    RETURN NULL;
+                END';
+        CREATE FUNCTION product_search_attributes_updated() RETURNS trigger
+            LANGUAGE plpgsql
+            AS 'BEGIN
+                    PERFORM product_search_refresh(ARRAY(SELECT product_id FROM removed UNION SELECT product_id FROM added));
+                    RETURN NULL;
+                END';
+        CREATE TRIGGER product_search_attribute_insert AFTER INSERT ON product_attribute_values
+            REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION product_search_attributes_added();
+        CREATE TRIGGER product_search_attribute_delete AFTER DELETE ON product_attribute_values
+            REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION product_search_attributes_removed();
+        CREATE TRIGGER product_search_attribute_update AFTER UPDATE ON product_attribute_values
+            REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION product_search_attributes_updated();
         """
 
     /// `$orderby=Name` with `$top` walks the name index and stops after a page instead of

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Paging and counting happen in the database; nothing here loads a table whole.
 public struct CatalogStore: Sendable {
-    private let transaction: any DatabaseTransaction
+    let transaction: any DatabaseTransaction
 
     public init(_ transaction: any DatabaseTransaction) {
         self.transaction = transaction

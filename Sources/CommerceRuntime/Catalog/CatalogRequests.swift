@@ -1,3 +1,4 @@
+public import Foundation
 import ChannelDatabase
 public import CommerceQuery
 
@@ -110,5 +111,121 @@ func translatingQueryErrors<T>(_ body: () async throws -> T) async throws -> T {
         return try await body()
     } catch let error as QueryTranslationError {
         throw CommerceError.invalidRequest(error.message, target: error.target)
+    }
+}
+
+/// What `Products/Search` and `Products/GetRefinersByCriteria` look for: Retail Server's
+/// `ProductSearchCriteria` as far as this engine searches.
+public struct ProductSearchCriteria: Codable, Sendable, Hashable {
+    /// Words and phrases matched against name, description, item id and attribute text; nil
+    /// finds every product of the channel.
+    public var searchText: SearchExpression?
+    /// Products in any of these categories; empty means every category.
+    public var categoryIds: [Int64]
+    /// Whether a category also stands for the categories below it.
+    public var includeProductsFromSubcategories: Bool
+    /// Selected refiner values (Retail Server's `Refinement`): values of one refiner are
+    /// alternatives, different refiners all apply.
+    public var refinement: [ProductRefinement]
+
+    public init(
+        searchText: SearchExpression? = nil, categoryIds: [Int64] = [], includeProductsFromSubcategories: Bool = true,
+        refinement: [ProductRefinement] = []
+    ) {
+        self.searchText = searchText
+        self.categoryIds = categoryIds
+        self.includeProductsFromSubcategories = includeProductsFromSubcategories
+        self.refinement = refinement
+    }
+}
+
+/// One selected refiner value.
+public enum ProductRefinement: Codable, Sendable, Hashable {
+    /// The attribute (by record id) has this text value.
+    case attribute(id: Int64, value: String)
+    /// The product is in this category or one below it.
+    case category(Int64)
+    /// The price is at least `minimum` and below `maximum`; nil bounds are open.
+    case price(minimum: Decimal?, maximum: Decimal?)
+}
+
+/// Finds a page of the channel's products: by relevance when there is search text and no
+/// ordering in `query`, then by record id.
+public struct SearchProductsRequest: CommerceRequest {
+    public typealias Response = Page<Product>
+    public static let typeName = "SearchProductsRequest"
+    public static let mode = RequestMode.read
+    public var criteria: ProductSearchCriteria
+    public var paging: PagingOptions
+    /// `$filter` and `$orderby` on top of the search.
+    public var query: QueryCriteria
+
+    public init(criteria: ProductSearchCriteria, paging: PagingOptions, query: QueryCriteria = QueryCriteria()) {
+        self.criteria = criteria
+        self.paging = paging
+        self.query = query
+    }
+}
+
+/// The refiners (facets) of what a search finds, with product counts.
+public struct GetProductRefinersRequest: CommerceRequest {
+    public typealias Response = [ProductRefiner]
+    public static let typeName = "GetProductRefinersRequest"
+    public static let mode = RequestMode.read
+    public var criteria: ProductSearchCriteria
+
+    public init(criteria: ProductSearchCriteria) { self.criteria = criteria }
+}
+
+enum SearchHandlers {
+    static func register(in registry: inout HandlerRegistry) {
+        registry.register(SearchProductsRequest.self) { request, context in
+            let store = CatalogStore(context.transaction)
+            let channelId = context.channel.recordId
+            let query = try await storeQuery(request.criteria, query: request.query, store: store)
+            return try await translatingQueryErrors {
+                let records = try await store.searchProducts(channelId: channelId, skip: request.paging.skip, top: request.paging.top, search: query)
+                let count = request.paging.includeCount ? try await store.searchCount(channelId: channelId, search: query) : nil
+                return Page(items: records.map(Product.init), totalCount: count)
+            }
+        }
+        registry.register(GetProductRefinersRequest.self) { request, context in
+            let store = CatalogStore(context.transaction)
+            let query = try await storeQuery(request.criteria, query: QueryCriteria(), store: store)
+            return try await translatingQueryErrors {
+                try await store.refiners(channelId: context.channel.recordId, search: query).map(ProductRefiner.init)
+            }
+        }
+    }
+
+    /// The store's query for `criteria`, after checking what the database cannot: refinements
+    /// name refinable attributes and price ranges that are not empty.
+    static func storeQuery(_ criteria: ProductSearchCriteria, query: QueryCriteria, store: CatalogStore) async throws -> ProductSearchQuery {
+        var refinable: Set<Int64>?
+        for (index, refinement) in criteria.refinement.enumerated() {
+            let target = "searchCriteria/Refinement/\(index)"
+            switch refinement {
+            case .attribute(let id, _):
+                if refinable == nil { refinable = try await store.refinableAttributeIds() }
+                guard refinable?.contains(id) == true else {
+                    throw CommerceError.invalidRequest("there is no refinable attribute with RecordId \(id)", target: target + "/RefinerRecordId")
+                }
+            case .price(let minimum?, let maximum?) where minimum >= maximum:
+                throw CommerceError.invalidRequest("the price range is empty: its lower bound is not below its upper bound", target: target)
+            case .category, .price:
+                break
+            }
+        }
+        let refinements = criteria.refinement.map { refinement -> ProductRefinementValue in
+            switch refinement {
+            case .attribute(let id, let value): .attribute(id: id, value: value)
+            case .category(let id): .category(id)
+            case .price(let minimum, let maximum): .price(minimum: minimum, maximum: maximum)
+            }
+        }
+        return ProductSearchQuery(
+            text: criteria.searchText, categoryIds: criteria.categoryIds, includeSubcategories: criteria.includeProductsFromSubcategories,
+            refinements: refinements, criteria: QueryCriteria(filter: query.filter, orderBy: query.orderBy)
+        )
     }
 }

@@ -10,6 +10,7 @@ enum ProductsController {
         if let operation = try call.boundOperation(entityType: "Product") {
             switch operation.name {
             case "Search": return try await search(call)
+            case "GetRefinersByCriteria": return try await refiners(call)
             default: throw ODataError.notImplemented("Products/\(operation.name) is declared but not implemented yet")
             }
         }
@@ -40,37 +41,146 @@ enum ProductsController {
 }
 
 extension ProductsController {
-    /// `POST Products/Search` with Retail Server's `searchCriteria`: the words of
-    /// `SearchCondition` (all must match name, description or item id) within `CategoryIds`.
-    /// Query options (`$top`, `$skip`, `$select`, `$orderby`) apply to the result as to the set.
-    static func search(_ call: APICall) async throws -> Response {
-        struct Body: Decodable {
-            struct Criteria: Decodable {
-                var SearchCondition: String?
-                var CategoryIds: [Int64]?
-            }
-            var searchCriteria: Criteria
+    /// Retail Server's `searchCriteria` body of `Search` and `GetRefinersByCriteria`.
+    struct SearchBody: Decodable {
+        struct Criteria: Decodable {
+            var SearchCondition: String?
+            var CategoryIds: [Int64]?
+            var IncludeProductsFromSubcategories: Bool?
+            var Refinement: [RefinerValue]?
         }
-        let body = try await call.decodeBody(Body.self)
-        var criteria = call.options.criteria
-        if let condition = body.searchCriteria.SearchCondition?.trimmingCharacters(in: .whitespaces), !condition.isEmpty {
+        struct RefinerValue: Decodable {
+            var RefinerRecordId: Int64?
+            var RefinerSourceValue: Int?
+            var LeftValueBoundString: String?
+            var RightValueBoundString: String?
+        }
+        var searchCriteria: Criteria
+    }
+
+    /// `POST Products/Search`: full text over name, description, item id and attribute text
+    /// (every word must match; the last token of a word matches as a prefix) within
+    /// `CategoryIds` (and the categories below them) and the selected `Refinement` values.
+    /// Best match first unless `$orderby` says otherwise; `$top`, `$skip`, `$count`, `$select`,
+    /// `$filter` and `$search` (as more words) apply as to the set.
+    static func search(_ call: APICall) async throws -> Response {
+        var criteria = try searchCriteria(try await call.decodeBody(SearchBody.self).searchCriteria)
+        if let extra = call.options.criteria.search {
+            criteria.searchText = criteria.searchText.map { .and($0, extra) } ?? extra
+        }
+        let select = try call.selection(of: "Product")
+        let expands = try call.expansion(of: "Product")
+        let (paging, pageSize) = call.paging()
+        let query = QueryCriteria(filter: call.options.criteria.filter, orderBy: call.options.criteria.orderBy)
+        let page = try await call.runtime.execute(
+            SearchProductsRequest(criteria: criteria, paging: paging, query: query), channel: call.channel, caller: call.caller
+        )
+        let expanded = try await call.expand(Array(page.items.prefix(pageSize)), expands)
+        return call.collectionResponse(
+            page, pageSize: pageSize, select: select, key: { $0.keyText }, write: { EntityJSON.writeProperties($0, select, &$1) },
+            expanded: { expanded.write($0, expands, into: &$1) }
+        )
+    }
+
+    /// `POST Products/GetRefinersByCriteria`: the refiners of what the same criteria find in
+    /// `Search`, each value with the number of products found that have it.
+    static func refiners(_ call: APICall) async throws -> Response {
+        let criteria = try searchCriteria(try await call.decodeBody(SearchBody.self).searchCriteria)
+        let refiners = try await call.runtime.execute(GetProductRefinersRequest(criteria: criteria), channel: call.channel, caller: call.caller)
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        if call.format.metadata != .none {
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).ProductRefiner)")
+        }
+        writer.key("value")
+        writer.beginArray()
+        for refiner in refiners {
+            writer.beginObject()
+            writer.field("RecordId", refiner.recordId)
+            writer.field("KeyName", refiner.keyName)
+            writer.field("SourceValue", Int64(refiner.sourceValue))
+            writer.field("DataTypeValue", Int64(refiner.dataTypeValue))
+            writer.field("RefinerTypeValue", Int64(refiner.refinerTypeValue))
+            writer.field("DisplayTemplateValue", Int64(refiner.displayTemplateValue))
+            writer.key("Values")
+            writer.beginArray()
+            for value in refiner.values {
+                writer.beginObject()
+                writer.field("RefinerRecordId", value.refinerRecordId)
+                writer.field("RefinerSourceValue", Int64(value.refinerSourceValue))
+                writer.field("DataTypeValue", Int64(value.dataTypeValue))
+                writer.field("LeftValueBoundString", value.leftValueBoundString)
+                writer.field("RightValueBoundString", value.rightValueBoundString)
+                writer.field("LeftValueBoundLocalizedString", value.leftValueBoundLocalizedString)
+                writer.field("RowNumber", Int64(value.rowNumber))
+                writer.field("Count", Int64(value.count))
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
+    }
+
+    /// The CRT's criteria from the body; malformed refinements are a 400 naming the value.
+    static func searchCriteria(_ body: SearchBody.Criteria) throws -> ProductSearchCriteria {
+        var criteria = ProductSearchCriteria(
+            categoryIds: body.CategoryIds ?? [], includeProductsFromSubcategories: body.IncludeProductsFromSubcategories ?? true
+        )
+        if let condition = body.SearchCondition?.trimmingCharacters(in: .whitespaces), !condition.isEmpty {
             do {
-                criteria.search = try QueryParser.search(condition)
+                criteria.searchText = try QueryParser.search(condition)
             } catch {
                 throw ODataError.badRequest("searchCriteria.SearchCondition: \(error.message)", target: "searchCriteria/SearchCondition")
             }
         }
-        if let categories = body.searchCriteria.CategoryIds, !categories.isEmpty {
-            let inCategories = QueryExpression.lambda(
-                .any, collection: .property(["CategoryIds"]), variable: "c",
-                predicate: .inList(.lambdaVariable(name: "c", path: []), categories.map { .literal(.integer($0)) })
-            )
-            criteria.filter = criteria.filter.map { .binary(.and, $0, inCategories) } ?? inCategories
+        for (index, value) in (body.Refinement ?? []).enumerated() {
+            let target = "searchCriteria/Refinement/\(index)"
+            switch value.RefinerSourceValue {
+            case 1:
+                guard let attribute = value.RefinerRecordId else {
+                    throw ODataError.badRequest("an attribute refinement needs the attribute's RefinerRecordId", target: target + "/RefinerRecordId")
+                }
+                guard let text = value.LeftValueBoundString else {
+                    throw ODataError.badRequest("an attribute refinement needs the value in LeftValueBoundString", target: target + "/LeftValueBoundString")
+                }
+                criteria.refinement.append(.attribute(id: attribute, value: text))
+            case 2:
+                guard let category = value.LeftValueBoundString.flatMap({ Int64($0) }) else {
+                    throw ODataError.badRequest(
+                        "a category refinement needs the category's RecordId in LeftValueBoundString", target: target + "/LeftValueBoundString"
+                    )
+                }
+                criteria.refinement.append(.category(category))
+            case 3:
+                let minimum = try priceBound(value.LeftValueBoundString, target: target + "/LeftValueBoundString")
+                let maximum = try priceBound(value.RightValueBoundString, target: target + "/RightValueBoundString")
+                guard minimum != nil || maximum != nil else {
+                    throw ODataError.badRequest("a price refinement needs LeftValueBoundString, RightValueBoundString or both", target: target)
+                }
+                criteria.refinement.append(.price(minimum: minimum, maximum: maximum))
+            default:
+                throw ODataError.badRequest(
+                    "RefinerSourceValue must be 1 (attribute), 2 (category) or 3 (price)", target: target + "/RefinerSourceValue"
+                )
+            }
         }
-        let select = try call.selection(of: "Product")
-        let (paging, pageSize) = call.paging()
-        let page = try await call.runtime.execute(GetProductsRequest(paging: paging, criteria: criteria), channel: call.channel, caller: call.caller)
-        return call.collectionResponse(page, pageSize: pageSize, select: select, key: { "\($0.recordId)" }) { EntityJSON.writeProperties($0, select, &$1) }
+        return criteria
+    }
+
+    /// A plain decimal (`12`, `-3.50`); Foundation's parser would accept a prefix of `12abc`.
+    private static func priceBound(_ text: String?, target: String) throws -> Decimal? {
+        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX"))
+        else {
+            throw ODataError.badRequest("a price bound must be a decimal number such as 25 or 99.99", target: target)
+        }
+        return value
     }
 }
 

@@ -91,9 +91,30 @@ extension EntityModel {
             EdmProperty("ChannelId", .primitive(.int64)),
             EdmProperty("CatalogId", .primitive(.int64)),
         ]))
+        try add(EdmComplexType("ProductRefinerValue", properties: [
+            EdmProperty("RefinerRecordId", .primitive(.int64), nullable: false),
+            EdmProperty("RefinerSourceValue", .primitive(.int32), nullable: false),
+            EdmProperty("DataTypeValue", .primitive(.int32), nullable: false),
+            EdmProperty("LeftValueBoundString", .primitive(.string)),
+            EdmProperty("RightValueBoundString", .primitive(.string)),
+            EdmProperty("LeftValueBoundLocalizedString", .primitive(.string)),
+            EdmProperty("RowNumber", .primitive(.int32), nullable: false),
+            EdmProperty("Count", .primitive(.int32), nullable: false),
+        ]))
+        try add(EdmComplexType("ProductRefiner", properties: [
+            EdmProperty("RecordId", .primitive(.int64), nullable: false),
+            EdmProperty("KeyName", .primitive(.string)),
+            EdmProperty("SourceValue", .primitive(.int32), nullable: false),
+            EdmProperty("DataTypeValue", .primitive(.int32), nullable: false),
+            EdmProperty("RefinerTypeValue", .primitive(.int32), nullable: false),
+            EdmProperty("DisplayTemplateValue", .primitive(.int32), nullable: false),
+            EdmProperty("Values", .collection(.complex("ProductRefinerValue")), nullable: false),
+        ]))
         try add(EdmComplexType("ProductSearchCriteria", properties: [
             EdmProperty("SearchCondition", .primitive(.string)),
             EdmProperty("CategoryIds", .collection(.primitive(.int64)), nullable: false),
+            EdmProperty("IncludeProductsFromSubcategories", .primitive(.boolean)),
+            EdmProperty("Refinement", .collection(.complex("ProductRefinerValue")), nullable: false),
             EdmProperty("Context", .complex("SearchContext")),
         ]))
         try add(EdmComplexType("ProductPrice", properties: [
@@ -208,6 +229,9 @@ extension EntityModel {
         try add(EdmOperation("Search", kind: .action, binding: products, parameters: [
             .init("searchCriteria", .complex("ProductSearchCriteria"), nullable: false),
         ], returnType: .collection(.entity("Product")), entitySetPath: "Products", roles: everyone))
+        try add(EdmOperation("GetRefinersByCriteria", kind: .action, binding: products, parameters: [
+            .init("searchCriteria", .complex("ProductSearchCriteria"), nullable: false),
+        ], returnType: .collection(.complex("ProductRefiner")), roles: everyone))
         try add(EdmOperation("GetActivePrices", kind: .action, binding: products, parameters: [
             .init("productIds", .collection(.primitive(.int64)), nullable: false),
             .init("customerId", .primitive(.string)),

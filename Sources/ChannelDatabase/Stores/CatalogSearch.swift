@@ -1,0 +1,370 @@
+public import CommerceQuery
+public import Foundation
+
+/// A product search as the store runs it: full text, categories, refinements, and the usual
+/// `$filter`/`$orderby` on top.
+public struct ProductSearchQuery: Sendable, Hashable {
+    /// Words and phrases; nil searches no text (and orders by `criteria`, then record id).
+    public var text: SearchExpression?
+    /// Products in any of these categories; empty means every category.
+    public var categoryIds: [Int64]
+    /// Whether a category also stands for all the categories below it.
+    public var includeSubcategories: Bool
+    /// Selected refiner values: values of one refiner are alternatives, refiners all apply.
+    public var refinements: [ProductRefinementValue]
+    /// `$filter` and `$orderby`; `$search` is ignored here (``text`` is the search).
+    public var criteria: QueryCriteria
+
+    public init(
+        text: SearchExpression? = nil, categoryIds: [Int64] = [], includeSubcategories: Bool = true,
+        refinements: [ProductRefinementValue] = [], criteria: QueryCriteria = QueryCriteria()
+    ) {
+        self.text = text
+        self.categoryIds = categoryIds
+        self.includeSubcategories = includeSubcategories
+        self.refinements = refinements
+        self.criteria = criteria
+    }
+}
+
+/// One selected refiner value.
+public enum ProductRefinementValue: Sendable, Hashable {
+    /// Products whose attribute has this text value.
+    case attribute(id: Int64, value: String)
+    /// Products in this category or one below it.
+    case category(Int64)
+    /// Products priced from `minimum` (inclusive) up to `maximum` (exclusive); nil is open.
+    case price(minimum: Decimal?, maximum: Decimal?)
+}
+
+/// A refiner with its values and how many of the found products have each.
+public struct RefinerRecord: Sendable, Hashable {
+    public enum Source: Int, Sendable, Hashable {
+        case attribute = 1
+        case category = 2
+        case price = 3
+    }
+
+    public var source: Source
+    /// The attribute's record id; 0 for the category and price refiners.
+    public var recordId: Int64
+    public var name: String
+    public var values: [RefinerValueRecord]
+}
+
+public struct RefinerValueRecord: Sendable, Hashable {
+    /// The attribute text, the category's record id, or the lower price bound.
+    public var value: String
+    /// The upper price bound (exclusive); nil otherwise and for the open top range.
+    public var upperBound: String?
+    /// The category's name; nil otherwise.
+    public var label: String?
+    public var count: Int
+}
+
+extension CatalogStore {
+    /// Price ranges of the price refiner, in the channel's currency: [0, 25), [25, 50), ...,
+    /// [1000, ∞). Fixed, so the same range means the same thing on every page and request.
+    public static let priceRangeBounds: [Decimal] = [0, 25, 50, 100, 250, 500, 1_000]
+
+    /// One page of the channel's products found by `search`: by relevance when there is text
+    /// and no `$orderby`, then by record id, so pages never overlap or skip.
+    public func searchProducts(channelId: Int64, skip: Int, top: Int, search: ProductSearchQuery) async throws -> [ProductRecord] {
+        var statement = try SearchStatement(search, channelId: channelId, dialect: transaction.dialect, ranked: true)
+        statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
+        let rows = try await transaction.query(
+            "SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure, "
+                + "p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration" + statement.sql,
+            statement.arguments
+        )
+        let categories = try await categoryIds(of: rows.compactMap { $0.int64("record_id") })
+        return rows.map { row in
+            var record = Self.record(row)
+            record.categoryIds = categories[record.recordId] ?? []
+            return record
+        }
+    }
+
+    public func searchCount(channelId: Int64, search: ProductSearchQuery) async throws -> Int {
+        let statement = try SearchStatement(search, channelId: channelId, dialect: transaction.dialect, ranked: false)
+        return try await transaction.queryFirst("SELECT COUNT(*) AS n" + statement.sql, statement.arguments)?.int("n") ?? 0
+    }
+
+    /// The refiners of what `search` finds: categories (a category counts the products in it
+    /// and below it), price ranges, and each refinable attribute's text values. Counts are of
+    /// distinct products found with every selected refinement applied; values found on no
+    /// product are left out.
+    public func refiners(channelId: Int64, search: ProductSearchQuery) async throws -> [RefinerRecord] {
+        let found = try SearchStatement(search, channelId: channelId, dialect: transaction.dialect, ranked: false)
+        let matches = "(SELECT p.record_id" + found.sql + ") m"
+        var refiners: [RefinerRecord] = []
+
+        let categoryRows = try await transaction.query(
+            """
+            WITH RECURSIVE tree(ancestor, id) AS (
+                SELECT record_id, record_id FROM categories
+                UNION ALL
+                SELECT t.ancestor, c.record_id FROM tree t JOIN categories c ON c.parent_category_id = t.id
+            )
+            SELECT c.record_id, c.name, COUNT(DISTINCT pc.product_id) AS n
+            FROM \(matches)
+            JOIN product_categories pc ON pc.product_id = m.record_id
+            JOIN tree t ON t.id = pc.category_id
+            JOIN categories c ON c.record_id = t.ancestor
+            GROUP BY c.record_id, c.name
+            ORDER BY n DESC, c.record_id
+            """,
+            found.arguments
+        )
+        let categoryValues = categoryRows.compactMap { row -> RefinerValueRecord? in
+            guard let id = row.int64("record_id") else { return nil }
+            return RefinerValueRecord(value: String(id), upperBound: nil, label: row.string("name"), count: row.int("n") ?? 0)
+        }
+        if !categoryValues.isEmpty { refiners.append(RefinerRecord(source: .category, recordId: 0, name: "Category", values: categoryValues)) }
+
+        // The bucket is computed in SQL so only one row per range comes back.
+        let bounds = Self.priceRangeBounds.dropFirst()
+        let bucket = "CASE " + bounds.enumerated().map { index, _ in "WHEN p.base_price < ? THEN \(index)" }.joined(separator: " ") + " ELSE \(bounds.count) END"
+        let priceRows = try await transaction.query(
+            "SELECT \(bucket) AS bucket, COUNT(*) AS n" + found.sql + " GROUP BY bucket ORDER BY bucket",
+            try bounds.map { try DatabaseValue.decimal($0) } + found.arguments
+        )
+        let priceValues = priceRows.compactMap { row -> RefinerValueRecord? in
+            guard let index = row.int("bucket"), Self.priceRangeBounds.indices.contains(index) else { return nil }
+            let upper: String? = index + 1 < Self.priceRangeBounds.count ? "\(Self.priceRangeBounds[index + 1])" : nil
+            return RefinerValueRecord(value: "\(Self.priceRangeBounds[index])", upperBound: upper, label: nil, count: row.int("n") ?? 0)
+        }
+        if !priceValues.isEmpty { refiners.append(RefinerRecord(source: .price, recordId: 0, name: "Price", values: priceValues)) }
+
+        // One value per product and attribute (the primary key), so COUNT(*) counts products.
+        let attributeRows = try await transaction.query(
+            """
+            SELECT a.record_id, a.name, av.text_value, COUNT(*) AS n
+            FROM \(matches)
+            JOIN product_attribute_values av ON av.product_id = m.record_id
+            JOIN attributes a ON a.record_id = av.attribute_id
+            WHERE a.is_refinable = 1 AND av.text_value IS NOT NULL
+            GROUP BY a.record_id, a.name, av.text_value
+            ORDER BY a.name, a.record_id, n DESC, av.text_value
+            """,
+            found.arguments
+        )
+        for row in attributeRows {
+            guard let id = row.int64("record_id"), let text = row.string("text_value") else { continue }
+            let value = RefinerValueRecord(value: text, upperBound: nil, label: nil, count: row.int("n") ?? 0)
+            if let last = refiners.indices.last, refiners[last].source == .attribute, refiners[last].recordId == id {
+                refiners[last].values.append(value)
+            } else {
+                refiners.append(RefinerRecord(source: .attribute, recordId: id, name: row.string("name") ?? "", values: [value]))
+            }
+        }
+        return refiners
+    }
+
+    /// Record ids of the attributes a search may be refined by.
+    public func refinableAttributeIds() async throws -> Set<Int64> {
+        Set(try await transaction.query("SELECT record_id FROM attributes WHERE is_refinable = 1", []).compactMap { $0.int64("record_id") })
+    }
+}
+
+/// The FROM, WHERE and (when ranked) ORDER BY of a product search, starting with " FROM", with
+/// its arguments in text order. Every value is bound; only fixed SQL text is concatenated.
+struct SearchStatement {
+    private(set) var sql = ""
+    private(set) var arguments: [DatabaseValue] = []
+
+    mutating func append(_ text: String, _ values: [DatabaseValue] = []) {
+        sql += text
+        arguments += values
+    }
+
+    init(_ search: ProductSearchQuery, channelId: Int64, dialect: SQLDialect, ranked: Bool) throws(QueryTranslationError) {
+        var match: String?
+        if let text = search.text { match = try FullTextQuery.render(text, for: dialect) }
+        switch (match, dialect) {
+        case (let match?, .sqlite):
+            append(" FROM product_search JOIN products p ON p.record_id = product_search.rowid WHERE product_search MATCH ?", [.text(match)])
+        case (let match?, .postgres):
+            append(
+                " FROM products p JOIN product_search s ON s.product_id = p.record_id CROSS JOIN to_tsquery('simple', ?) q WHERE s.document @@ q",
+                [.text(match)]
+            )
+        case (nil, _):
+            append(" FROM products p WHERE 1 = 1")
+        }
+
+        append(" AND EXISTS (SELECT 1 FROM channel_products cp WHERE cp.channel_id = ? AND cp.product_id = p.record_id)", [.integer(channelId)])
+        if !search.categoryIds.isEmpty {
+            appendCategories(search.categoryIds, subtree: search.includeSubcategories)
+        }
+
+        // Values of one refiner are alternatives (OR); refiners apply together (AND).
+        var attributeValues: [Int64: [String]] = [:]
+        var attributeOrder: [Int64] = []
+        var refinedCategories: [Int64] = []
+        var priceRanges: [(Decimal?, Decimal?)] = []
+        for refinement in search.refinements {
+            switch refinement {
+            case .attribute(let id, let value):
+                if attributeValues[id] == nil { attributeOrder.append(id) }
+                attributeValues[id, default: []].append(value)
+            case .category(let id):
+                refinedCategories.append(id)
+            case .price(let minimum, let maximum):
+                priceRanges.append((minimum, maximum))
+            }
+        }
+        for id in attributeOrder {
+            let values = attributeValues[id] ?? []
+            append(
+                " AND EXISTS (SELECT 1 FROM product_attribute_values av WHERE av.product_id = p.record_id AND av.attribute_id = ? AND av.text_value IN ("
+                    + Self.placeholders(values.count) + "))",
+                [.integer(id)] + values.map { .text($0) }
+            )
+        }
+        if !refinedCategories.isEmpty { appendCategories(refinedCategories, subtree: true) }
+        if !priceRanges.isEmpty {
+            var alternatives: [String] = []
+            var values: [DatabaseValue] = []
+            for (minimum, maximum) in priceRanges {
+                var bounds: [String] = []
+                do {
+                    if let minimum {
+                        bounds.append("p.base_price >= ?")
+                        values.append(try .decimal(minimum))
+                    }
+                    if let maximum {
+                        bounds.append("p.base_price < ?")
+                        values.append(try .decimal(maximum))
+                    }
+                } catch {
+                    throw QueryTranslationError("a price bound is out of range", target: "searchCriteria/Refinement")
+                }
+                alternatives.append(bounds.isEmpty ? "1 = 1" : "(" + bounds.joined(separator: " AND ") + ")")
+            }
+            append(" AND (" + alternatives.joined(separator: " OR ") + ")", values)
+        }
+
+        if let filter = search.criteria.filter {
+            let fragment = try SQLQueryTranslator.whereClause(filter, table: CatalogStore.productTable, dialect: dialect)
+            append(" AND (\(fragment.sql))", fragment.arguments)
+        }
+
+        guard ranked else { return }
+        if !search.criteria.orderBy.isEmpty {
+            let fragment = try SQLQueryTranslator.orderBy(search.criteria.orderBy, table: CatalogStore.productTable, dialect: dialect)
+            append(" ORDER BY \(fragment.sql), p.record_id", fragment.arguments)
+        } else if match != nil {
+            // Column weights: name, description, item id, attributes (FTS5 column order). bm25 is
+            // lower for better matches; ts_rank higher, with weights A name ... D description.
+            append(
+                dialect == .sqlite
+                    ? " ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 2.0), p.record_id"
+                    : " ORDER BY ts_rank(s.document, q) DESC, p.record_id"
+            )
+        } else {
+            append(" ORDER BY p.record_id")
+        }
+    }
+
+    /// Products in any of `categories` (and, for `subtree`, any category below them).
+    private mutating func appendCategories(_ categories: [Int64], subtree: Bool) {
+        let list = Self.placeholders(categories.count)
+        let ids = subtree
+            ? """
+            WITH RECURSIVE subtree(id) AS (
+                SELECT record_id FROM categories WHERE record_id IN (\(list))
+                UNION SELECT c.record_id FROM categories c JOIN subtree t ON c.parent_category_id = t.id
+            ) SELECT id FROM subtree
+            """
+            : list
+        append(
+            " AND EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = p.record_id AND pc.category_id IN (\(ids)))",
+            categories.map { .integer($0) }
+        )
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: max(count, 1)).joined(separator: ", ")
+    }
+}
+
+/// Search words and phrases as a full-text query: FTS5's MATCH syntax or PostgreSQL's tsquery.
+///
+/// Both backends index runs of letters and digits, lower-cased; the words are cut the same way
+/// here, so a token is only letters and digits and is quoted without any escaping. A word of
+/// several runs (`t-shirt`, `2.5`) is a phrase. The last token of each word or phrase matches as a
+/// prefix (search as you type: `jack` finds `jacket`).
+enum FullTextQuery {
+    static func render(_ expression: SearchExpression, for dialect: SQLDialect) throws(QueryTranslationError) -> String? {
+        try node(expression, dialect)
+    }
+
+    static func tokens(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                current.unicodeScalars.append(scalar)
+            } else if !current.isEmpty {
+                tokens.append(current.lowercased())
+                current = ""
+            }
+        }
+        if !current.isEmpty { tokens.append(current.lowercased()) }
+        return tokens
+    }
+
+    /// nil when the expression has no letters or digits at all (it then restricts nothing).
+    private static func node(_ expression: SearchExpression, _ dialect: SQLDialect) throws(QueryTranslationError) -> String? {
+        switch expression {
+        case .word(let text), .phrase(let text):
+            let words = tokens(text)
+            guard let last = words.last else { return nil }
+            switch dialect {
+            case .sqlite:
+                return "\"" + words.joined(separator: " ") + "\"*"
+            case .postgres:
+                return "(" + (words.dropLast().map { "'\($0)'" } + ["'\(last)':*"]).joined(separator: " <-> ") + ")"
+            }
+        case .not:
+            throw QueryTranslationError(
+                "NOT must follow a word that is not negated, as in 'jacket NOT leather'", target: "searchCriteria/SearchCondition"
+            )
+        case .or(let left, let right):
+            let sides = [try node(left, dialect), try node(right, dialect)].compactMap { $0 }
+            if sides.count < 2 { return sides.first }
+            return "(" + sides.joined(separator: dialect == .sqlite ? " OR " : " | ") + ")"
+        case .and:
+            var positive: [String] = []
+            var negative: [String] = []
+            for operand in conjuncts(expression) {
+                if case .not(let inner) = operand {
+                    if let rendered = try node(inner, dialect) { negative.append(rendered) }
+                } else if let rendered = try node(operand, dialect) {
+                    positive.append(rendered)
+                }
+            }
+            guard !positive.isEmpty else {
+                if negative.isEmpty { return nil }
+                throw QueryTranslationError(
+                    "NOT must follow a word that is not negated, as in 'jacket NOT leather'", target: "searchCriteria/SearchCondition"
+                )
+            }
+            switch dialect {
+            case .sqlite:
+                // FTS5's NOT is binary: everything matched on its left except what its right matches.
+                var text = "(" + positive.joined(separator: " AND ") + ")"
+                for excluded in negative { text = "(\(text) NOT \(excluded))" }
+                return text
+            case .postgres:
+                return "(" + (positive + negative.map { "!" + $0 }).joined(separator: " & ") + ")"
+            }
+        }
+    }
+
+    private static func conjuncts(_ expression: SearchExpression) -> [SearchExpression] {
+        if case .and(let left, let right) = expression { return conjuncts(left) + conjuncts(right) }
+        return [expression]
+    }
+}

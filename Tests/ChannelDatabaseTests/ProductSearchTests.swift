@@ -1,0 +1,297 @@
+@testable import ChannelDatabase
+import CommerceQuery
+import Foundation
+import Testing
+
+/// Full-text product search, category subtrees, refiners and paging, on SQLite (FTS5) and on a
+/// real PostgreSQL server (tsvector). Expected results come from independent queries over the
+/// plain tables, never from the search index.
+@Suite("Product search")
+struct ProductSearchTests {
+    static let online = DemoData.onlineStoreId
+    static let store = DemoData.physicalStoreId
+
+    /// A migrated database with a small demo catalog (300 standalone products, 20 masters with
+    /// variants, 24 categories, Brand and Material attributes).
+    private func withCatalog(_ backend: Backend, _ body: (any ChannelDatabase) async throws -> Void) async throws {
+        let database = try await TestDatabases.open(backend)
+        do {
+            try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
+            try await database.withTransaction(.write) { try await DemoData.seed($0, standaloneProducts: 300) }
+            try await body(database)
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
+    private func search(_ database: any ChannelDatabase, _ query: ProductSearchQuery, channel: Int64 = ProductSearchTests.online, skip: Int = 0, top: Int = 100_000) async throws -> [ProductRecord] {
+        try await database.withTransaction(.read) { try await CatalogStore($0).searchProducts(channelId: channel, skip: skip, top: top, search: query) }
+    }
+
+    private func words(_ text: String) throws -> SearchExpression { try QueryParser.search(text) }
+
+    private func addProduct(
+        _ tx: any DatabaseTransaction, id: Int64, name: String, description: String, price: Decimal = 10, category: Int64,
+        channels: [Int64] = [ProductSearchTests.online], attributes: [(Int64, String)] = []
+    ) async throws {
+        try await tx.execute(
+            """
+            INSERT INTO products (record_id, item_id, name, description, base_price, created_at, modified_at)
+            VALUES (?, ?, ?, ?, ?, 0, 0)
+            """,
+            [.integer(id), .text("T\(id)"), .text(name), .text(description), try .decimal(price)]
+        )
+        try await tx.execute("INSERT INTO product_categories (product_id, category_id) VALUES (?, ?)", [.integer(id), .integer(category)])
+        for channel in channels {
+            try await tx.execute("INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(channel), .integer(id)])
+        }
+        for (attribute, value) in attributes {
+            try await tx.execute(
+                "INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (?, ?, ?)",
+                [.integer(id), .integer(attribute), .text(value)]
+            )
+        }
+    }
+
+    @Test("a word in the name ranks above the same word only in the description; only the channel's products are found", arguments: Backend.allCases)
+    func relevance(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let leaf = DemoData.firstCategoryId + 1
+            try await database.withTransaction(.write) { tx in
+                // The description-only product comes first by record id, so only ranking can put the other first.
+                try await addProduct(tx, id: 1, name: "Desk Lamp", description: "Brighter than any aurora in the north", category: leaf)
+                try await addProduct(tx, id: 2, name: "Aurora Lantern", description: "A lamp for camping", category: leaf)
+                try await addProduct(tx, id: 3, name: "Aurora Tent", description: "Sleeps two", category: leaf, channels: [Self.store])
+                try await addProduct(tx, id: 4, name: "Plain Mug", description: "Holds coffee", category: leaf, attributes: [(1, "Aurora Works")])
+            }
+            let found = try await search(database, ProductSearchQuery(text: try words("aurora")))
+            // Name first, then attribute text, then description (the weights of the index).
+            #expect(found.map(\.recordId) == [2, 4, 1])
+            // The last token is a prefix: search as you type.
+            #expect(Set(try await search(database, ProductSearchQuery(text: try words("auro"))).map(\.recordId)) == [1, 2, 4])
+            #expect(try await search(database, ProductSearchQuery(text: try words("aurora lantern"))).map(\.recordId) == [2])
+            #expect(try await search(database, ProductSearchQuery(text: try words("aurora NOT lamp"))).map(\.recordId) == [4])
+            #expect(Set(try await search(database, ProductSearchQuery(text: try words("lantern OR mug"))).map(\.recordId)) == [2, 4])
+            #expect(try await search(database, ProductSearchQuery(text: try words("aurora")), channel: Self.store).map(\.recordId) == [3])
+            // The item id is searchable too.
+            #expect(try await search(database, ProductSearchQuery(text: try words("T2"))).map(\.recordId) == [2])
+            await #expect(throws: QueryTranslationError.self) {
+                _ = try await search(database, ProductSearchQuery(text: try words("NOT aurora")))
+            }
+        }
+    }
+
+    @Test("writes after the migration are searchable: new products, attribute values, renames, deletes", arguments: Backend.allCases)
+    func indexFollowsWrites(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let leaf = DemoData.firstCategoryId + 1
+            try await database.withTransaction(.write) { tx in
+                try await addProduct(tx, id: 10, name: "Quiet Kettle", description: "Boils water", category: leaf)
+                try await tx.execute("INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (10, 1, 'Zephyrite')", [])
+            }
+            #expect(try await search(database, ProductSearchQuery(text: try words("zephyrite"))).map(\.recordId) == [10])
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("UPDATE product_attribute_values SET text_value = 'Obsidianite' WHERE product_id = 10 AND attribute_id = 1", [])
+                try await tx.execute("UPDATE products SET name = 'Silent Kettle' WHERE record_id = 10", [])
+            }
+            #expect(try await search(database, ProductSearchQuery(text: try words("zephyrite"))).isEmpty)
+            #expect(try await search(database, ProductSearchQuery(text: try words("obsidianite silent"))).map(\.recordId) == [10])
+            #expect(try await search(database, ProductSearchQuery(text: try words("quiet"))).isEmpty)
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("DELETE FROM product_attribute_values WHERE product_id = 10", [])
+            }
+            #expect(try await search(database, ProductSearchQuery(text: try words("obsidianite"))).isEmpty)
+            try await database.withTransaction(.write) { tx in
+                for table in ["product_categories", "channel_products"] {
+                    try await tx.execute("DELETE FROM \(table) WHERE product_id = 10", [])
+                }
+                try await tx.execute("DELETE FROM products WHERE record_id = 10", [])
+            }
+            #expect(try await search(database, ProductSearchQuery(text: try words("silent"))).isEmpty)
+        }
+    }
+
+    @Test("products written before the index existed are found after migrating to core version 4", arguments: Backend.allCases)
+    func backfill(_ backend: Backend) async throws {
+        let database = try await TestDatabases.open(backend)
+        do {
+            let before = MigrationSet(namespace: CoreSchema.namespace, migrations: CoreSchema.migrations.migrations.filter { $0.version < 4 })
+            try await Migrator.migrate(database, sets: [before], logger: TestDatabases.logger)
+            try await database.withTransaction(.write) { try await DemoData.seed($0, standaloneProducts: 30) }
+            let reports = try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
+            #expect(reports.first?.applied.contains(4) == true)
+            let found = try await search(database, ProductSearchQuery(text: try words("P00007")))
+            #expect(found.map(\.itemId) == ["P00007"])
+            // Attribute text of the old rows is in the index too (the demo's descriptions name the
+            // brand as well, but the masters' and variants' descriptions are empty).
+            let brand = try await search(database, ProductSearchQuery(text: try words("northwind")))
+            let expected = try await database.withTransaction(.read) { tx in
+                try await tx.query(
+                    """
+                    SELECT av.product_id FROM product_attribute_values av
+                    JOIN channel_products cp ON cp.product_id = av.product_id AND cp.channel_id = ?
+                    WHERE av.attribute_id = 1 AND av.text_value = 'Northwind'
+                    """,
+                    [.integer(Self.online)]
+                ).compactMap { $0.int64("product_id") }
+            }
+            #expect(!expected.isEmpty)
+            #expect(Set(brand.map(\.recordId)) == Set(expected))
+            #expect(brand.contains { $0.masterProductId != nil })
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
+    }
+
+    @Test("a category stands for its subtree; without subcategories only direct assignments count", arguments: Backend.allCases)
+    func categorySubtree(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let clothing = DemoData.firstCategoryId
+            let expected = try await database.withTransaction(.read) { tx in
+                try await tx.query(
+                    """
+                    SELECT DISTINCT pc.product_id FROM product_categories pc JOIN categories c ON c.record_id = pc.category_id
+                    JOIN channel_products cp ON cp.product_id = pc.product_id AND cp.channel_id = ?
+                    WHERE c.record_id = ? OR c.parent_category_id = ?
+                    """,
+                    [.integer(Self.online), .integer(clothing), .integer(clothing)]
+                ).compactMap { $0.int64("product_id") }
+            }
+            #expect(!expected.isEmpty)
+            let all = try await search(database, ProductSearchQuery(categoryIds: [clothing]))
+            #expect(Set(all.map(\.recordId)) == Set(expected))
+            #expect(all.count == expected.count)
+            #expect(try await search(database, ProductSearchQuery(categoryIds: [clothing], includeSubcategories: false)).isEmpty)
+
+            // With text: the subtree filter and the words both apply.
+            let shirts = try await search(database, ProductSearchQuery(text: try words("shirt"), categoryIds: [clothing]))
+            #expect(!shirts.isEmpty)
+            #expect(shirts.allSatisfy { expected.contains($0.recordId) && ($0.name.lowercased().contains("shirt") || $0.description.lowercased().contains("shirt")) })
+            let leaf = DemoData.firstCategoryId + 1
+            let direct = try await search(database, ProductSearchQuery(categoryIds: [leaf], includeSubcategories: false))
+            #expect(!direct.isEmpty && direct.allSatisfy { $0.categoryIds.contains(leaf) })
+        }
+    }
+
+    @Test("refinements filter and facet counts match independent counts of what is found", arguments: Backend.allCases)
+    func refiners(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let material: Int64 = 2
+            let query = ProductSearchQuery(
+                text: try words("contoso"),
+                refinements: [.attribute(id: material, value: "Cotton"), .attribute(id: material, value: "Wool"), .price(minimum: 0, maximum: 250)]
+            )
+            let found = try await search(database, query)
+            let (refiners, count) = try await database.withTransaction(.read) { tx in
+                (try await CatalogStore(tx).refiners(channelId: Self.online, search: query), try await CatalogStore(tx).searchCount(channelId: Self.online, search: query))
+            }
+            #expect(count == found.count)
+
+            // The same set by an independent query: the word anywhere, the attribute values, the price.
+            let oracle = try await database.withTransaction(.read) { tx in
+                try await tx.query(
+                    """
+                    SELECT p.record_id FROM products p
+                    WHERE EXISTS (SELECT 1 FROM channel_products cp WHERE cp.channel_id = ? AND cp.product_id = p.record_id)
+                      AND (lower(p.name) LIKE '%contoso%' OR lower(p.description) LIKE '%contoso%' OR lower(p.item_id) LIKE '%contoso%'
+                           OR EXISTS (SELECT 1 FROM product_attribute_values a WHERE a.product_id = p.record_id AND lower(a.text_value) LIKE '%contoso%'))
+                      AND EXISTS (SELECT 1 FROM product_attribute_values a WHERE a.product_id = p.record_id AND a.attribute_id = 2 AND a.text_value IN ('Cotton', 'Wool'))
+                      AND p.base_price >= 0 AND p.base_price < ?
+                    """,
+                    [.integer(Self.online), try .decimal(250)]
+                ).compactMap { $0.int64("record_id") }
+            }
+            #expect(!oracle.isEmpty)
+            #expect(Set(found.map(\.recordId)) == Set(oracle))
+            let ids = found.map(\.recordId)
+
+            // Attribute facets: counted per value over the found products.
+            let attributeRows = try await database.withTransaction(.read) { tx in
+                try await tx.query("SELECT product_id, attribute_id, text_value FROM product_attribute_values", [])
+            }
+            var expectedAttributes: [Int64: [String: Int]] = [:]
+            for row in attributeRows {
+                guard let product = row.int64("product_id"), ids.contains(product), let attribute = row.int64("attribute_id"), let text = row.string("text_value") else { continue }
+                expectedAttributes[attribute, default: [:]][text, default: 0] += 1
+            }
+            var actualAttributes: [Int64: [String: Int]] = [:]
+            for refiner in refiners where refiner.source == .attribute {
+                for value in refiner.values { actualAttributes[refiner.recordId, default: [:]][value.value] = value.count }
+            }
+            #expect(actualAttributes == expectedAttributes)
+            #expect(Set(actualAttributes[material]?.keys.map { $0 } ?? []) == ["Cotton", "Wool"])
+
+            // Category facets roll up: a parent counts the products of its children.
+            let categoryRows = try await database.withTransaction(.read) { tx in try await tx.query("SELECT record_id, parent_category_id FROM categories", []) }
+            var parent: [Int64: Int64] = [:]
+            for row in categoryRows { if let id = row.int64("record_id"), let up = row.int64("parent_category_id") { parent[id] = up } }
+            var expectedCategories: [String: Set<Int64>] = [:]
+            for product in found {
+                for category in product.categoryIds {
+                    var current: Int64? = category
+                    while let id = current {
+                        expectedCategories[String(id), default: []].insert(product.recordId)
+                        current = parent[id]
+                    }
+                }
+            }
+            let categoryRefiner = refiners.first { $0.source == .category }
+            #expect(Dictionary(uniqueKeysWithValues: (categoryRefiner?.values ?? []).map { ($0.value, $0.count) }) == expectedCategories.mapValues(\.count))
+
+            // Price facets: the fixed ranges, counted from the prices of what was found.
+            var expectedPrices: [String: Int] = [:]
+            for product in found {
+                let bounds = CatalogStore.priceRangeBounds
+                let index = (bounds.lastIndex { $0 <= product.basePrice }) ?? 0
+                expectedPrices["\(bounds[index])", default: 0] += 1
+            }
+            let priceRefiner = refiners.first { $0.source == .price }
+            #expect(Dictionary(uniqueKeysWithValues: (priceRefiner?.values ?? []).map { ($0.value, $0.count) }) == expectedPrices)
+
+            // A facet count is what selecting that value finds.
+            for value in categoryRefiner?.values.prefix(3) ?? [] {
+                guard let id = Int64(value.value) else { continue }
+                var refined = query
+                refined.refinements.append(.category(id))
+                #expect(try await search(database, refined).count == value.count)
+            }
+        }
+    }
+
+    @Test("pages concatenated equal the whole ordered result, without duplicates", arguments: Backend.allCases)
+    func stablePaging(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let orders: [[OrderByItem]] = [
+                [],
+                [OrderByItem(.property(["Name"]))],
+                [OrderByItem(.property(["BasePrice"]), descending: true)],
+            ]
+            // "cotton" matches the masters, their variants and many standalone products, with many equal ranks.
+            for orderBy in orders {
+                let query = ProductSearchQuery(text: try words("cotton"), criteria: QueryCriteria(orderBy: orderBy))
+                let whole = try await search(database, query)
+                #expect(whole.count > 50)
+                var paged: [Int64] = []
+                var skip = 0
+                while true {
+                    let page = try await search(database, query, skip: skip, top: 7)
+                    paged += page.map(\.recordId)
+                    if page.count < 7 { break }
+                    skip += 7
+                }
+                #expect(paged == whole.map(\.recordId))
+                #expect(Set(paged).count == paged.count)
+                if let first = orderBy.first, case .property(["Name"]) = first.expression {
+                    #expect(whole.map(\.name) == whole.map(\.name).sorted { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) })
+                }
+                if let first = orderBy.first, case .property(["BasePrice"]) = first.expression {
+                    #expect(whole.map(\.basePrice) == whole.map(\.basePrice).sorted(by: >))
+                }
+            }
+        }
+    }
+}
