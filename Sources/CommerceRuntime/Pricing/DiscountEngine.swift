@@ -217,11 +217,13 @@ public enum DiscountEngine {
         /// Simple and quantity offers: each unit's saving, rounded once per line.
         func lineByLine(_ offer: DiscountOfferRecord, segments indices: [Int]) -> Application? {
             var raw: [(segment: Int, discount: Decimal)] = []
+            // Decimal division is the costly operation here: one per offer, not one per unit.
+            let factor = offer.percentOff.map { $0 / 100 }
             for index in indices {
                 let segment = segments[index]
                 let saving: Decimal
-                if let percent = offer.percentOff {
-                    saving = segment.remaining * percent / 100
+                if let factor {
+                    saving = segment.remaining * factor
                 } else if let amount = offer.amountOff {
                     saving = amount * segment.quantity
                 } else if let price = offer.dealPrice {
@@ -237,6 +239,10 @@ public enum DiscountEngine {
                 let sum = ofLine.reduce(Decimal(0)) { $0 + $1.discount }
                 let rounded = sum.rounded(toDecimals: decimals)
                 guard sum > 0, rounded > 0 else { continue }
+                if ofLine.count == 1, let item = ofLine.first {
+                    parts.append(.init(segment: item.segment, take: segments[item.segment].quantity, discount: rounded))
+                    continue
+                }
                 for item in ofLine where item.discount > 0 {
                     parts.append(.init(segment: item.segment, take: segments[item.segment].quantity, discount: rounded * item.discount / sum))
                 }
@@ -255,9 +261,11 @@ public enum DiscountEngine {
                 needed[group] = max(offer.lines.filter { ($0.mixMatchGroup ?? "") == group }.compactMap(\.quantity).max() ?? 1, 1).rounded(toDecimals: 0)
                 members[group] = Set(eligible(offer, group: group == "" ? nil : group, matchGroup: true))
             }
-            let candidates = Set(members.values.flatMap { $0 }).sorted { a, b in
-                let unitA = segments[a].remaining / segments[a].quantity
-                let unitB = segments[b].remaining / segments[b].quantity
+            var unitValue: [Int: Decimal] = [:]
+            for index in Set(members.values.flatMap { $0 }) { unitValue[index] = segments[index].remaining / segments[index].quantity }
+            let candidates = unitValue.keys.sorted { a, b in
+                let unitA = unitValue[a] ?? 0
+                let unitB = unitValue[b] ?? 0
                 return unitA != unitB ? unitA > unitB : a < b
             }
             var available: [Int: Decimal] = [:]
@@ -281,7 +289,7 @@ public enum DiscountEngine {
                 guard complete, !shape.isEmpty else { break }
                 let repeats = shape.map { index, count in wholeUnits((available[index] ?? 0) / count) }.min() ?? 0
                 guard repeats >= 1 else { break }
-                let setValue = shape.reduce(Decimal(0)) { sum, item in sum + item.value * segments[item.key].remaining / segments[item.key].quantity }
+                let setValue = shape.reduce(Decimal(0)) { sum, item in sum + item.value * (unitValue[item.key] ?? 0) }
                 let setSaving: Decimal
                 if let price = offer.dealPrice {
                     setSaving = max(setValue - price, 0)
@@ -300,7 +308,7 @@ public enum DiscountEngine {
             }
             guard saving > 0 else { return nil }
             let portions: [(segment: Int, take: Decimal, value: Decimal)] = taken.keys.sorted().map { index in
-                (index, taken[index] ?? 0, (taken[index] ?? 0) * segments[index].remaining / segments[index].quantity)
+                (index, taken[index] ?? 0, (taken[index] ?? 0) * (unitValue[index] ?? 0))
             }
             return shared(offer.offerId, saving: saving, over: portions)
         }
