@@ -121,14 +121,23 @@ public enum DiscountEngine {
             }
             var bestPrice = offers.filter { $0.concurrency == .bestPrice }
             var compounded = offers.filter { $0.concurrency == .compounded }
+            // Simple compounded offers save on a line what they would save whatever happens to the
+            // other lines, so their bundle is worked out once per level, not after every choice.
+            let localBundle = compounded.allSatisfy { $0.kind == .simple }
+            var cached: (bundle: State, rival: [Int: Decimal])?
             while true {
                 // What the level's compounded offers would save on each line, taken together.
                 var bundle = self
                 var rival: [Int: Decimal] = [:]
-                for offer in compounded {
-                    guard let application = bundle.evaluate(offer), application.total > 0 else { continue }
-                    for part in application.parts { rival[bundle.segments[part.segment].line, default: 0] += part.discount }
-                    bundle.apply(application, status: .compounded)
+                if localBundle, let cached {
+                    rival = cached.rival
+                } else {
+                    for offer in compounded {
+                        guard let application = bundle.evaluate(offer), application.total > 0 else { continue }
+                        for part in application.parts { rival[bundle.segments[part.segment].line, default: 0] += part.discount }
+                        bundle.apply(application, status: .compounded)
+                    }
+                    cached = (bundle, rival)
                 }
                 // A best-price offer wins the lines it touches only by saving strictly more there.
                 let winners = bestPrice.flatMap { candidates($0) }.filter { application in
@@ -137,10 +146,23 @@ public enum DiscountEngine {
                 }
                 if let best = winners.max(by: Self.smaller) {
                     apply(best, status: .closed)
-                    if best.wholeOffer { bestPrice.removeAll { $0.offerId == best.offerId } }
+                    if best.wholeOffer {
+                        bestPrice.removeAll { $0.offerId == best.offerId }
+                        // It may have taken part of a line; what is left of it needs a fresh comparison.
+                        cached = nil
+                    }
                 } else if rival.values.contains(where: { $0 > 0 }) {
+                    if localBundle {
+                        // The cached bundle was worked out before the last choices: apply it anew.
+                        bundle = self
+                        for offer in compounded {
+                            guard let application = bundle.evaluate(offer), application.total > 0 else { continue }
+                            bundle.apply(application, status: .compounded)
+                        }
+                    }
                     self = bundle
                     compounded = []
+                    cached = nil
                 } else {
                     return
                 }
