@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The system libsqlite3 (Debian: libsqlite3-dev); our own wrapper lives in ChannelDatabase.
@@ -143,6 +144,13 @@ let package = Package(
             path: "bench/SearchBench",
             swiftSettings: swiftSettings
         ),
+        // Price, discount and tax calculation of a 20-line cart (bench/pricing.sh).
+        .executableTarget(
+            name: "PricingBench",
+            dependencies: ["ChannelDatabase", "CommerceRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "bench/PricingBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CommerceQueryTests",
             dependencies: ["CommerceQuery"],
@@ -164,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CommerceRuntimeTests",
-            dependencies: ["CommerceRuntime", "ChannelDatabase"],
+            dependencies: ["CommerceRuntime", "ChannelDatabase", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -179,31 +179,52 @@ public enum DemoData {
             [.integer(firstProductId), try .decimal(10), try .decimal(Decimal(450) / 100)]
         )
 
-        try await tx.execute(
-            """
-            INSERT INTO discounts (offer_id, name, discount_type, concurrency_mode, priority, percent_off, requires_code, is_active)
-            VALUES ('OFFER-SAVE10', '10% off with code SAVE10', 'Simple', 'Compounded', 10, ?, 1, 1)
-            """,
-            [try .decimal(10)]
-        )
-        try await tx.execute("INSERT INTO discount_lines (offer_id, line_number) VALUES ('OFFER-SAVE10', 1)", [])
-        try await tx.execute(
-            "INSERT INTO discount_codes (code, offer_id, usage_limit, usage_count) VALUES (?, 'OFFER-SAVE10', NULL, 0)", [.text(discountCode)]
-        )
-        try await tx.execute(
-            """
-            INSERT INTO discounts (offer_id, name, discount_type, concurrency_mode, priority, percent_off, requires_code, is_active)
-            VALUES ('OFFER-ELEC15', '15% off headphones', 'Simple', 'BestPrice', 5, ?, 0, 1)
-            """,
-            [try .decimal(15)]
-        )
-        try await tx.execute(
-            "INSERT INTO discount_lines (offer_id, line_number, category_id) VALUES ('OFFER-ELEC15', 1, ?)", [.integer(leafCategories[5])]
-        )
-        for channel in [onlineStoreId, physicalStoreId] {
-            for offer in ["OFFER-SAVE10", "OFFER-ELEC15"] {
-                try await tx.execute("INSERT INTO channel_discounts (channel_id, offer_id) VALUES (?, ?)", [.integer(channel), .text(offer)])
+        // Discounts: one of each kind, on categories the checkout tests and benchmarks do not buy
+        // from (shirts and pants stay at their price unless a code is added). docs/pricing.md
+        // works through them.
+        let homeCategory = firstCategoryId + 12
+        let offers: [(id: String, name: String, kind: String, mode: String, priority: Int, percent: String?, amount: String?, threshold: String?, code: Bool, lines: [(category: Int64, group: String?, quantity: Int64?)])] = [
+            ("OFFER-SAVE10", "10% off with code SAVE10", "Simple", "Compounded", 0, "10", nil, nil, true, []),
+            ("OFFER-WELCOME20", "20% off with code WELCOME20, once", "Simple", "Compounded", 0, "20", nil, nil, true, []),
+            ("OFFER-SUMMER24", "Summer 2024, code SUMMER24", "Simple", "Compounded", 0, "25", nil, nil, true, []),
+            ("OFFER-ELEC15", "15% off headphones", "Simple", "BestPrice", 0, "15", nil, nil, false, [(leafCategories[5], nil, nil)]),
+            ("OFFER-SHOES3", "20% off each pair of shoes from 3 pairs", "Quantity", "BestPrice", 0, "20", nil, nil, false, [(leafCategories[3], nil, 3)]),
+            ("OFFER-SOUND", "A speaker and a cable: 25% off both", "MixAndMatch", "BestPrice", 0, "25", nil, nil, false,
+             [(leafCategories[6], "A", 1), (leafCategories[9], "B", 1)]),
+            ("OFFER-TENTS", "Tent clearance: 30% off, nothing else applies", "Simple", "Exclusive", 5, "30", nil, nil, false, [(leafCategories[15], nil, nil)]),
+            ("OFFER-HOME200", "Spend 200.00 on home goods, save 20.00", "Threshold", "Compounded", 0, nil, "20", "200", false, [(homeCategory, nil, nil)]),
+        ]
+        for offer in offers {
+            try await tx.execute(
+                """
+                INSERT INTO discounts (offer_id, name, discount_type, concurrency_mode, priority, percent_off, amount_off, threshold_amount,
+                                       currency_code, requires_code, is_active)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'USD', ?, 1)
+                """,
+                [
+                    .text(offer.id), .text(offer.name), .text(offer.kind), .text(offer.mode), .integer(Int64(offer.priority)),
+                    try .optionalDecimal(offer.percent.flatMap { Decimal(string: $0) }), try .optionalDecimal(offer.amount.flatMap { Decimal(string: $0) }),
+                    try .optionalDecimal(offer.threshold.flatMap { Decimal(string: $0) }), .bool(offer.code),
+                ]
+            )
+            for (number, line) in offer.lines.enumerated() {
+                try await tx.execute(
+                    "INSERT INTO discount_lines (offer_id, line_number, category_id, mix_match_group, quantity) VALUES (?, ?, ?, ?, ?)",
+                    [.text(offer.id), .integer(Int64(number + 1)), .integer(line.category), .optional(line.group), try .optionalDecimal(line.quantity.map { Decimal($0) })]
+                )
             }
+            for channel in [onlineStoreId, physicalStoreId] {
+                try await tx.execute("INSERT INTO channel_discounts (channel_id, offer_id) VALUES (?, ?)", [.integer(channel), .text(offer.id)])
+            }
+        }
+        // SAVE10 has no limit, WELCOME20 gives one order, SUMMER24 ended on 2024-09-01.
+        for (code, offer, limit, validTo) in [
+            (discountCode, "OFFER-SAVE10", nil, nil), ("WELCOME20", "OFFER-WELCOME20", 1, nil), ("SUMMER24", "OFFER-SUMMER24", nil, Int64(1_725_148_800_000)),
+        ] as [(String, String, Int64?, Int64?)] {
+            try await tx.execute(
+                "INSERT INTO discount_codes (code, offer_id, valid_to, usage_limit, usage_count) VALUES (?, ?, ?, ?, 0)",
+                [.text(code), .text(offer), .optional(validTo), .optional(limit)]
+            )
         }
 
         try await tx.execute(

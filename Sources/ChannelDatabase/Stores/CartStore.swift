@@ -206,6 +206,25 @@ public struct CartStore: Sendable {
         )
     }
 
+    /// Puts a discount code on a cart; false when it is there already.
+    public func addDiscountCode(cartId: String, code: String) async throws -> Bool {
+        let present = try await transaction.queryFirst(
+            "SELECT 1 AS found FROM cart_discount_codes WHERE cart_id = ? AND code = ?", [.text(cartId), .text(code)]
+        )
+        guard present == nil else { return false }
+        try await transaction.execute("INSERT INTO cart_discount_codes (cart_id, code) VALUES (?, ?)", [.text(cartId), .text(code)])
+        return true
+    }
+
+    /// Takes discount codes off a cart; answers how many were on it.
+    public func removeDiscountCodes(cartId: String, codes: [String]) async throws -> Int {
+        var removed = 0
+        for code in Set(codes) {
+            removed += try await transaction.execute("DELETE FROM cart_discount_codes WHERE cart_id = ? AND code = ?", [.text(cartId), .text(code)])
+        }
+        return removed
+    }
+
     /// Deletes a cart with its lines and codes (after checkout).
     /// Ids of carts (of any channel) last changed before `instant`, oldest first.
     public func cartIds(modifiedBefore instant: Int64, limit: Int) async throws -> [String] {

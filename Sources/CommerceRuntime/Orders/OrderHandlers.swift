@@ -82,6 +82,8 @@ struct Checkout {
         guard !cart.cartLines.isEmpty else {
             throw CommerceError(.invalidRequest, code: "EmptyCart", "the cart has no lines to check out", target: "CartLines")
         }
+        // Before anything is authorized: a used-up code must stop the checkout, not a payment.
+        try await DiscountCodeHandlers.useCodes(of: cartRecord, context: context)
         guard let email = try CartHandlers.validEmail(request.receiptEmail ?? cart.receiptEmail) else {
             throw CommerceError(.invalidRequest, code: "ReceiptEmailRequired", "checkout needs a receipt e-mail address", target: "receiptEmail")
         }

@@ -104,19 +104,22 @@ public struct LineTax: Codable, Sendable, Equatable {
     }
 }
 
-/// Discounts on lines. The built-in handler applies none yet: the discount engine (periodic
-/// discounts, codes, concurrency modes) is the next catalog milestone; extensions can already
-/// replace this request.
+/// Discounts on lines: the periodic discounts of the channel and the offers of the given codes,
+/// resolved by ``DiscountEngine`` (concurrency modes, priority; docs/pricing.md). Extensions can
+/// replace it (an external promotion engine) or trigger on it.
 public struct CalculateDiscountsRequest: CommerceRequest {
     public typealias Response = [LineDiscount]
     public static let typeName = "CalculateDiscountsRequest"
     public static let mode = RequestMode.read
     public var lines: [DiscountableLine]
     public var discountCodes: [String]
+    /// Milliseconds since 1970 UTC at which offers and codes must be valid; nil for now.
+    public var atInstant: Int64?
 
-    public init(lines: [DiscountableLine], discountCodes: [String] = []) {
+    public init(lines: [DiscountableLine], discountCodes: [String] = [], atInstant: Int64? = nil) {
         self.lines = lines
         self.discountCodes = discountCodes
+        self.atInstant = atInstant
     }
 }
 
@@ -145,6 +148,12 @@ public struct LineDiscount: Codable, Sendable, Equatable {
     public var lineId: String
     public var discountAmount: Decimal
     public var offerIds: [String]
+
+    public init(lineId: String, discountAmount: Decimal, offerIds: [String]) {
+        self.lineId = lineId
+        self.discountAmount = discountAmount
+        self.offerIds = offerIds
+    }
 
     enum CodingKeys: String, CodingKey {
         case lineId = "LineId"
@@ -192,9 +201,23 @@ enum PricingHandlers {
                 return LineTax(lineId: line.lineId, taxAmount: tax, ratePercent: rate)
             }
         }
-        registry.register(CalculateDiscountsRequest.self) { request, _ in
-            request.lines.map { LineDiscount(lineId: $0.lineId, discountAmount: 0, offerIds: []) }
+        registry.register(CalculateDiscountsRequest.self) { request, context in
+            let store = PricingStore(context.transaction)
+            let channel = context.channel
+            let offers = try await store.discountOffers(
+                channelId: channel.recordId, codes: request.discountCodes, at: request.atInstant ?? currentInstant()
+            )
+            guard !offers.isEmpty else { return request.lines.map { LineDiscount(lineId: $0.lineId, discountAmount: 0, offerIds: []) } }
+            let scopes = try await store.discountScopes(productIds: Array(Set(request.lines.map(\.productId))).sorted())
+            let lines = request.lines.map { line in
+                DiscountEngine.Line(
+                    lineId: line.lineId, productId: line.productId, masterId: scopes[line.productId]?.masterId,
+                    categoryIds: scopes[line.productId]?.categoryIds ?? [], quantity: line.quantity, price: line.price
+                )
+            }
+            return DiscountEngine.calculate(lines: lines, offers: offers, currency: channel.currencyCode, decimals: channel.currencyDecimals)
         }
+        DiscountCodeHandlers.register(in: &registry)
     }
 
     static func currentInstant() -> Int64 {

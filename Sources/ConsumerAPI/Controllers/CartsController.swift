@@ -27,6 +27,8 @@ enum CartsController {
             case "AddCartLines": return try await addCartLines(call, id: id)
             case "UpdateCartLines": return try await updateCartLines(call, id: id)
             case "RemoveCartLines": return try await removeCartLines(call, id: id)
+            case "AddDiscountCode": return try await addDiscountCode(call, id: id)
+            case "RemoveDiscountCodes": return try await removeDiscountCodes(call, id: id)
             case "Checkout": return try await checkout(call, id: id)
             default: throw ODataError.notImplemented("Carts/\(operation.name) is declared but not implemented yet")
             }
@@ -164,6 +166,29 @@ enum CartsController {
         }
         let body = try await call.decodeBody(Body.self)
         let request = RemoveCartLinesRequest(cartId: id, cartLineIds: body.cartLineIds, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion))
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
+    }
+
+    /// `AddDiscountCode` (`{"discountCode":"SAVE10"}`): an unknown, expired or used-up code is
+    /// 422 with its own code (`DiscountCodeNotFound`, `DiscountCodeExpired`, ...) and the cart
+    /// stays as it was.
+    private static func addDiscountCode(_ call: APICall, id: String) async throws -> Response {
+        struct Body: Decodable {
+            var discountCode: String
+            var cartVersion: Int64?
+        }
+        let body = try await call.decodeBody(Body.self)
+        let request = AddDiscountCodeRequest(cartId: id, discountCode: body.discountCode, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion))
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
+    }
+
+    private static func removeDiscountCodes(_ call: APICall, id: String) async throws -> Response {
+        struct Body: Decodable {
+            var discountCodes: [String]
+            var cartVersion: Int64?
+        }
+        let body = try await call.decodeBody(Body.self)
+        let request = RemoveDiscountCodesRequest(cartId: id, discountCodes: body.discountCodes, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion))
         return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
     }
 

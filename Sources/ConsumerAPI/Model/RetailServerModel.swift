@@ -251,6 +251,9 @@ extension EntityModel {
         try add(EdmOperation("AddDiscountCode", kind: .action, binding: cart, parameters: [
             .init("discountCode", .primitive(.string), nullable: false), cartVersion,
         ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        try add(EdmOperation("RemoveDiscountCodes", kind: .action, binding: cart, parameters: [
+            .init("discountCodes", .collection(.primitive(.string)), nullable: false), cartVersion,
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
         try add(EdmOperation("Checkout", kind: .action, binding: cart, parameters: [
             .init("receiptEmail", .primitive(.string)),
             .init("cartTenderLines", .collection(.complex("CartTenderLine")), nullable: false), cartVersion,
