@@ -113,6 +113,25 @@ struct QueryOptionsEndToEndTests {
         #expect(host.stop() == 0)
     }
 
+    @Test("Products/GetActivePrices: prices of the channel, a customer's only for that customer")
+    func activePrices() async throws {
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let json = ["Content-Type": "application/json"]
+        let prices = try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":[68719476737,68719476738]}"#)
+        #expect(prices.status == 200, "\(prices.text)")
+        let rows = prices.json?["value"] as? [[String: Any]] ?? []
+        #expect(rows.compactMap { $0["ProductId"] as? Int } == [68_719_476_737, 68_719_476_738])
+        // Demo product 1: 5.99, 10% less for the online store's price group.
+        #expect(rows.first?["BasePrice"] as? Double == 5.99 && rows.first?["AdjustedPrice"] as? Double == 5.39, "\(prices.text)")
+        let someoneElses = try await host.send(
+            "POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":[68719476737],"customerId":"004011"}"#
+        )
+        #expect(someoneElses.status == 403)
+        #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":[]}"#).status == 400)
+        #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":"x"}"#).status == 400)
+        #expect(host.stop() == 0)
+    }
+
     @Test("bad and hostile query options: clear 4xx, nothing served wrong, the host keeps serving")
     func hostileInput() async throws {
         let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])

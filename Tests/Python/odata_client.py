@@ -47,6 +47,12 @@ def main(url):
     expanded = service.query(Products).expand(Products.Categories).filter(Products.Name.startswith("Classic Shirt")).limit(2).all()
     check(len(expanded) == 2 and all([c.Name for c in p.Categories] == ["Shirts"] for p in expanded), "$expand=Categories")
 
+    # A bound action on the Products collection: the channel's active prices.
+    prices = Products.GetActivePrices(productIds=[68719476737, 68719476738], customerId=None)
+    check([p["ProductId"] for p in prices] == [68719476737, 68719476738], "GetActivePrices answers each product")
+    check(prices[0]["BasePrice"] == float(first.BasePrice) and prices[0]["AdjustedPrice"] <= prices[0]["BasePrice"],
+          "GetActivePrices: the base price of the product, the adjusted price no higher")
+
     # An unbound function from the model.
     tender_types = service.functions["GetTenderTypes"]()
     check([t["TenderTypeId"] for t in tender_types] == ["3", "8"], "GetTenderTypes() answers the channel's tender types")

@@ -11,6 +11,7 @@ enum ProductsController {
             switch operation.name {
             case "Search": return try await search(call)
             case "GetRefinersByCriteria": return try await refiners(call)
+            case "GetActivePrices": return try await activePrices(call)
             default: throw ODataError.notImplemented("Products/\(operation.name) is declared but not implemented yet")
             }
         }
@@ -80,6 +81,58 @@ extension ProductsController {
             page, pageSize: pageSize, select: select, key: { $0.keyText }, write: { EntityJSON.writeProperties($0, select, &$1) },
             expanded: { expanded.write($0, expands, into: &$1) }
         )
+    }
+
+    /// `POST Products/GetActivePrices` with `productIds` and an optional `customerId`: each
+    /// product's base price, best trade agreement and resulting price in the channel currency.
+    /// A customer asks for its own prices only; anonymous callers get the prices for everyone.
+    static func activePrices(_ call: APICall) async throws -> Response {
+        struct Body: Decodable {
+            var productIds: [Int64]
+            var customerId: String?
+        }
+        let body = try await call.decodeBody(Body.self)
+        guard !body.productIds.isEmpty, body.productIds.count <= 1_000 else {
+            throw ODataError.badRequest("productIds lists 1 to 1000 products", target: "productIds")
+        }
+        let customer: String?
+        switch call.caller {
+        case .customer(let account):
+            guard body.customerId == nil || body.customerId == account else {
+                throw ODataError(.forbidden, code: "Forbidden", "a customer may ask only for its own prices", target: "customerId")
+            }
+            customer = account
+        case .anonymous:
+            guard body.customerId == nil else {
+                throw ODataError(.forbidden, code: "Forbidden", "an anonymous caller cannot ask for a customer's prices", target: "customerId")
+            }
+            customer = nil
+        case .application, .employee:
+            customer = body.customerId
+        }
+        let prices = try await call.runtime.execute(
+            CalculatePricesRequest(productIds: body.productIds, customerAccount: customer), channel: call.channel, caller: call.caller
+        )
+        var writer = JSONWriter(capacity: 128 * (prices.count + 1))
+        writer.beginObject()
+        if call.format.metadata != .none {
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).ProductPrice)")
+        }
+        writer.key("value")
+        writer.beginArray()
+        for price in prices {
+            writer.beginObject()
+            writer.field("ProductId", price.productId)
+            writer.field("BasePrice", price.basePrice)
+            writer.field("TradeAgreementPrice", price.tradeAgreementPrice ?? price.basePrice)
+            writer.field("AdjustedPrice", price.adjustedPrice)
+            writer.field("CustomerContextualPrice", price.adjustedPrice)
+            writer.field("CurrencyCode", price.currencyCode)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
     }
 
     /// `POST Products/GetRefinersByCriteria`: the refiners of what the same criteria find in
