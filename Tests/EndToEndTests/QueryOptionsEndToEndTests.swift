@@ -200,7 +200,10 @@ struct QueryOptionsEndToEndTests {
         #expect(try await host.send("POST", "/Commerce/Products/Search", headers: ["Content-Type": "text/plain"], body: body).status == 415)
         let huge = String(repeating: " ", count: 64 * 1024 * 1024)
         #expect(try await host.send("POST", "/Commerce/Products/Search", headers: json, body: huge).status == 413)
-        #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: "{}").status == 501)
+        // An action declared in the model but not built yet says so.
+        #expect(try await host.send("POST", "/Commerce/Products/GetProductAvailabilities", headers: json, body: "{}").status == 501)
+        // GetActivePrices checks its body.
+        #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: "{}").status == 400)
         #expect(try await host.get("/Commerce/Products/$count").text == "1140")
         #expect(host.stop() == 0)
     }
