@@ -55,6 +55,21 @@ struct CartLifecycleTests {
         #expect(try await keep.run(PurgeExpiredCartsRequest()) == 0)
     }
 
+    @Test("availability by item id follows what checkouts reserve, and never shows less than zero", arguments: Backend.allCases)
+    func availability(_ backend: Backend) async throws {
+        let f = try await CartTests.fixture(backend, settings: CommerceSettings(allowBackorders: true))
+        func available() async throws -> [String: Decimal] {
+            let rows = try await f.run(GetProductAvailabilitiesRequest(itemIds: ["P00001", "P00002", "P00001", "NO-SUCH-ITEM"]))
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0.itemId, $0.availableQuantity) })
+        }
+        #expect(try await available() == ["P00001": 5, "P00002": 18])
+        _ = try await f.run(f.pay(try await f.cart(quantity: 2)))
+        #expect(try await available() == ["P00001": 3, "P00002": 18])
+        _ = try await f.run(f.pay(try await f.cart(quantity: 4)))
+        #expect(try await available() == ["P00001": 0, "P00002": 18])
+        await #expect(throws: CommerceError.self) { try await f.run(GetProductAvailabilitiesRequest(itemIds: [])) }
+    }
+
     @Test("with backorders allowed, checkout sells past the stock and the default warehouse owes it", arguments: Backend.allCases)
     func backorders(_ backend: Backend) async throws {
         // Demo product 1 has 5 in stock (2 east, 3 west).

@@ -12,6 +12,7 @@ enum ProductsController {
             case "Search": return try await search(call)
             case "GetRefinersByCriteria": return try await refiners(call)
             case "GetActivePrices": return try await activePrices(call)
+            case "GetProductAvailabilities": return try await availabilities(call)
             default: throw ODataError.notImplemented("Products/\(operation.name) is declared but not implemented yet")
             }
         }
@@ -128,6 +129,32 @@ extension ProductsController {
             writer.field("AdjustedPrice", price.adjustedPrice)
             writer.field("CustomerContextualPrice", price.adjustedPrice)
             writer.field("CurrencyCode", price.currencyCode)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
+    }
+
+    /// `POST Products/GetProductAvailabilities` with `itemIds`: what the channel's warehouses
+    /// can sell now of each (never below zero), in item id order; unknown items are left out.
+    static func availabilities(_ call: APICall) async throws -> Response {
+        struct Body: Decodable { var itemIds: [String] }
+        let body = try await call.decodeBody(Body.self)
+        let availabilities = try await call.runtime.execute(GetProductAvailabilitiesRequest(itemIds: body.itemIds), channel: call.channel, caller: call.caller)
+        var writer = JSONWriter(capacity: 128 * (availabilities.count + 1))
+        writer.beginObject()
+        if call.format.metadata != .none {
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).ProductAvailableQuantity)")
+        }
+        writer.key("value")
+        writer.beginArray()
+        for availability in availabilities {
+            writer.beginObject()
+            writer.field("ProductId", availability.productId)
+            writer.field("ItemId", availability.itemId)
+            writer.field("AvailableQuantity", availability.availableQuantity)
+            writer.field("UnitOfMeasure", availability.unitOfMeasure)
             writer.endObject()
         }
         writer.endArray()
