@@ -92,13 +92,14 @@ enum CartHandlers {
 
     static func registerLifecycle(in registry: inout HandlerRegistry) {
         registry.register(DeleteCartRequest.self) { request, context in
-            guard let record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else { return false }
-            if let version = request.cartVersion, version != record.version { throw staleVersion(current: record.version, given: version) }
-            let store = CartStore(context.transaction)
             // Claiming first makes a concurrent change and this delete exclude each other.
-            guard try await store.claim(id: record.id, channelId: context.channel.recordId, expectedVersion: record.version, now: PricingHandlers.currentInstant())
-            else { throw staleVersion(current: nil, given: request.cartVersion ?? record.version) }
-            try await store.delete(id: record.id)
+            let record: CartRecord
+            do {
+                record = try await claim(request.cartId, version: request.cartVersion, context: context)
+            } catch let error as CommerceError where error.kind == .notFound {
+                return false
+            }
+            try await CartStore(context.transaction).delete(id: record.id)
             try await StoredProperties.forgetCart(record.id, context: context)
             return true
         }

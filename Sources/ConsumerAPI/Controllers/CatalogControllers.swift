@@ -114,26 +114,14 @@ extension ProductsController {
         let prices = try await call.runtime.execute(
             CalculatePricesRequest(productIds: body.productIds, customerAccount: customer), channel: call.channel, caller: call.caller
         )
-        var writer = JSONWriter(capacity: 128 * (prices.count + 1))
-        writer.beginObject()
-        if call.format.metadata != .none {
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).ProductPrice)")
-        }
-        writer.key("value")
-        writer.beginArray()
-        for price in prices {
-            writer.beginObject()
+        return call.complexCollectionResponse(of: "ProductPrice", prices) { price, writer in
             writer.field("ProductId", price.productId)
             writer.field("BasePrice", price.basePrice)
             writer.field("TradeAgreementPrice", price.tradeAgreementPrice ?? price.basePrice)
             writer.field("AdjustedPrice", price.adjustedPrice)
             writer.field("CustomerContextualPrice", price.adjustedPrice)
             writer.field("CurrencyCode", price.currencyCode)
-            writer.endObject()
         }
-        writer.endArray()
-        writer.endObject()
-        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
     }
 
     /// `POST Products/GetProductAvailabilities` with `itemIds`: what the channel's warehouses
@@ -142,24 +130,12 @@ extension ProductsController {
         struct Body: Decodable { var itemIds: [String] }
         let body = try await call.decodeBody(Body.self)
         let availabilities = try await call.runtime.execute(GetProductAvailabilitiesRequest(itemIds: body.itemIds), channel: call.channel, caller: call.caller)
-        var writer = JSONWriter(capacity: 128 * (availabilities.count + 1))
-        writer.beginObject()
-        if call.format.metadata != .none {
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).ProductAvailableQuantity)")
-        }
-        writer.key("value")
-        writer.beginArray()
-        for availability in availabilities {
-            writer.beginObject()
+        return call.complexCollectionResponse(of: "ProductAvailableQuantity", availabilities) { availability, writer in
             writer.field("ProductId", availability.productId)
             writer.field("ItemId", availability.itemId)
             writer.field("AvailableQuantity", availability.availableQuantity)
             writer.field("UnitOfMeasure", availability.unitOfMeasure)
-            writer.endObject()
         }
-        writer.endArray()
-        writer.endObject()
-        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
     }
 
     /// `POST Products/GetRefinersByCriteria`: the refiners of what the same criteria find in
@@ -167,15 +143,7 @@ extension ProductsController {
     static func refiners(_ call: APICall) async throws -> Response {
         let criteria = try searchCriteria(try await call.decodeBody(SearchBody.self).searchCriteria)
         let refiners = try await call.runtime.execute(GetProductRefinersRequest(criteria: criteria), channel: call.channel, caller: call.caller)
-        var writer = JSONWriter(capacity: 1024)
-        writer.beginObject()
-        if call.format.metadata != .none {
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).ProductRefiner)")
-        }
-        writer.key("value")
-        writer.beginArray()
-        for refiner in refiners {
-            writer.beginObject()
+        return call.complexCollectionResponse(of: "ProductRefiner", refiners) { refiner, writer in
             writer.field("RecordId", refiner.recordId)
             writer.field("KeyName", refiner.keyName)
             writer.field("SourceValue", Int64(refiner.sourceValue))
@@ -197,11 +165,7 @@ extension ProductsController {
                 writer.endObject()
             }
             writer.endArray()
-            writer.endObject()
         }
-        writer.endArray()
-        writer.endObject()
-        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
     }
 
     /// The CRT's criteria from the body; malformed refinements are a 400 naming the value.
@@ -329,6 +293,23 @@ extension APICall {
             page, pageSize: pageSize, select: select, key: { $0.keyText }, entitySet: entitySet, resource: resource,
             write: { $0.writeProperties(select, into: &$1) }, expanded: { expanded.write($0, expands, into: &$1) }
         )
+    }
+
+    /// A collection of a complex type (`Collection(ProductPrice)`), as actions and functions answer.
+    func complexCollectionResponse<Item>(of typeName: String, _ items: [Item], write: (Item, inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter(capacity: 128 * (items.count + 1))
+        writer.beginObject()
+        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#Collection(\(EntityModel.namespace).\(typeName))") }
+        writer.key("value")
+        writer.beginArray()
+        for item in items {
+            writer.beginObject()
+            write(item, &writer)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
     }
 
     /// One entity by key, with `$select` and `$expand`.

@@ -44,24 +44,12 @@ enum TenderTypesController {
     static func handle(_ call: APICall) async throws -> Response {
         try call.requireMethods([.get], resource: "GetTenderTypes")
         let types = try await call.runtime.execute(GetTenderTypesRequest(), channel: call.channel, caller: call.caller)
-        var writer = JSONWriter()
-        writer.beginObject()
-        if call.format.metadata != .none {
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).TenderType)")
-        }
-        writer.key("value")
-        writer.beginArray()
-        for type in types {
-            writer.beginObject()
+        return call.complexCollectionResponse(of: "TenderType", types) { type, writer in
             writer.field("TenderTypeId", type.tenderTypeId)
             writer.field("Name", type.name)
             writer.field("OperationType", type.operationType)
             writer.field("Connector", type.connector)
-            writer.endObject()
         }
-        writer.endArray()
-        writer.endObject()
-        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
     }
 }
 
