@@ -9,6 +9,7 @@ extension HandlerRegistry {
         CartHandlers.register(in: &registry)
         CartHandlers.registerLifecycle(in: &registry)
         OrderHandlers.register(in: &registry)
+        OrderEventHandlers.register(in: &registry)
         AvailabilityHandlers.register(in: &registry)
         PaymentHandlers.register(in: &registry)
         StoredProperties.register(in: &registry)

@@ -81,9 +81,10 @@ struct CartLifecycleTests {
         let allowing = try await CartTests.fixture(backend, settings: CommerceSettings(allowBackorders: true))
         let backordered = try await allowing.cart(quantity: 7)
         let order = try await allowing.run(allowing.pay(backordered))
-        #expect(order.salesLines.first?.quantity == 7)
+        // All 3 of the default warehouse (WH-WEST) plus the 2 it owes, and the 2 of WH-EAST.
+        #expect(order.salesLines.map { "\($0.warehouseId ?? "?") \($0.quantity)" } == ["WH-WEST 5", "WH-EAST 2"])
         #expect(try await allowing.available(CartTests.product) == -2)
-        // A later order still takes stock that is there first (the other warehouse has 3).
+        // Nothing is left anywhere, so a later order is owed by the default warehouse too.
         let more = try await allowing.cart(quantity: 1)
         _ = try await allowing.run(allowing.pay(more))
         #expect(try await allowing.available(CartTests.product) == -3)

@@ -228,8 +228,8 @@ struct CartTests {
     @Test("out of stock is a conflict and reserves nothing", arguments: Backend.allCases)
     func outOfStock(_ backend: Backend) async throws {
         let f = try await Self.fixture(backend)
-        // 5 in stock, but no single warehouse holds 4 (2 east, 3 west).
-        let cart = try await f.cart(quantity: 4)
+        // 5 in stock (2 east, 3 west): 6 is more than both warehouses hold together.
+        let cart = try await f.cart(quantity: 6)
         await #expect { try await f.run(f.pay(cart)) } throws: { ($0 as? CommerceError)?.code == "OutOfStock" }
         #expect(try await f.available(Self.product) == 5)
         let two = try await f.run(CreateCartRequest(receiptEmail: "a@example.com", cartLines: [
@@ -311,6 +311,11 @@ struct CartTests {
         #expect(try keys(UpdateCartRequest(cartId: "c", cartVersion: 1, receiptEmail: "e", shippingAddress: Address(), customerId: "x"))
             == ["CartId", "CartVersion", "CustomerId", "ReceiptEmail", "ShippingAddress"])
         #expect(try keys(GetCartRequest(cartId: "c")) == ["CartId"])
+        #expect(try keys(StockReservation(lineId: "l", warehouseId: "w", quantity: 1)) == ["LineId", "Quantity", "WarehouseId"])
+        // A reservation without Quantity (as handlers written for SDK 1.0 answer) is the whole line.
+        let whole = try JSONDecoder().decode(StockReservation.self, from: Data(#"{"LineId":"l","WarehouseId":"w"}"#.utf8))
+        #expect(whole == StockReservation(lineId: "l", warehouseId: "w", quantity: nil))
+        #expect(try keys(GetOrderEventsRequest(afterSequence: 0)) == ["AfterSequence", "Limit"])
         #expect(try keys(GetSalesOrderRequest(salesOrderId: "o")) == ["SalesOrderId"])
         #expect(try keys(CalculateCartTotalsRequest(cartId: "c")) == ["CartId"])
         #expect(try keys(Cart(id: "c", version: 1)) == [

@@ -322,11 +322,21 @@ struct CheckoutEndToEndTests {
         await database.close()
     }
 
-    @Test("SIGKILL during checkouts, again and again: every acknowledged order exists, no stock is reserved without an order")
-    func crashSafety() async throws {
-        let (firstHost, _, dataDir) = try host()
+    @Test(
+        "SIGKILL during checkouts, again and again: every acknowledged order exists, no stock is reserved without an order",
+        arguments: ["sqlite", "postgres"]
+    )
+    func crashSafety(_ backend: String) async throws {
+        let databaseURL = backend == "postgres" ? try await freshPostgresDatabase() : nil
+        let (firstHost, _, dataDir) = try host(database: databaseURL)
         #expect(firstHost.stop() == 0)
-        let setup = try Self.openDatabase(dataDir)
+        let open = { () async throws -> any ChannelDatabase in
+            if let databaseURL {
+                return try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
+            }
+            return try Self.openDatabase(dataDir)
+        }
+        let setup = try await open()
         try await setup.withTransaction(.write) { transaction in
             try await InventoryStore(transaction).setOnHand(productId: Self.product, warehouseId: "WH-EAST", quantity: 1_000)
             try await InventoryStore(transaction).setOnHand(productId: Self.product, warehouseId: "WH-WEST", quantity: 0)
@@ -336,7 +346,10 @@ struct CheckoutEndToEndTests {
         var acknowledged: Set<String> = []
         var interrupted = 0
         for round in 0..<4 {
-            let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir, "--config", config, "--log-level", "error"])
+            let host = try HostProcess(
+                ["serve", "--demo", "--port", "0", "--data-dir", dataDir, "--config", config, "--log-level", "error"]
+                    + (databaseURL.map { ["--database", $0] } ?? [])
+            )
             var carts: [CartBody] = []
             for _ in 0..<12 { carts.append(try await newCart(host)) }
             let pid = host.process.processIdentifier
@@ -376,17 +389,20 @@ struct CheckoutEndToEndTests {
         // The kills must have landed both after some checkouts and in the middle of others.
         #expect(!acknowledged.isEmpty && interrupted > 0, "acknowledged \(acknowledged.count), interrupted \(interrupted)")
 
-        let database = try Self.openDatabase(dataDir)
-        let (stored, reserved, ordered) = try await database.withTransaction(.read) { transaction in
+        let database = try await open()
+        let (stored, reserved, ordered, events) = try await database.withTransaction(.read) { transaction in
             let stored = Set(try await transaction.query("SELECT id FROM sales_orders").compactMap { $0.string("id") })
             let reserved = try await transaction.queryFirst("SELECT SUM(reserved) AS n FROM stock WHERE product_id = ?", [.integer(Self.product)])?.decimal("n") ?? 0
             let ordered = try await transaction.queryFirst("SELECT SUM(quantity) AS n FROM sales_lines WHERE product_id = ?", [.integer(Self.product)])?.decimal("n") ?? 0
-            return (stored, reserved, ordered)
+            let events = Set(try await transaction.query("SELECT order_id FROM order_events WHERE event_type = 'Created'").compactMap { $0.string("order_id") })
+            return (stored, reserved, ordered, events)
         }
         await database.close()
         #expect(acknowledged.isSubset(of: stored), "acknowledged orders missing after a crash: \(acknowledged.subtracting(stored))")
-        // A reservation exists only together with the order that made it (one transaction).
+        // A reservation exists only together with the order that made it (one transaction),
+        // and so does the order's event for headquarters.
         #expect(reserved == ordered, "reserved \(reserved), ordered \(ordered)")
+        #expect(events == stored, "orders without their Created event, or events without an order")
     }
 }
 

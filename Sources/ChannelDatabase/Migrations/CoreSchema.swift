@@ -11,7 +11,29 @@ public enum CoreSchema {
         Migration(version: 2, name: "indexes for sorting and filtering products by name and price", portable: version2),
         Migration(version: 3, name: "extension properties of carts, orders and their lines; carts by last change", portable: version3),
         Migration(version: 4, name: "full-text search index of products, kept in sync by triggers", script: version4),
+        Migration(version: 5, name: "order events for data exchange, numbered when handed out", portable: version5),
     ])
+
+    /// What happened to sales orders, for headquarters to pull after a watermark.
+    ///
+    /// `sequence` stays empty until the events are handed out: numbers are given then, in one
+    /// serialized step that sees only committed events (see ``OrderEventStore``), because an
+    /// identity taken at insert would let a slow transaction commit a lower number after a
+    /// reader had moved its watermark past it.
+    static let version5 = """
+        CREATE TABLE order_events (
+            event_id {pk},
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            order_id TEXT NOT NULL REFERENCES sales_orders(id),
+            sales_id TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            occurred_at BIGINT NOT NULL,
+            sequence BIGINT,
+            UNIQUE (channel_id, sequence)
+        );
+        CREATE INDEX order_events_unsequenced ON order_events(channel_id, event_id) WHERE sequence IS NULL;
+        """
 
     /// What extensions (through triggers) and clients attach to built-in entities; the index
     /// finds idle carts for the purge.

@@ -1,6 +1,7 @@
 import ChannelDatabase
 import Foundation
 import Logging
+import Synchronization
 
 enum OrderHandlers {
     static let salesOrderSequence = "SalesOrder"
@@ -22,24 +23,7 @@ enum OrderHandlers {
             // Rows are locked in one order (product, then warehouse) by every checkout, so two
             // checkouts of the same products wait for each other instead of deadlocking.
             for line in request.lines.sorted(by: { ($0.productId, $0.lineId) < ($1.productId, $1.lineId) }) {
-                var reserved: String?
-                for warehouse in warehouses {
-                    if try await inventory.reserve(productId: line.productId, warehouseId: warehouse, quantity: line.quantity) {
-                        reserved = warehouse
-                        break
-                    }
-                }
-                if reserved == nil, context.settings.allowBackorders, let first = warehouses.first {
-                    // A backorder: the default warehouse owes what it does not have.
-                    try await inventory.reserve(productId: line.productId, warehouseId: first, quantity: line.quantity, evenIfShort: true)
-                    reserved = first
-                }
-                guard let warehouse = reserved else {
-                    throw CommerceError(
-                        .conflict, code: "OutOfStock", "product \(line.productId) is out of stock for a quantity of \(line.quantity)", target: "CartLines"
-                    )
-                }
-                reservations.append(StockReservation(lineId: line.lineId, warehouseId: warehouse))
+                reservations += try await reserve(line, from: warehouses, inventory: inventory, context: context)
             }
             return reservations
         }
@@ -47,6 +31,52 @@ enum OrderHandlers {
         registry.register(CheckoutRequest.self) { request, context in
             try await Checkout(request: request, context: context).run()
         }
+    }
+
+    /// Reserves one line: from a single warehouse when one has it all (one shipment), else split
+    /// over the warehouses in the channel's order, else (backorders allowed) owed by the
+    /// default warehouse.
+    ///
+    /// Every reservation is one conditional UPDATE; the availability read before a split only
+    /// sizes the attempt. A concurrent checkout that takes the units first makes the UPDATE
+    /// change nothing, and the split reads again.
+    static func reserve(
+        _ line: StockLine, from warehouses: [String], inventory: InventoryStore, context: RequestContext
+    ) async throws -> [StockReservation] {
+        for warehouse in warehouses where try await inventory.reserve(productId: line.productId, warehouseId: warehouse, quantity: line.quantity) {
+            return [StockReservation(lineId: line.lineId, warehouseId: warehouse, quantity: line.quantity)]
+        }
+        var parts: [StockReservation] = []
+        var remaining = line.quantity
+        for warehouse in warehouses where remaining > 0 {
+            // A few attempts per warehouse: each failed one means another checkout just took
+            // units here, and the next read sees what is left.
+            for _ in 0..<4 {
+                let available = try await inventory.available(productId: line.productId, warehouses: [warehouse])
+                guard available > 0 else { break }
+                let take = min(available, remaining)
+                if try await inventory.reserve(productId: line.productId, warehouseId: warehouse, quantity: take) {
+                    parts.append(StockReservation(lineId: line.lineId, warehouseId: warehouse, quantity: take))
+                    remaining -= take
+                    break
+                }
+            }
+        }
+        if remaining > 0, context.settings.allowBackorders, let first = warehouses.first {
+            try await inventory.reserve(productId: line.productId, warehouseId: first, quantity: remaining, evenIfShort: true)
+            if let index = parts.firstIndex(where: { $0.warehouseId == first }) {
+                parts[index].quantity = (parts[index].quantity ?? 0) + remaining
+            } else {
+                parts.append(StockReservation(lineId: line.lineId, warehouseId: first, quantity: remaining))
+            }
+            remaining = 0
+        }
+        guard remaining == 0 else {
+            throw CommerceError(
+                .conflict, code: "OutOfStock", "product \(line.productId) is out of stock for a quantity of \(line.quantity)", target: "CartLines"
+            )
+        }
+        return parts
     }
 
     static func mayRead(_ record: SalesOrderRecord, _ caller: Caller) -> Bool {
@@ -92,7 +122,9 @@ struct Checkout {
         let reservations = try await context.execute(ReserveStockRequest(
             lines: cart.cartLines.map { StockLine(lineId: $0.lineId, productId: $0.productId, quantity: $0.quantity) }
         ))
-        let warehouseOfLine = Dictionary(reservations.map { ($0.lineId, $0.warehouseId) }, uniquingKeysWith: { first, _ in first })
+        let salesLines = Self.salesLines(
+            of: cart.cartLines, reservations: Dictionary(grouping: reservations, by: \.lineId), decimals: channel.currencyDecimals
+        )
 
         let number = try await orders.nextNumber(channelId: channel.recordId, sequence: OrderHandlers.salesOrderSequence)
         let now = PricingHandlers.currentInstant()
@@ -103,42 +135,48 @@ struct Checkout {
             status: SalesOrder.Status.created.rawValue, currencyCode: channel.currencyCode, subtotalAmount: cart.subtotalAmount,
             discountAmount: cart.discountAmount, taxAmount: cart.taxAmount, totalAmount: cart.totalAmount, idempotencyKey: request.idempotencyKey,
             createdAt: now,
-            lines: cart.cartLines.enumerated().map { index, line in
-                SalesLineRecord(
-                    lineNumber: index + 1, productId: line.productId, itemId: line.itemId, quantity: line.quantity, price: line.price,
-                    discountAmount: line.discountAmount, taxAmount: line.taxAmount, netAmount: line.netAmountWithoutTax,
-                    totalAmount: line.totalAmount, warehouseId: warehouseOfLine[line.lineId]
-                )
-            }
+            lines: salesLines.map(\.record)
         )
 
-        var authorized: [(tender: ValidTender, result: PaymentResult)] = []
+        // Voided here when a later step of this handler fails, and by the runtime when the
+        // request rolls back after the handler returned (a post-trigger or the commit failed):
+        // money is never left authorized for an order that does not exist.
+        let authorized = PendingAuthorizations()
+        context.onRollback { rollbackContext in await authorized.voidAll(context: rollbackContext) }
+        var granted: [(tender: ValidTender, result: PaymentResult, reference: String)] = []
         do {
             for tender in tenders {
                 let result = try await context.execute(AuthorizePaymentRequest(
                     paymentId: tender.paymentId, connector: tender.connector, tenderTypeId: tender.line.tenderTypeId, amount: tender.line.amount,
                     currency: channel.currencyCode, cardToken: tender.token
                 ))
-                guard result.status == .approved, result.reference != nil else {
+                guard result.status == .approved, let reference = result.reference else {
                     throw CommerceError(
                         .validation, code: "PaymentDeclined", "the payment was declined: \(result.message ?? "no reason given"). Nothing was charged",
                         target: "cartTenderLines"
                     )
                 }
-                authorized.append((tender, result))
+                authorized.append(PendingAuthorizations.Entry(
+                    connector: tender.connector, paymentId: tender.paymentId, reference: reference, amount: tender.line.amount, currency: channel.currencyCode
+                ))
+                granted.append((tender, result, reference))
             }
             try await orders.insert(record, now: now)
-            for (tender, result) in authorized {
+            for (tender, result, reference) in granted {
                 try await orders.insert(PaymentRecord(
                     id: tender.paymentId, orderId: orderId, cartId: cart.id, channelId: channel.recordId, tenderTypeId: tender.line.tenderTypeId,
                     amount: tender.line.amount, currencyCode: channel.currencyCode, status: "Authorized", connector: tender.connector,
-                    authorizationReference: result.reference, cardTokenReference: result.cardTokenReference, createdAt: now
+                    authorizationReference: reference, cardTokenReference: result.cardTokenReference, createdAt: now
                 ))
             }
+            try await OrderEventStore(context.transaction).record(
+                OrderEventRecord(orderId: orderId, salesId: record.salesId, eventType: "Created", status: record.status, occurredAt: now),
+                channelId: channel.recordId
+            )
             try await CartStore(context.transaction).delete(id: cart.id)
             try await StoredProperties.forgetCart(cart.id, context: context)
         } catch {
-            await void(authorized)
+            await authorized.voidAll(context: context)
             if let error = error as? DatabaseError, error.kind == .constraintViolation, request.idempotencyKey != nil {
                 throw CommerceError(
                     .conflict, code: "IdempotencyKeyInUse", "another checkout with this Idempotency-Key completed at the same time; repeat the request to read its order"
@@ -150,8 +188,9 @@ struct Checkout {
         // whatever the post-triggers add) for the order.
         var order = SalesOrder(record)
         order.extensionProperties = cart.extensionProperties
-        for (index, line) in cart.cartLines.enumerated() where index < order.salesLines.count {
-            order.salesLines[index].extensionProperties = line.extensionProperties
+        let propertiesOfLine = Dictionary(cart.cartLines.map { ($0.lineId, $0.extensionProperties) }, uniquingKeysWith: { first, _ in first })
+        for (index, line) in salesLines.enumerated() where index < order.salesLines.count {
+            order.salesLines[index].extensionProperties = propertiesOfLine[line.cartLineId] ?? []
         }
         return order
     }
@@ -172,24 +211,6 @@ struct Checkout {
         var order = SalesOrder(existing)
         try await StoredProperties.attach(to: &order, context: context)
         return order
-    }
-
-    /// Releases authorizations of a checkout that will not complete. Failures are logged (without
-    /// card data) and do not hide the error that stopped the checkout: an authorization that
-    /// cannot be voided expires at the connector.
-    private func void(_ authorized: [(tender: ValidTender, result: PaymentResult)]) async {
-        for (tender, result) in authorized {
-            guard let reference = result.reference else { continue }
-            do {
-                _ = try await context.execute(VoidPaymentRequest(
-                    connector: tender.connector, authorizationReference: reference, amount: tender.line.amount, currency: channel.currencyCode
-                ))
-            } catch {
-                context.logger.warning("could not void an authorization of a failed checkout", metadata: [
-                    "connector": "\(tender.connector)", "payment": "\(tender.paymentId)", "error": "\(error)",
-                ])
-            }
-        }
     }
 
     struct ValidTender {
@@ -263,8 +284,86 @@ struct Checkout {
         }
     }
 
+    /// The sales lines of a cart: one per cart line and warehouse it was reserved in. A line
+    /// split over warehouses keeps its price; its quantity and amounts are divided by the
+    /// reserved quantities, each part rounded to the currency and the last part taking the
+    /// remainder, so the parts add up to the cart line exactly.
+    static func salesLines(
+        of lines: [CartLine], reservations: [String: [StockReservation]], decimals: Int
+    ) -> [(cartLineId: String, record: SalesLineRecord)] {
+        var result: [(cartLineId: String, record: SalesLineRecord)] = []
+        for line in lines {
+            let parts = reservations[line.lineId] ?? []
+            let quantities = parts.map { $0.quantity ?? line.quantity }
+            guard parts.count > 1, line.quantity > 0, quantities.reduce(0, +) == line.quantity else {
+                result.append((line.lineId, SalesLineRecord(
+                    lineNumber: result.count + 1, productId: line.productId, itemId: line.itemId, quantity: line.quantity, price: line.price,
+                    discountAmount: line.discountAmount, taxAmount: line.taxAmount, netAmount: line.netAmountWithoutTax,
+                    totalAmount: line.totalAmount, warehouseId: parts.first?.warehouseId
+                )))
+                continue
+            }
+            var given = (discount: Decimal(0), tax: Decimal(0), net: Decimal(0))
+            for (index, part) in parts.enumerated() {
+                let last = index == parts.count - 1
+                let share = { (amount: Decimal, sofar: Decimal) -> Decimal in
+                    last ? amount - sofar : (amount * quantities[index] / line.quantity).rounded(toDecimals: decimals)
+                }
+                let discount = share(line.discountAmount, given.discount)
+                let tax = share(line.taxAmount, given.tax)
+                let net = share(line.netAmountWithoutTax, given.net)
+                given = (given.discount + discount, given.tax + tax, given.net + net)
+                result.append((line.lineId, SalesLineRecord(
+                    lineNumber: result.count + 1, productId: line.productId, itemId: line.itemId, quantity: quantities[index], price: line.price,
+                    discountAmount: discount, taxAmount: tax, netAmount: net, totalAmount: net + tax, warehouseId: part.warehouseId
+                )))
+            }
+        }
+        return result
+    }
+
     static func padded(_ number: Int64) -> String {
         let text = String(number)
         return text.count >= 8 ? text : String(repeating: "0", count: 8 - text.count) + text
+    }
+}
+
+/// The authorizations a checkout holds until its order commits.
+///
+/// Shared between the checkout handler (which voids them when one of its own steps fails) and
+/// the compensation the runtime runs after a rollback; whichever comes first voids them, and
+/// the other finds nothing left.
+final class PendingAuthorizations: Sendable {
+    struct Entry: Sendable {
+        var connector: String
+        var paymentId: String
+        var reference: String
+        var amount: Decimal
+        var currency: String
+    }
+
+    private let entries = Mutex<[Entry]>([])
+
+    func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
+
+    /// Voids every authorization not voided yet. Failures are logged (without card data) and
+    /// do not hide the error that stopped the checkout: an authorization that cannot be voided
+    /// expires at the connector.
+    func voidAll(context: RequestContext) async {
+        let pending = entries.withLock { entries in
+            defer { entries.removeAll() }
+            return entries
+        }
+        for entry in pending {
+            do {
+                _ = try await context.execute(VoidPaymentRequest(
+                    connector: entry.connector, authorizationReference: entry.reference, amount: entry.amount, currency: entry.currency
+                ))
+            } catch {
+                context.logger.warning("could not void an authorization of a failed checkout", metadata: [
+                    "connector": "\(entry.connector)", "payment": "\(entry.paymentId)", "error": "\(error)",
+                ])
+            }
+        }
     }
 }

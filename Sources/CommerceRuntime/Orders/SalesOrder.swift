@@ -76,6 +76,8 @@ public struct SalesLine: Codable, Sendable, Equatable {
     public var discountAmount: Decimal
     public var taxAmount: Decimal
     public var totalAmount: Decimal
+    /// The warehouse the line's stock was reserved in (and ships from).
+    public var warehouseId: String?
     public var extensionProperties: [CommerceProperty]
 
     enum CodingKeys: String, CodingKey {
@@ -87,6 +89,7 @@ public struct SalesLine: Codable, Sendable, Equatable {
         case discountAmount = "DiscountAmount"
         case taxAmount = "TaxAmount"
         case totalAmount = "TotalAmount"
+        case warehouseId = "WarehouseId"
         case extensionProperties = "ExtensionProperties"
     }
 
@@ -99,6 +102,7 @@ public struct SalesLine: Codable, Sendable, Equatable {
         discountAmount = record.discountAmount
         taxAmount = record.taxAmount
         totalAmount = record.totalAmount
+        warehouseId = record.warehouseId
         extensionProperties = []
     }
 }
@@ -118,8 +122,9 @@ public struct GetSalesOrderRequest: CommerceRequest {
     }
 }
 
-/// Reserves stock for lines, each line from one warehouse of the channel (its default
-/// warehouse first); throws `OutOfStock` (a conflict) when a line cannot be reserved, and the
+/// Reserves stock for lines from the warehouses of the channel (its default warehouse first):
+/// each line from one warehouse when one has all of it, else split over several; throws
+/// `OutOfStock` (a conflict) when the warehouses together cannot serve a line, and the
 /// transaction then rolls every reservation back.
 public struct ReserveStockRequest: CommerceRequest {
     public typealias Response = [StockReservation]
@@ -152,17 +157,24 @@ public struct StockLine: Codable, Sendable, Equatable {
     }
 }
 
+/// Stock of one line reserved in one warehouse. A line the warehouses can only serve together
+/// has several; the checkout makes a sales line of each.
 public struct StockReservation: Codable, Sendable, Equatable {
     public var lineId: String
     public var warehouseId: String
+    /// The part of the line's quantity reserved here; nil (as SDK 1.0 handlers answer) is the
+    /// whole line.
+    public var quantity: Decimal?
 
-    public init(lineId: String, warehouseId: String) {
+    public init(lineId: String, warehouseId: String, quantity: Decimal?) {
         self.lineId = lineId
         self.warehouseId = warehouseId
+        self.quantity = quantity
     }
 
     enum CodingKeys: String, CodingKey {
         case lineId = "LineId"
         case warehouseId = "WarehouseId"
+        case quantity = "Quantity"
     }
 }

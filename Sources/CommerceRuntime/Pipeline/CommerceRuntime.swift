@@ -59,23 +59,50 @@ public final class CommerceRuntime: Sendable {
     /// Runs a request in its own transaction.
     public func execute<Request: CommerceRequest>(_ request: Request, channel: ChannelRecord, caller: Caller) async throws -> Request.Response {
         guard pipeline.mode(of: Request.typeName) != nil else { throw CommerceError.unknownRequestType(Request.typeName) }
-        return try await database.withTransaction(Request.mode == .write ? .write : .read) { transaction in
-            let context = self.makeContext(channel: channel, caller: caller, transaction: transaction)
-            return try await context.execute(request)
-        }
+        return try await inTransaction(Request.mode, channel: channel, caller: caller) { try await $0.execute(request) }
     }
 
     /// Runs a request known by type name with a JSON body, in its own transaction.
     public func execute(_ request: JSONRequest, channel: ChannelRecord, caller: Caller) async throws -> [UInt8] {
         guard let mode = pipeline.mode(of: request.typeName) else { throw CommerceError.unknownRequestType(request.typeName) }
-        return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
-            let context = self.makeContext(channel: channel, caller: caller, transaction: transaction)
-            return try await context.execute(request)
+        return try await inTransaction(mode, channel: channel, caller: caller) { try await $0.execute(request) }
+    }
+
+    /// One top-level request: its transaction, and the compensations its handlers registered,
+    /// run when that transaction does not commit (see ``RequestContext/onRollback(_:)``).
+    private func inTransaction<Result: Sendable>(
+        _ mode: RequestMode, channel: ChannelRecord, caller: Caller, _ body: @Sendable (RequestContext) async throws -> Result
+    ) async throws -> Result {
+        let compensations = Compensations()
+        do {
+            return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
+                try await body(self.makeContext(channel: channel, caller: caller, transaction: transaction, compensations: compensations))
+            }
+        } catch {
+            await compensate(compensations.take(), channel: channel, caller: caller)
+            throw error
         }
     }
 
-    private func makeContext(channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction) -> RequestContext {
-        RequestContext(channel: channel, caller: caller, transaction: transaction, logger: logger, settings: settings, pipeline: pipeline)
+    private func compensate(_ actions: [@Sendable (RequestContext) async throws -> Void], channel: ChannelRecord, caller: Caller) async {
+        for action in actions {
+            do {
+                try await database.withTransaction(.write) { transaction in
+                    try await action(self.makeContext(channel: channel, caller: caller, transaction: transaction, compensations: Compensations()))
+                }
+            } catch {
+                logger.error("a compensation of a rolled-back request failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func makeContext(
+        channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, compensations: Compensations
+    ) -> RequestContext {
+        RequestContext(
+            channel: channel, caller: caller, transaction: transaction, logger: logger, settings: settings, pipeline: pipeline,
+            compensations: compensations
+        )
     }
 }
 

@@ -29,14 +29,29 @@ public struct RequestContext: Sendable {
     public var logger: Logger
     public let settings: CommerceSettings
     let pipeline: Pipeline
+    let compensations: Compensations
 
-    init(channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, logger: Logger, settings: CommerceSettings, pipeline: Pipeline) {
+    init(
+        channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, logger: Logger, settings: CommerceSettings, pipeline: Pipeline,
+        compensations: Compensations = Compensations()
+    ) {
         self.channel = channel
         self.caller = caller
         self.transaction = transaction
         self.logger = logger
         self.settings = settings
         self.pipeline = pipeline
+        self.compensations = compensations
+    }
+
+    /// Registers what undoes an effect outside the database (an authorization, a message sent)
+    /// should the top-level request not commit. The action runs after the rollback, in a
+    /// transaction of its own, with a context for the same channel and caller; its errors are
+    /// logged, not thrown, because the request's own error is what the caller must see.
+    /// An action that is no longer needed (the handler undid the effect itself) must check
+    /// that and do nothing.
+    public func onRollback(_ action: @escaping @Sendable (RequestContext) async throws -> Void) {
+        compensations.append(action)
     }
 
     /// Runs a nested request in the same transaction, through its own triggers and handlers.

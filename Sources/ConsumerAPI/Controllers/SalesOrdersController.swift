@@ -68,6 +68,7 @@ enum SalesOrdersController {
                 writer.field("DiscountAmount", line.discountAmount)
                 writer.field("TaxAmount", line.taxAmount)
                 writer.field("TotalAmount", line.totalAmount)
+                writer.field("WarehouseId", line.warehouseId)
                 EntityJSON.writeExtensionProperties(line.extensionProperties, to: &writer)
                 writer.endObject()
             }

@@ -66,6 +66,7 @@ extension EntityModel {
             EdmProperty("DiscountAmount", .primitive(.decimal), nullable: false),
             EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
             EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("WarehouseId", .primitive(.string)),
             extensionProperties,
         ]))
         try add(EdmComplexType("CartLineInput", properties: [
