@@ -10,6 +10,7 @@ extension HandlerRegistry {
         CartHandlers.registerLifecycle(in: &registry)
         OrderHandlers.register(in: &registry)
         OrderEventHandlers.register(in: &registry)
+        OrderStatusHandlers.register(in: &registry)
         AvailabilityHandlers.register(in: &registry)
         PaymentHandlers.register(in: &registry)
         StoredProperties.register(in: &registry)

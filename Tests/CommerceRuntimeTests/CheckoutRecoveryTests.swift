@@ -206,4 +206,100 @@ struct CheckoutRecoveryTests {
         #expect(Set(seen.map(\.salesId)) == Set(orders) && seen.count == orders.count)
         await f.database.close()
     }
+
+    @Test("cancel releases the stock and voids; invoice takes the goods out of stock and captures; each only from Created", arguments: Backend.allCases)
+    func statusChanges(_ backend: Backend) async throws {
+        let log = CallLog()
+        let f = try await CartTests.fixture(backend) { registry in
+            registry.register(VoidPaymentRequest.self, owner: "spy") { request, context, next in
+                log.record("void \(request.amount)")
+                return try await next(request, context)
+            }
+            registry.register(CapturePaymentRequest.self, owner: "spy") { request, context, next in
+                log.record("capture \(request.amount)")
+                return try await next(request, context)
+            }
+        }
+        let erp = Caller.application(id: "erp")
+        let onHand = { (product: Int64) async throws -> Decimal in
+            try await f.database.withTransaction(.read) {
+                try await $0.queryFirst("SELECT SUM(on_hand) AS n FROM stock WHERE product_id = ?", [.integer(product)])?.decimal("n") ?? -1
+            }
+        }
+        // Split over both warehouses, so both reservations must be released.
+        let cancelled = try await f.run(f.pay(try await f.cart(quantity: 4)))
+        #expect(try await f.available(CartTests.product) == 1)
+        let afterCancel = try await f.run(CancelSalesOrderRequest(salesOrderId: cancelled.id), caller: erp)
+        #expect(afterCancel.statusValue == SalesOrder.Status.canceled.rawValue)
+        #expect(try await f.available(CartTests.product) == 5)
+        #expect(try await onHand(CartTests.product) == 5)
+        #expect(log.all == ["void \(cancelled.totalAmount)"])
+        let payments = try await f.database.withTransaction(.read) { try await OrderStore($0).payments(orderId: cancelled.id) }
+        #expect(payments.map(\.status) == ["Voided"])
+
+        let invoiced = try await f.run(f.pay(try await f.cart(quantity: 2)))
+        let afterInvoice = try await f.run(InvoiceSalesOrderRequest(salesOrderId: invoiced.id), caller: .employee(id: "e1", storeNumbers: ["128"]))
+        #expect(afterInvoice.statusValue == SalesOrder.Status.invoiced.rawValue)
+        // The goods left: 2 fewer on hand, nothing reserved for them any more.
+        #expect(try await onHand(CartTests.product) == 3)
+        #expect(try await f.available(CartTests.product) == 3)
+        let captured = try await f.database.withTransaction(.read) { try await OrderStore($0).payments(orderId: invoiced.id) }
+        #expect(captured.map(\.status) == ["Captured"] && captured.first?.captureReference?.hasPrefix("test-capture-") == true)
+        #expect(log.all.last == "capture \(invoiced.totalAmount)")
+
+        // Only from Created, once; a concurrent second change loses.
+        await #expect { try await f.run(CancelSalesOrderRequest(salesOrderId: invoiced.id), caller: erp) } throws: {
+            ($0 as? CommerceError)?.code == "SalesOrderStatusConflict"
+        }
+        await #expect { try await f.run(InvoiceSalesOrderRequest(salesOrderId: cancelled.id), caller: erp) } throws: {
+            ($0 as? CommerceError)?.code == "SalesOrderStatusConflict"
+        }
+        let raced = try await f.run(f.pay(try await f.cart(CartTests.otherProduct)))
+        async let cancelling = try? f.run(CancelSalesOrderRequest(salesOrderId: raced.id), caller: erp)
+        async let invoicing = try? f.run(InvoiceSalesOrderRequest(salesOrderId: raced.id), caller: erp)
+        let outcomes = await [cancelling, invoicing]
+        #expect(outcomes.compactMap { $0 }.count == 1)
+        let otherOnHand = try await onHand(CartTests.otherProduct)
+        #expect(try await f.available(CartTests.otherProduct) == otherOnHand)
+
+        // Customers and anonymous callers may not; an unknown order is not found.
+        for caller in [Caller.anonymous, .customer(accountNumber: "004011")] {
+            await #expect { try await f.run(CancelSalesOrderRequest(salesOrderId: raced.id), caller: caller) } throws: {
+                ($0 as? CommerceError)?.kind == .forbidden
+            }
+        }
+        await #expect { try await f.run(CancelSalesOrderRequest(salesOrderId: "nope"), caller: erp) } throws: {
+            ($0 as? CommerceError)?.kind == .notFound
+        }
+        // The feed tells headquarters, in the order things committed.
+        let feed = try await f.run(GetOrderEventsRequest(afterSequence: 0), caller: erp).events
+        #expect(feed.map(\.eventType) == ["Created", "StatusChanged", "Created", "StatusChanged", "Created", "StatusChanged"])
+        #expect(feed.map(\.salesOrderId) == [cancelled.id, cancelled.id, invoiced.id, invoiced.id, raced.id, raced.id])
+        #expect(feed[1].statusValue == SalesOrder.Status.canceled.rawValue && feed[3].statusValue == SalesOrder.Status.invoiced.rawValue)
+        await f.database.close()
+    }
+
+    @Test("an invoice whose request rolls back after the capture is refunded, and the order stays Created", arguments: Backend.allCases)
+    func refundAfterRollback(_ backend: Backend) async throws {
+        let log = CallLog()
+        let f = try await CartTests.fixture(backend) { registry in
+            registry.register(RefundPaymentRequest.self, owner: "spy") { request, context, next in
+                log.record("refund \(request.amount)")
+                return try await next(request, context)
+            }
+            registry.addPostTrigger(InvoiceSalesOrderRequest.self, owner: "failing-wms") { _, _, _ in
+                throw CommerceError(.unavailable, code: "WmsDown", "the warehouse system did not take the shipment")
+            }
+        }
+        let order = try await f.run(f.pay(try await f.cart(quantity: 2)))
+        await #expect { try await f.run(InvoiceSalesOrderRequest(salesOrderId: order.id), caller: .application(id: "erp")) } throws: {
+            ($0 as? CommerceError)?.code == "WmsDown"
+        }
+        #expect(log.all == ["refund \(order.totalAmount)"])
+        let stored = try await f.run(GetSalesOrderRequest(salesOrderId: order.id), caller: .application(id: "erp"))
+        #expect(stored?.statusValue == SalesOrder.Status.created.rawValue)
+        let payments = try await f.database.withTransaction(.read) { try await OrderStore($0).payments(orderId: order.id) }
+        #expect(payments.map(\.status) == ["Authorized"])
+        await f.database.close()
+    }
 }

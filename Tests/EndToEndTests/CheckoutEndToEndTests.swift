@@ -165,6 +165,39 @@ struct CheckoutEndToEndTests {
         #expect(host.stop() == 0)
     }
 
+    @Test("an application cancels or invoices an order over HTTP; a line split over warehouses shows each warehouse")
+    func orderStatus() async throws {
+        let (host, key, _) = try host()
+        let app = ["Authorization": "ApiKey \(key)", "Content-Type": "application/json"]
+        // 4 of demo product 1: 3 in the default WH-WEST, 1 from WH-EAST.
+        let split = try await newCart(host, product: Self.lastUnitsProduct, quantity: 4)
+        let checkout = try await host.send("POST", "/Commerce/Carts('\(split.Id)')/Checkout", headers: Self.json, body: checkoutBody(split))
+        #expect(checkout.status == 200, "\(checkout.text)")
+        let lines = try #require(checkout.json?["SalesLines"] as? [[String: Any]])
+        #expect(lines.map { "\($0["WarehouseId"] as? String ?? "?") \($0["Quantity"] as? Int ?? -1)" } == ["WH-WEST 3", "WH-EAST 1"])
+        let order = try Self.decode(OrderBody.self, checkout)
+
+        // A customer or an anonymous caller may not; the application may, once.
+        #expect(try await host.send("POST", "/Commerce/SalesOrders('\(order.Id)')/Cancel", headers: Self.json, body: "{}").status == 401)
+        let cancelled = try await host.send("POST", "/Commerce/SalesOrders('\(order.Id)')/Cancel", headers: app, body: "{}")
+        #expect(cancelled.status == 200, "\(cancelled.text)")
+        #expect(try Self.decode(OrderBody.self, cancelled).StatusValue == 5)
+        #expect(cancelled.text.contains("SalesOrders/$entity"))
+        let again = try await host.send("POST", "/Commerce/SalesOrders('\(order.Id)')/Invoice", headers: app, body: "{}")
+        #expect(again.status == 409 && Self.errorCode(again) == "SalesOrderStatusConflict", "\(again.text)")
+        #expect(try await host.send("POST", "/Commerce/SalesOrders('nope')/Invoice", headers: app, body: "{}").status == 404)
+        #expect(try await host.send("GET", "/Commerce/SalesOrders('\(order.Id)')/Cancel", headers: app).status == 405)
+
+        // The released units sell again: all 5 now.
+        let all = try await newCart(host, product: Self.lastUnitsProduct, quantity: 5)
+        let second = try await host.send("POST", "/Commerce/Carts('\(all.Id)')/Checkout", headers: Self.json, body: checkoutBody(all))
+        #expect(second.status == 200, "\(second.text)")
+        let invoiced = try await host.send("POST", "/Commerce/SalesOrders('\(try Self.decode(OrderBody.self, second).Id)')/Invoice", headers: app, body: "{}")
+        #expect(invoiced.status == 200, "\(invoiced.text)")
+        #expect(try Self.decode(OrderBody.self, invoiced).StatusValue == 4)
+        #expect(host.stop() == 0)
+    }
+
     @Test("a stale cartVersion or If-Match is 412 and changes nothing; bad input is 4xx")
     func staleVersion() async throws {
         let (host, _, _) = try host()

@@ -12,7 +12,13 @@ public enum CoreSchema {
         Migration(version: 3, name: "extension properties of carts, orders and their lines; carts by last change", portable: version3),
         Migration(version: 4, name: "full-text search index of products, kept in sync by triggers", script: version4),
         Migration(version: 5, name: "order events for data exchange, numbered when handed out", portable: version5),
+        Migration(version: 8, name: "capture references of payments", portable: version8),
     ])
+
+    /// Invoicing captures an order's authorizations; the capture is what a refund refers to.
+    static let version8 = """
+        ALTER TABLE payments ADD COLUMN capture_reference TEXT;
+        """
 
     /// What happened to sales orders, for headquarters to pull after a watermark.
     ///

@@ -43,6 +43,24 @@ public struct InventoryStore: Sendable {
         ) == 1
     }
 
+    /// Gives a reservation back (an order cancelled).
+    public func release(productId: Int64, warehouseId: String, quantity: Decimal) async throws {
+        let amount = try DatabaseValue.decimal(quantity)
+        try await transaction.execute(
+            "UPDATE stock SET reserved = reserved - ? WHERE product_id = ? AND warehouse_id = ?", [amount, .integer(productId), .text(warehouseId)]
+        )
+    }
+
+    /// Takes reserved units out of stock (an order invoiced, its goods gone): on hand and
+    /// reserved both drop.
+    public func issue(productId: Int64, warehouseId: String, quantity: Decimal) async throws {
+        let amount = try DatabaseValue.decimal(quantity)
+        try await transaction.execute(
+            "UPDATE stock SET on_hand = on_hand - ?, reserved = reserved - ? WHERE product_id = ? AND warehouse_id = ?",
+            [amount, amount, .integer(productId), .text(warehouseId)]
+        )
+    }
+
     /// On hand minus reserved, summed over the given warehouses (all when empty).
     public func available(productId: Int64, warehouses: [String] = []) async throws -> Decimal {
         var sql = "SELECT on_hand, reserved FROM stock WHERE product_id = ?"

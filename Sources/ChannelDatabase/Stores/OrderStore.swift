@@ -85,6 +85,8 @@ public struct PaymentRecord: Sendable, Equatable {
     public var connector: String?
     public var authorizationReference: String?
     public var cardTokenReference: String?
+    /// Set when invoicing captured the payment.
+    public var captureReference: String?
     public var createdAt: Int64
 
     public init(
@@ -166,6 +168,23 @@ public struct OrderStore: Sendable {
         }
     }
 
+    /// Moves an order from one status to another only if it is still in `from`: the UPDATE is
+    /// the check, so two concurrent status changes cannot both succeed. Answers whether it moved.
+    public func changeStatus(orderId: String, channelId: Int64, from: Int, to: Int, now: Int64) async throws -> Bool {
+        try await transaction.execute(
+            "UPDATE sales_orders SET status = ?, modified_at = ? WHERE id = ? AND channel_id = ? AND status = ?",
+            [.integer(Int64(to)), .integer(now), .text(orderId), .integer(channelId), .integer(Int64(from))]
+        ) == 1
+    }
+
+    /// Records what the connector did with a payment (`Voided`, `Captured`) and the capture's reference.
+    public func updatePayment(id: String, status: String, captureReference: String? = nil, now: Int64) async throws {
+        try await transaction.execute(
+            "UPDATE payments SET status = ?, capture_reference = COALESCE(?, capture_reference), modified_at = ? WHERE id = ?",
+            [.text(status), .optional(captureReference), .integer(now), .text(id)]
+        )
+    }
+
     private static let selectOrder = """
         SELECT id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address, status, currency_code,
                subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key, created_at
@@ -205,17 +224,19 @@ public struct OrderStore: Sendable {
         try await transaction.query(
             """
             SELECT id, order_id, cart_id, channel_id, tender_type_id, amount, currency_code, status, connector, authorization_reference,
-                   card_token_reference, created_at
+                   card_token_reference, capture_reference, created_at
             FROM payments WHERE order_id = ? ORDER BY created_at, id
             """,
             [.text(orderId)]
         ).map { row in
-            PaymentRecord(
+            var payment = PaymentRecord(
                 id: row.string("id") ?? "", orderId: row.string("order_id"), cartId: row.string("cart_id"), channelId: row.int64("channel_id") ?? 0,
                 tenderTypeId: row.string("tender_type_id") ?? "", amount: row.decimal("amount") ?? 0, currencyCode: row.string("currency_code") ?? "",
                 status: row.string("status") ?? "", connector: row.string("connector"), authorizationReference: row.string("authorization_reference"),
                 cardTokenReference: row.string("card_token_reference"), createdAt: row.int64("created_at") ?? 0
             )
+            payment.captureReference = row.string("capture_reference")
+            return payment
         }
     }
 

@@ -404,13 +404,13 @@ private typealias RuntimeCardTokenInfo = CardTokenInfo
 private typealias RuntimeTokenizedPaymentCard = TokenizedPaymentCard
 
 extension ODataError {
-    static let paymentCodes: Set<String> = ["PaymentDeclined", "PaymentConnectorError", "PaymentConnectorNotFound"]
+    static let paymentCodes: Set<String> = ["PaymentDeclined", "PaymentConnectorError", "PaymentConnectorNotFound", "PaymentConnectorRefused"]
 
     /// Payment outcomes get their own statuses; everything else maps by kind.
     init(paymentAware error: CommerceError) {
         switch error.code {
         case "PaymentDeclined": self.init(HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), code: error.code, error.message, target: error.target)
-        case "PaymentConnectorError", "PaymentConnectorNotFound": self.init(.badGateway, code: error.code, error.message, target: error.target)
+        case "PaymentConnectorError", "PaymentConnectorNotFound", "PaymentConnectorRefused": self.init(.badGateway, code: error.code, error.message, target: error.target)
         default: self.init(error)
         }
     }

@@ -7,7 +7,20 @@ import Hummingbird
 enum SalesOrdersController {
     static func handle(_ call: APICall) async throws -> Response {
         if let operation = try call.boundOperation(entityType: "SalesOrder") {
-            throw ODataError.notImplemented("SalesOrders/\(operation.name) is declared but not implemented yet")
+            guard case .string(let id) = call.path.key else {
+                throw ODataError.badRequest("SalesOrders/\(operation.name) is bound to one order: write SalesOrders('id')/\(operation.name)", target: "Id")
+            }
+            let order: SalesOrder
+            do {
+                switch operation.name {
+                case "Cancel": order = try await call.runtime.execute(CancelSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller)
+                case "Invoice": order = try await call.runtime.execute(InvoiceSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller)
+                default: throw ODataError.notImplemented("SalesOrders/\(operation.name) is declared but not implemented yet")
+                }
+            } catch let error as CommerceError where ODataError.paymentCodes.contains(error.code) {
+                throw ODataError(paymentAware: error)
+            }
+            return orderResponse(order, call)
         }
         try call.requireMethods([.get], resource: "SalesOrders")
         switch (call.path.key, call.path.rest) {

@@ -259,6 +259,12 @@ extension EntityModel {
             .init("receiptEmail", .primitive(.string)),
             .init("cartTenderLines", .collection(.complex("CartTenderLine")), nullable: false), cartVersion,
         ], returnType: .entity("SalesOrder"), roles: everyone))
+        // Not Retail Server names (there, headquarters moves orders on); documented in the README.
+        let salesOrder = EdmOperation.Binding(entityType: "SalesOrder", isCollection: false)
+        try add(EdmOperation("Cancel", kind: .action, binding: salesOrder, returnType: .entity("SalesOrder"), entitySetPath: "SalesOrders",
+                             roles: [.application, .employee]))
+        try add(EdmOperation("Invoice", kind: .action, binding: salesOrder, returnType: .entity("SalesOrder"), entitySetPath: "SalesOrders",
+                             roles: [.application, .employee]))
         try add(EdmOperation("GetOrderHistory", kind: .function, binding: .init(entityType: "Customer", isCollection: false),
                              returnType: .collection(.entity("SalesOrder")), roles: [.customer, .application, .employee]))
         try add(EdmOperation("GetTenderTypes", kind: .function, returnType: .collection(.complex("TenderType")), roles: everyone))
