@@ -66,6 +66,31 @@ struct CheckoutRecoveryTests {
         await f.database.close()
     }
 
+    @Test("concurrent retries with one Idempotency-Key: one order, one authorization, every retry answered with it", arguments: Backend.allCases)
+    func concurrentRetries(_ backend: Backend) async throws {
+        let log = CallLog()
+        let f = try await CartTests.fixture(backend) { registry in
+            registry.register(AuthorizePaymentRequest.self, owner: "spy") { request, context, next in
+                log.record("authorize")
+                return try await next(request, context)
+            }
+        }
+        let cart = try await f.cart(quantity: 2)
+        let request = f.pay(cart, key: "retry-storm")
+        let orders = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 { group.addTask { try await f.run(request).id } }
+            var ids: [String] = []
+            for try await id in group { ids.append(id) }
+            return ids
+        }
+        #expect(orders.count == 8 && Set(orders).count == 1)
+        #expect(log.all == ["authorize"])
+        #expect(try await f.count("sales_orders") == 1)
+        #expect(try await f.count("payments") == 1)
+        #expect(try await f.available(CartTests.product) == 3)
+        await f.database.close()
+    }
+
     @Test("a line no single warehouse can serve is split over warehouses; the parts add up to the cart line", arguments: Backend.allCases)
     func splitLine(_ backend: Backend) async throws {
         let f = try await CartTests.fixture(backend)

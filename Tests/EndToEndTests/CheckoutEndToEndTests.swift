@@ -98,9 +98,9 @@ struct CheckoutEndToEndTests {
         }
     }
 
-    @Test("storefront journey: create a cart, add lines, PATCH the address, check out, read the order")
-    func journey() async throws {
-        let (host, key, _) = try host()
+    @Test("storefront journey: create a cart, add lines, PATCH the address, check out, read the order", arguments: ["sqlite", "postgres"])
+    func journey(_ backend: String) async throws {
+        let (host, key, _) = try host(database: backend == "postgres" ? try await freshPostgresDatabase() : nil)
         let created = try await host.send("POST", "/Commerce/Carts", headers: Self.json, body: "{}")
         #expect(created.status == 201)
         #expect(created.header("ETag") == #"W/"1""#)
