@@ -198,6 +198,46 @@ struct CheckoutEndToEndTests {
         #expect(host.stop() == 0)
     }
 
+    @Test("delivery over HTTP: GetDeliveryOptions, the cart's mode by PATCH, a line's own mode and address by UpdateCartLines")
+    func delivery() async throws {
+        let (host, key, _) = try host()
+        let cart = try await newCart(host, quantity: 1)
+        let options = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/GetDeliveryOptions", headers: Self.json, body: "{}")
+        #expect(options.status == 200, "\(options.text)")
+        #expect((options.json?["value"] as? [[String: Any]])?.compactMap { $0["Code"] as? String } == ["EXP", "STD"])
+        #expect(options.text.contains("$metadata#Collection(Microsoft.Dynamics.Commerce.Runtime.DataModel.DeliveryOption)"))
+
+        let unknown = try await host.send("PATCH", "/Commerce/Carts('\(cart.Id)')", headers: Self.json, body: #"{"DeliveryMode":"DRONE"}"#)
+        #expect(unknown.status == 400 && Self.errorCode(unknown) == "UnknownDeliveryMode", "\(unknown.text)")
+        let patched = try await host.send(
+            "PATCH", "/Commerce/Carts('\(cart.Id)')", headers: Self.json,
+            body: #"{"DeliveryMode":"STD","ShippingAddress":{"State":"WA","ThreeLetterISORegionName":"USA"}}"#
+        )
+        #expect(patched.status == 200 && patched.json?["DeliveryMode"] as? String == "STD", "\(patched.text)")
+        let line = try #require(cart.CartLines.first)
+        let moved = try await host.send(
+            "POST", "/Commerce/Carts('\(cart.Id)')/UpdateCartLines", headers: Self.json,
+            body: #"{"cartLines":[{"LineId":"\#(line.LineId)","DeliveryMode":"EXP","ShippingAddress":{"State":"CA","ThreeLetterISORegionName":"USA"}}]}"#
+        )
+        #expect(moved.status == 200, "\(moved.text)")
+        let movedLine = try #require((moved.json?["CartLines"] as? [[String: Any]])?.first)
+        #expect(movedLine["DeliveryMode"] as? String == "EXP")
+        #expect((movedLine["ShippingAddress"] as? [String: Any])?["State"] as? String == "CA")
+        // California's 7.25% of 38.69 = 2.81.
+        let movedCart = try Self.decode(CartBody.self, moved)
+        #expect(movedCart.TaxAmount == Decimal(string: "2.81"))
+
+        let checkout = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: Self.json, body: checkoutBody(movedCart))
+        #expect(checkout.status == 200, "\(checkout.text)")
+        let order = try Self.decode(OrderBody.self, checkout)
+        let read = try await host.get("/Commerce/SalesOrders('\(order.Id)')", headers: ["Authorization": "ApiKey \(key)"])
+        #expect(read.json?["DeliveryMode"] as? String == "STD")
+        #expect((read.json?["ShippingAddress"] as? [String: Any])?["State"] as? String == "WA")
+        let sold = try #require((read.json?["SalesLines"] as? [[String: Any]])?.first)
+        #expect(sold["DeliveryMode"] as? String == "EXP" && (sold["ShippingAddress"] as? [String: Any])?["State"] as? String == "CA")
+        #expect(host.stop() == 0)
+    }
+
     @Test("a stale cartVersion or If-Match is 412 and changes nothing; bad input is 4xx")
     func staleVersion() async throws {
         let (host, _, _) = try host()

@@ -97,6 +97,11 @@ public enum DemoData {
             try await tx.execute(
                 "INSERT INTO number_sequences (channel_id, name, next_value) VALUES (?, 'SalesOrder', 1)", [.integer(id)]
             )
+            for (code, description) in [("EXP", "Express shipping"), ("STD", "Standard shipping")] {
+                try await tx.execute(
+                    "INSERT INTO delivery_modes (channel_id, code, description) VALUES (?, ?, ?)", [.integer(id), .text(code), .text(description)]
+                )
+            }
         }
 
         // Category tree: four top-level categories with five children each.

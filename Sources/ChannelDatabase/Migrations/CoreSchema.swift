@@ -13,7 +13,24 @@ public enum CoreSchema {
         Migration(version: 4, name: "full-text search index of products, kept in sync by triggers", script: version4),
         Migration(version: 5, name: "order events for data exchange, numbered when handed out", portable: version5),
         Migration(version: 8, name: "capture references of payments", portable: version8),
+        Migration(version: 9, name: "delivery modes per channel; delivery mode and address per cart line and sales line", portable: version9),
     ])
+
+    /// How a channel delivers (`delivery_modes`), chosen per cart or per line; a line's own
+    /// address and mode override the cart's.
+    static let version9 = """
+        CREATE TABLE delivery_modes (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            code TEXT NOT NULL,
+            description TEXT NOT NULL,
+            PRIMARY KEY (channel_id, code)
+        );
+        ALTER TABLE cart_lines ADD COLUMN delivery_mode TEXT;
+        ALTER TABLE cart_lines ADD COLUMN shipping_address TEXT;
+        ALTER TABLE sales_orders ADD COLUMN delivery_mode TEXT;
+        ALTER TABLE sales_lines ADD COLUMN delivery_mode TEXT;
+        ALTER TABLE sales_lines ADD COLUMN shipping_address TEXT;
+        """
 
     /// Invoicing captures an order's authorizations; the capture is what a refund refers to.
     static let version8 = """

@@ -10,6 +10,7 @@ public struct CartRecord: Sendable, Equatable {
     public var version: Int64
     public var receiptEmail: String?
     public var shippingAddress: String?
+    public var deliveryMode: String?
     public var subtotalAmount: Decimal
     public var discountAmount: Decimal
     public var taxAmount: Decimal
@@ -54,11 +55,17 @@ public struct CartLineRecord: Sendable, Equatable {
     public var taxAmount: Decimal
     public var netAmount: Decimal
     public var totalAmount: Decimal
+    /// The line's own delivery mode and address (JSON text); nil follows the cart's.
+    public var deliveryMode: String?
+    public var shippingAddress: String?
 
     public init(
         lineId: String, lineNumber: Int, productId: Int64, itemId: String, quantity: Decimal, price: Decimal = 0,
-        extendedPrice: Decimal = 0, discountAmount: Decimal = 0, taxAmount: Decimal = 0, netAmount: Decimal = 0, totalAmount: Decimal = 0
+        extendedPrice: Decimal = 0, discountAmount: Decimal = 0, taxAmount: Decimal = 0, netAmount: Decimal = 0, totalAmount: Decimal = 0,
+        deliveryMode: String? = nil, shippingAddress: String? = nil
     ) {
+        self.deliveryMode = deliveryMode
+        self.shippingAddress = shippingAddress
         self.lineId = lineId
         self.lineNumber = lineNumber
         self.productId = productId
@@ -106,7 +113,7 @@ public struct CartStore: Sendable {
     public func cart(id: String, channelId: Int64) async throws -> CartRecord? {
         guard let row = try await transaction.queryFirst(
             """
-            SELECT id, channel_id, customer_account, version, receipt_email, shipping_address, subtotal_amount,
+            SELECT id, channel_id, customer_account, version, receipt_email, shipping_address, delivery_mode, subtotal_amount,
                    discount_amount, tax_amount, total_amount, created_at, modified_at
             FROM carts WHERE id = ? AND channel_id = ?
             """,
@@ -115,14 +122,14 @@ public struct CartStore: Sendable {
         let lines = try await transaction.query(
             """
             SELECT line_id, line_number, product_id, item_id, quantity, price, extended_price, discount_amount,
-                   tax_amount, net_amount, total_amount
+                   tax_amount, net_amount, total_amount, delivery_mode, shipping_address
             FROM cart_lines WHERE cart_id = ? ORDER BY line_number
             """,
             [.text(id)]
         ).map(Self.line)
         let codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
             .compactMap { $0.string("code") }
-        return CartRecord(
+        var record = CartRecord(
             id: row.string("id") ?? id,
             channelId: row.int64("channel_id") ?? channelId,
             customerAccount: row.string("customer_account"),
@@ -138,6 +145,8 @@ public struct CartStore: Sendable {
             lines: lines,
             discountCodes: codes
         )
+        record.deliveryMode = row.string("delivery_mode")
+        return record
     }
 
     /// Moves the cart from `expectedVersion` to the next version; false when the cart is gone or
@@ -152,11 +161,26 @@ public struct CartStore: Sendable {
         ) == 1
     }
 
-    public func updateHeader(id: String, customerAccount: String?, receiptEmail: String?, shippingAddress: String?) async throws {
+    public func updateHeader(id: String, customerAccount: String?, receiptEmail: String?, shippingAddress: String?, deliveryMode: String?) async throws {
         try await transaction.execute(
-            "UPDATE carts SET customer_account = ?, receipt_email = ?, shipping_address = ? WHERE id = ?",
-            [.optional(customerAccount), .optional(receiptEmail), .optional(shippingAddress), .text(id)]
+            "UPDATE carts SET customer_account = ?, receipt_email = ?, shipping_address = ?, delivery_mode = ? WHERE id = ?",
+            [.optional(customerAccount), .optional(receiptEmail), .optional(shippingAddress), .optional(deliveryMode), .text(id)]
         )
+    }
+
+    /// Sets a line's own delivery mode and address (nil: the cart's); false when the cart has no such line.
+    public func updateDelivery(cartId: String, lineId: String, deliveryMode: String?, shippingAddress: String?) async throws -> Bool {
+        try await transaction.execute(
+            "UPDATE cart_lines SET delivery_mode = ?, shipping_address = ? WHERE cart_id = ? AND line_id = ?",
+            [.optional(deliveryMode), .optional(shippingAddress), .text(cartId), .text(lineId)]
+        ) == 1
+    }
+
+    /// The delivery modes a channel offers, by code.
+    public func deliveryModes(channelId: Int64) async throws -> [(code: String, description: String)] {
+        try await transaction.query(
+            "SELECT code, description FROM delivery_modes WHERE channel_id = ? ORDER BY code", [.integer(channelId)]
+        ).map { ($0.string("code") ?? "", $0.string("description") ?? "") }
     }
 
     public func insertLine(_ line: CartLineRecord, cartId: String) async throws {
@@ -265,7 +289,9 @@ public struct CartStore: Sendable {
             discountAmount: row.decimal("discount_amount") ?? 0,
             taxAmount: row.decimal("tax_amount") ?? 0,
             netAmount: row.decimal("net_amount") ?? 0,
-            totalAmount: row.decimal("total_amount") ?? 0
+            totalAmount: row.decimal("total_amount") ?? 0,
+            deliveryMode: row.string("delivery_mode"),
+            shippingAddress: row.string("shipping_address")
         )
     }
 }

@@ -9,6 +9,7 @@ public struct SalesOrderRecord: Sendable, Equatable {
     public var customerAccount: String?
     public var receiptEmail: String?
     public var shippingAddress: String?
+    public var deliveryMode: String?
     public var status: Int
     public var currencyCode: String
     public var subtotalAmount: Decimal
@@ -54,6 +55,9 @@ public struct SalesLineRecord: Sendable, Equatable {
     public var netAmount: Decimal
     public var totalAmount: Decimal
     public var warehouseId: String?
+    public var deliveryMode: String?
+    /// The line's delivery address as JSON text, when it differs from the order's.
+    public var shippingAddress: String?
 
     public init(
         lineNumber: Int, productId: Int64, itemId: String, quantity: Decimal, price: Decimal, discountAmount: Decimal, taxAmount: Decimal,
@@ -142,27 +146,27 @@ public struct OrderStore: Sendable {
             """
             INSERT INTO sales_orders (id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address,
                                       status, currency_code, subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key,
-                                      created_at, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      created_at, modified_at, delivery_mode)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .text(order.id), .text(order.salesId), .integer(order.channelId), .text(order.channelReferenceId), .optional(order.customerAccount),
                 .optional(order.receiptEmail), .optional(order.shippingAddress), .integer(Int64(order.status)), .text(order.currencyCode),
                 try .decimal(order.subtotalAmount), try .decimal(order.discountAmount), try .decimal(order.taxAmount), try .decimal(order.totalAmount),
-                .optional(order.idempotencyKey), .integer(order.createdAt), .integer(now),
+                .optional(order.idempotencyKey), .integer(order.createdAt), .integer(now), .optional(order.deliveryMode),
             ]
         )
         for line in order.lines {
             try await transaction.execute(
                 """
                 INSERT INTO sales_lines (order_id, line_number, product_id, item_id, quantity, price, discount_amount, tax_amount,
-                                         net_amount, total_amount, warehouse_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         net_amount, total_amount, warehouse_id, delivery_mode, shipping_address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(order.id), .integer(Int64(line.lineNumber)), .integer(line.productId), .text(line.itemId), try .decimal(line.quantity),
                     try .decimal(line.price), try .decimal(line.discountAmount), try .decimal(line.taxAmount), try .decimal(line.netAmount),
-                    try .decimal(line.totalAmount), .optional(line.warehouseId),
+                    try .decimal(line.totalAmount), .optional(line.warehouseId), .optional(line.deliveryMode), .optional(line.shippingAddress),
                 ]
             )
         }
@@ -187,7 +191,7 @@ public struct OrderStore: Sendable {
 
     private static let selectOrder = """
         SELECT id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address, status, currency_code,
-               subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key, created_at
+               subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key, created_at, delivery_mode
         FROM sales_orders
         """
 
@@ -244,19 +248,23 @@ public struct OrderStore: Sendable {
         let id = row.string("id") ?? ""
         let lines = try await transaction.query(
             """
-            SELECT line_number, product_id, item_id, quantity, price, discount_amount, tax_amount, net_amount, total_amount, warehouse_id
+            SELECT line_number, product_id, item_id, quantity, price, discount_amount, tax_amount, net_amount, total_amount, warehouse_id,
+                   delivery_mode, shipping_address
             FROM sales_lines WHERE order_id = ? ORDER BY line_number
             """,
             [.text(id)]
         ).map { line in
-            SalesLineRecord(
+            var record = SalesLineRecord(
                 lineNumber: line.int("line_number") ?? 0, productId: line.int64("product_id") ?? 0, itemId: line.string("item_id") ?? "",
                 quantity: line.decimal("quantity") ?? 0, price: line.decimal("price") ?? 0, discountAmount: line.decimal("discount_amount") ?? 0,
                 taxAmount: line.decimal("tax_amount") ?? 0, netAmount: line.decimal("net_amount") ?? 0, totalAmount: line.decimal("total_amount") ?? 0,
                 warehouseId: line.string("warehouse_id")
             )
+            record.deliveryMode = line.string("delivery_mode")
+            record.shippingAddress = line.string("shipping_address")
+            return record
         }
-        return SalesOrderRecord(
+        var order = SalesOrderRecord(
             id: id, salesId: row.string("sales_id") ?? "", channelId: row.int64("channel_id") ?? 0,
             channelReferenceId: row.string("channel_reference_id") ?? "", customerAccount: row.string("customer_account"),
             receiptEmail: row.string("receipt_email"), shippingAddress: row.string("shipping_address"), status: row.int("status") ?? 0,
@@ -265,5 +273,7 @@ public struct OrderStore: Sendable {
             totalAmount: row.decimal("total_amount") ?? 0, idempotencyKey: row.string("idempotency_key"), createdAt: row.int64("created_at") ?? 0,
             lines: lines
         )
+        order.deliveryMode = row.string("delivery_mode")
+        return order
     }
 }

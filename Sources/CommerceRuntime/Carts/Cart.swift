@@ -10,6 +10,8 @@ public struct Cart: Codable, Sendable, Equatable {
     public var customerId: String?
     public var receiptEmail: String?
     public var shippingAddress: Address?
+    /// The channel's delivery mode (`GetDeliveryOptions`) for lines without their own.
+    public var deliveryMode: String?
     public var discountCodes: [String]
     public var cartLines: [CartLine]
     public var subtotalAmount: Decimal
@@ -22,8 +24,10 @@ public struct Cart: Codable, Sendable, Equatable {
     public init(
         id: String, version: Int64, customerId: String? = nil, receiptEmail: String? = nil, shippingAddress: Address? = nil,
         discountCodes: [String] = [], cartLines: [CartLine] = [], subtotalAmount: Decimal = 0, discountAmount: Decimal = 0,
-        taxAmount: Decimal = 0, totalAmount: Decimal = 0, amountDue: Decimal = 0, extensionProperties: [CommerceProperty] = []
+        taxAmount: Decimal = 0, totalAmount: Decimal = 0, amountDue: Decimal = 0, deliveryMode: String? = nil,
+        extensionProperties: [CommerceProperty] = []
     ) {
+        self.deliveryMode = deliveryMode
         self.id = id
         self.version = version
         self.customerId = customerId
@@ -45,6 +49,7 @@ public struct Cart: Codable, Sendable, Equatable {
         case customerId = "CustomerId"
         case receiptEmail = "ReceiptEmail"
         case shippingAddress = "ShippingAddress"
+        case deliveryMode = "DeliveryMode"
         case discountCodes = "DiscountCodes"
         case cartLines = "CartLines"
         case subtotalAmount = "SubtotalAmount"
@@ -69,6 +74,9 @@ public struct CartLine: Codable, Sendable, Equatable {
     public var taxAmount: Decimal
     public var netAmountWithoutTax: Decimal
     public var totalAmount: Decimal
+    /// The line's own delivery mode and address; nil follows the cart's.
+    public var deliveryMode: String?
+    public var shippingAddress: Address?
     public var extensionProperties: [CommerceProperty]
 
     public init(
@@ -100,6 +108,8 @@ public struct CartLine: Codable, Sendable, Equatable {
         case taxAmount = "TaxAmount"
         case netAmountWithoutTax = "NetAmountWithoutTax"
         case totalAmount = "TotalAmount"
+        case deliveryMode = "DeliveryMode"
+        case shippingAddress = "ShippingAddress"
         case extensionProperties = "ExtensionProperties"
     }
 }
@@ -164,18 +174,42 @@ public struct CartLineInput: Codable, Sendable, Equatable {
     }
 }
 
-/// A new quantity for an existing line.
+/// Changes to an existing line: its quantity, and where and how it is delivered. A nil member
+/// leaves that detail as it is; an empty `DeliveryMode` clears the line's own mode and address,
+/// so the line follows the cart's again.
 public struct CartLineUpdate: Codable, Sendable, Equatable {
     public var lineId: String
-    public var quantity: Decimal
+    public var quantity: Decimal?
+    public var deliveryMode: String?
+    public var shippingAddress: Address?
 
-    public init(lineId: String, quantity: Decimal) {
+    public init(lineId: String, quantity: Decimal? = nil, deliveryMode: String? = nil, shippingAddress: Address? = nil) {
         self.lineId = lineId
         self.quantity = quantity
+        self.deliveryMode = deliveryMode
+        self.shippingAddress = shippingAddress
     }
 
     enum CodingKeys: String, CodingKey {
         case lineId = "LineId"
         case quantity = "Quantity"
+        case deliveryMode = "DeliveryMode"
+        case shippingAddress = "ShippingAddress"
+    }
+}
+
+/// A way the channel delivers, as `Carts('id')/GetDeliveryOptions` lists them.
+public struct DeliveryOption: Codable, Sendable, Equatable {
+    public var code: String
+    public var description: String
+
+    public init(code: String, description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case code = "Code"
+        case description = "Description"
     }
 }

@@ -53,19 +53,30 @@ struct CartCalculator {
             cart.lines[index].netAmount = extended - discount
         }
 
-        let address = CartHandlers.decodeAddress(cart.shippingAddress)
-        let country = address?.threeLetterISORegionName.flatMap { $0.isEmpty ? nil : $0 }
-        let state = address?.state.flatMap { $0.isEmpty ? nil : $0 }
-        // The delivery region picks the sales tax group; without one (or for a region without
-        // tax setup) the channel's own group applies.
-        let group = try await country.asyncMap { try await CartStore(context.transaction).salesTaxGroup(countryRegionId: $0, state: state) } ?? nil
         let basics = try await PricingStore(context.transaction).productBasics(ids: Array(Set(cart.lines.map(\.productId))).sorted())
-        let taxes = try await context.execute(CalculateTaxRequest(
-            lines: cart.lines.map { TaxableLine(lineId: $0.lineId, itemTaxGroup: basics[$0.productId]?.itemTaxGroup, amount: $0.netAmount) },
-            salesTaxGroup: group, countryRegionId: country, stateProvinceId: state
-        ))
+        // The delivery region picks the sales tax group; without one (or for a region without
+        // tax setup) the channel's own group applies. A line with its own address is taxed for
+        // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.
+        var regions: [Region: [CartLineRecord]] = [:]
+        var order: [Region] = []
+        for line in cart.lines {
+            let address = CartHandlers.decodeAddress(line.shippingAddress ?? cart.shippingAddress)
+            let region = Region(
+                country: address?.threeLetterISORegionName.flatMap { $0.isEmpty ? nil : $0 }, state: address?.state.flatMap { $0.isEmpty ? nil : $0 }
+            )
+            if regions[region] == nil { order.append(region) }
+            regions[region, default: []].append(line)
+        }
         var taxPerLine: [String: Decimal] = [:]
-        for tax in taxes { taxPerLine[tax.lineId, default: 0] += tax.taxAmount }
+        for region in order {
+            let state = region.state
+            let group = try await region.country.asyncMap { try await CartStore(context.transaction).salesTaxGroup(countryRegionId: $0, state: state) } ?? nil
+            let taxes = try await context.execute(CalculateTaxRequest(
+                lines: (regions[region] ?? []).map { TaxableLine(lineId: $0.lineId, itemTaxGroup: basics[$0.productId]?.itemTaxGroup, amount: $0.netAmount) },
+                salesTaxGroup: group, countryRegionId: region.country, stateProvinceId: region.state
+            ))
+            for tax in taxes { taxPerLine[tax.lineId, default: 0] += tax.taxAmount }
+        }
         for index in cart.lines.indices {
             let tax = (taxPerLine[cart.lines[index].lineId] ?? 0).rounded(toDecimals: decimals)
             let net = cart.lines[index].netAmount
@@ -83,6 +94,12 @@ struct CartCalculator {
         cart.taxAmount = cart.lines.reduce(0) { $0 + $1.taxAmount }
         cart.totalAmount = cart.lines.reduce(0) { $0 + $1.totalAmount }
     }
+}
+
+/// Where lines are delivered, as far as tax cares.
+private struct Region: Hashable {
+    var country: String?
+    var state: String?
 }
 
 extension Optional {

@@ -46,10 +46,26 @@ enum CartHandlers {
             guard !request.cartLines.isEmpty else { throw CommerceError.invalidRequest("cartLines is empty", target: "cartLines") }
             let record = try await claim(request.cartId, version: request.cartVersion, context: context)
             let store = CartStore(context.transaction)
+            // Read only when a line changes its delivery: most updates change quantities alone.
+            var modes: [(code: String, description: String)]?
             for line in request.cartLines {
-                try validQuantity(line.quantity)
-                guard try await store.updateQuantity(cartId: record.id, lineId: line.lineId, quantity: line.quantity) else {
+                guard let current = record.lines.first(where: { $0.lineId == line.lineId }) else {
                     throw CommerceError(.invalidRequest, code: "UnknownCartLine", "the cart has no line '\(line.lineId)'", target: "cartLines/LineId")
+                }
+                if let quantity = line.quantity {
+                    try validQuantity(quantity)
+                    _ = try await store.updateQuantity(cartId: record.id, lineId: line.lineId, quantity: quantity)
+                }
+                if line.deliveryMode != nil || line.shippingAddress != nil {
+                    var mode = current.deliveryMode
+                    var address = current.shippingAddress
+                    if let requested = line.deliveryMode {
+                        if modes == nil { modes = try await deliveryModes(context) }
+                        mode = try validDeliveryMode(requested, modes ?? [], target: "cartLines/DeliveryMode")
+                        if mode == nil { address = nil }
+                    }
+                    if let requested = line.shippingAddress { address = try encodeAddress(requested) }
+                    _ = try await store.updateDelivery(cartId: record.id, lineId: line.lineId, deliveryMode: mode, shippingAddress: address)
                 }
             }
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
@@ -72,9 +88,22 @@ enum CartHandlers {
             let customer = try await customerAccount(requested: request.customerId, current: record.customerAccount, context: context)
             let email = try request.receiptEmail.map { try validEmail($0) } ?? record.receiptEmail
             let address = try request.shippingAddress.map { try encodeAddress($0) } ?? record.shippingAddress
-            try await CartStore(context.transaction).updateHeader(id: record.id, customerAccount: customer, receiptEmail: email, shippingAddress: address)
+            var mode = record.deliveryMode
+            if let requested = request.deliveryMode {
+                mode = try validDeliveryMode(requested, try await deliveryModes(context), target: "DeliveryMode")
+            }
+            try await CartStore(context.transaction).updateHeader(
+                id: record.id, customerAccount: customer, receiptEmail: email, shippingAddress: address, deliveryMode: mode
+            )
             try await StoredProperties.merge(request.extensionProperties, cartId: record.id, part: "", context: context)
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
+        }
+
+        registry.register(GetDeliveryOptionsRequest.self) { request, context in
+            guard let record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else {
+                throw cartNotFound(request.cartId)
+            }
+            return try await deliveryModes(context).map { DeliveryOption(code: $0.code, description: $0.description) }
         }
 
         registry.register(CalculateCartTotalsRequest.self) { request, context in
@@ -206,6 +235,23 @@ enum CartHandlers {
         }
     }
 
+    static func deliveryModes(_ context: RequestContext) async throws -> [(code: String, description: String)] {
+        try await CartStore(context.transaction).deliveryModes(channelId: context.channel.recordId)
+    }
+
+    /// One of the channel's delivery modes, or nil for an empty code (clearing it).
+    static func validDeliveryMode(_ code: String, _ modes: [(code: String, description: String)], target: String) throws -> String? {
+        guard !code.isEmpty else { return nil }
+        guard modes.contains(where: { $0.code == code }) else {
+            let offered = modes.map(\.code).joined(separator: ", ")
+            throw CommerceError(
+                .invalidRequest, code: "UnknownDeliveryMode",
+                "the channel has no delivery mode '\(code)'\(offered.isEmpty ? "" : "; it offers \(offered)")", target: target
+            )
+        }
+        return code
+    }
+
     static func validQuantity(_ quantity: Decimal) throws {
         guard quantity > 0, quantity <= maximumQuantity, quantity.rounded(toDecimals: FixedPoint.scale) == quantity else {
             throw CommerceError(
@@ -262,14 +308,17 @@ enum CartHandlers {
             id: record.id, version: record.version, customerId: record.customerAccount, receiptEmail: record.receiptEmail,
             shippingAddress: decodeAddress(record.shippingAddress), discountCodes: record.discountCodes,
             cartLines: record.lines.map { line in
-                CartLine(
+                var cartLine = CartLine(
                     lineId: line.lineId, productId: line.productId, itemId: line.itemId, quantity: line.quantity, price: line.price,
                     extendedPrice: line.extendedPrice, discountAmount: line.discountAmount, taxAmount: line.taxAmount,
                     netAmountWithoutTax: line.netAmount, totalAmount: line.totalAmount
                 )
+                cartLine.deliveryMode = line.deliveryMode
+                cartLine.shippingAddress = decodeAddress(line.shippingAddress)
+                return cartLine
             },
             subtotalAmount: record.subtotalAmount, discountAmount: record.discountAmount, taxAmount: record.taxAmount,
-            totalAmount: record.totalAmount, amountDue: record.totalAmount
+            totalAmount: record.totalAmount, amountDue: record.totalAmount, deliveryMode: record.deliveryMode
         )
     }
 }

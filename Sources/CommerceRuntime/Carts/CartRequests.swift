@@ -124,13 +124,16 @@ public struct UpdateCartRequest: CommerceRequest {
     public var receiptEmail: String?
     public var shippingAddress: Address?
     public var customerId: String?
+    /// One of the channel's delivery modes; empty clears it.
+    public var deliveryMode: String?
     /// Merged into the cart's stored properties (a property without a value removes its key).
     public var extensionProperties: [CommerceProperty]?
 
     public init(
         cartId: String, cartVersion: Int64? = nil, receiptEmail: String? = nil, shippingAddress: Address? = nil, customerId: String? = nil,
-        extensionProperties: [CommerceProperty]? = nil
+        deliveryMode: String? = nil, extensionProperties: [CommerceProperty]? = nil
     ) {
+        self.deliveryMode = deliveryMode
         self.cartId = cartId
         self.cartVersion = cartVersion
         self.receiptEmail = receiptEmail
@@ -145,7 +148,22 @@ public struct UpdateCartRequest: CommerceRequest {
         case receiptEmail = "ReceiptEmail"
         case shippingAddress = "ShippingAddress"
         case customerId = "CustomerId"
+        case deliveryMode = "DeliveryMode"
         case extensionProperties = "ExtensionProperties"
+    }
+}
+
+/// The delivery modes the channel offers for a cart the caller may use.
+public struct GetDeliveryOptionsRequest: CommerceRequest {
+    public typealias Response = [DeliveryOption]
+    public static let typeName = "GetDeliveryOptionsRequest"
+    public static let mode = RequestMode.read
+    public var cartId: String
+
+    public init(cartId: String) { self.cartId = cartId }
+
+    enum CodingKeys: String, CodingKey {
+        case cartId = "CartId"
     }
 }
 

@@ -117,19 +117,21 @@ struct Checkout {
         guard let email = try CartHandlers.validEmail(request.receiptEmail ?? cart.receiptEmail) else {
             throw CommerceError(.invalidRequest, code: "ReceiptEmailRequired", "checkout needs a receipt e-mail address", target: "receiptEmail")
         }
+        try await checkDelivery(of: cart)
         let tenders = try await validatedTenders(amountDue: cart.amountDue)
 
         let reservations = try await context.execute(ReserveStockRequest(
             lines: cart.cartLines.map { StockLine(lineId: $0.lineId, productId: $0.productId, quantity: $0.quantity) }
         ))
         let salesLines = Self.salesLines(
-            of: cart.cartLines, reservations: Dictionary(grouping: reservations, by: \.lineId), decimals: channel.currencyDecimals
+            of: cart.cartLines, reservations: Dictionary(grouping: reservations, by: \.lineId), decimals: channel.currencyDecimals,
+            deliveryMode: cart.deliveryMode
         )
 
         let number = try await orders.nextNumber(channelId: channel.recordId, sequence: OrderHandlers.salesOrderSequence)
         let now = PricingHandlers.currentInstant()
         let orderId = UUID().uuidString.lowercased()
-        let record = SalesOrderRecord(
+        var record = SalesOrderRecord(
             id: orderId, salesId: "\(channel.orgUnitNumber)-\(Self.padded(number))", channelId: channel.recordId, channelReferenceId: cart.id,
             customerAccount: cart.customerId, receiptEmail: email, shippingAddress: cartRecord.shippingAddress,
             status: SalesOrder.Status.created.rawValue, currencyCode: channel.currencyCode, subtotalAmount: cart.subtotalAmount,
@@ -137,6 +139,7 @@ struct Checkout {
             createdAt: now,
             lines: salesLines.map(\.record)
         )
+        record.deliveryMode = cart.deliveryMode
 
         // Voided here when a later step of this handler fails, and by the runtime when the
         // request rolls back after the handler returned (a post-trigger or the commit failed):
@@ -289,10 +292,19 @@ struct Checkout {
     /// reserved quantities, each part rounded to the currency and the last part taking the
     /// remainder, so the parts add up to the cart line exactly.
     static func salesLines(
-        of lines: [CartLine], reservations: [String: [StockReservation]], decimals: Int
+        of lines: [CartLine], reservations: [String: [StockReservation]], decimals: Int, deliveryMode: String? = nil
     ) -> [(cartLineId: String, record: SalesLineRecord)] {
         var result: [(cartLineId: String, record: SalesLineRecord)] = []
         for line in lines {
+            let first = result.count
+            defer {
+                // Every part of the line is delivered the line's way; its own address stays with
+                // it (otherwise the order's applies).
+                for index in first..<result.count {
+                    result[index].record.deliveryMode = line.deliveryMode ?? deliveryMode
+                    result[index].record.shippingAddress = try? CartHandlers.encodeAddress(line.shippingAddress)
+                }
+            }
             let parts = reservations[line.lineId] ?? []
             let quantities = parts.map { $0.quantity ?? line.quantity }
             guard parts.count > 1, line.quantity > 0, quantities.reduce(0, +) == line.quantity else {
@@ -320,6 +332,29 @@ struct Checkout {
             }
         }
         return result
+    }
+
+    /// A line to deliver (its own or the cart's delivery mode) needs a mode the channel still
+    /// offers and an address with a country to deliver to.
+    private func checkDelivery(of cart: Cart) async throws {
+        let wanted = Set(cart.cartLines.compactMap { $0.deliveryMode ?? cart.deliveryMode })
+        guard !wanted.isEmpty else { return }
+        let offered = Set(try await CartHandlers.deliveryModes(context).map(\.code))
+        if let gone = wanted.subtracting(offered).sorted().first {
+            throw CommerceError(
+                .validation, code: "UnknownDeliveryMode", "the channel no longer offers the delivery mode '\(gone)'; choose another", target: "DeliveryMode"
+            )
+        }
+        for line in cart.cartLines where (line.deliveryMode ?? cart.deliveryMode) != nil {
+            let country = (line.shippingAddress ?? cart.shippingAddress)?.threeLetterISORegionName ?? ""
+            guard !country.isEmpty else {
+                throw CommerceError(
+                    .validation, code: "ShippingAddressRequired",
+                    "line \(line.lineId) is to be delivered but has no shipping address with a country (ThreeLetterISORegionName)",
+                    target: "ShippingAddress"
+                )
+            }
+        }
     }
 
     static func padded(_ number: Int64) -> String {

@@ -19,6 +19,8 @@ public struct SalesOrder: Codable, Sendable, Equatable {
     public var channelReferenceId: String
     public var customerId: String?
     public var receiptEmail: String?
+    public var shippingAddress: Address?
+    public var deliveryMode: String?
     public var statusValue: Int
     public var salesLines: [SalesLine]
     public var subtotalAmount: Decimal
@@ -35,6 +37,8 @@ public struct SalesOrder: Codable, Sendable, Equatable {
         case channelReferenceId = "ChannelReferenceId"
         case customerId = "CustomerId"
         case receiptEmail = "ReceiptEmail"
+        case shippingAddress = "ShippingAddress"
+        case deliveryMode = "DeliveryMode"
         case statusValue = "StatusValue"
         case salesLines = "SalesLines"
         case subtotalAmount = "SubtotalAmount"
@@ -51,6 +55,8 @@ public struct SalesOrder: Codable, Sendable, Equatable {
         channelReferenceId = record.channelReferenceId
         customerId = record.customerAccount
         receiptEmail = record.receiptEmail
+        shippingAddress = CartHandlers.decodeAddress(record.shippingAddress)
+        deliveryMode = record.deliveryMode
         statusValue = record.status
         salesLines = record.lines.map(SalesLine.init)
         subtotalAmount = record.subtotalAmount
@@ -78,6 +84,9 @@ public struct SalesLine: Codable, Sendable, Equatable {
     public var totalAmount: Decimal
     /// The warehouse the line's stock was reserved in (and ships from).
     public var warehouseId: String?
+    public var deliveryMode: String?
+    /// Set when the line goes to another address than the order's.
+    public var shippingAddress: Address?
     public var extensionProperties: [CommerceProperty]
 
     enum CodingKeys: String, CodingKey {
@@ -90,6 +99,8 @@ public struct SalesLine: Codable, Sendable, Equatable {
         case taxAmount = "TaxAmount"
         case totalAmount = "TotalAmount"
         case warehouseId = "WarehouseId"
+        case deliveryMode = "DeliveryMode"
+        case shippingAddress = "ShippingAddress"
         case extensionProperties = "ExtensionProperties"
     }
 
@@ -103,6 +114,8 @@ public struct SalesLine: Codable, Sendable, Equatable {
         taxAmount = record.taxAmount
         totalAmount = record.totalAmount
         warehouseId = record.warehouseId
+        deliveryMode = record.deliveryMode
+        shippingAddress = CartHandlers.decodeAddress(record.shippingAddress)
         extensionProperties = []
     }
 }

@@ -30,6 +30,7 @@ enum CartsController {
             case "AddDiscountCode": return try await addDiscountCode(call, id: id)
             case "RemoveDiscountCodes": return try await removeDiscountCodes(call, id: id)
             case "Checkout": return try await checkout(call, id: id)
+            case "GetDeliveryOptions": return try await deliveryOptions(call, id: id)
             default: throw ODataError.notImplemented("Carts/\(operation.name) is declared but not implemented yet")
             }
         }
@@ -101,7 +102,7 @@ enum CartsController {
         let cart = try await call.runtime.execute(
             UpdateCartRequest(
                 cartId: id, cartVersion: version, receiptEmail: body.receiptEmail, shippingAddress: body.shippingAddress, customerId: body.customerId,
-                extensionProperties: body.extensionProperties
+                deliveryMode: body.deliveryMode, extensionProperties: body.extensionProperties
             ),
             channel: call.channel, caller: call.caller
         )
@@ -123,6 +124,8 @@ enum CartsController {
         var LineId: String?
         var ProductId: Int64?
         var Quantity: Decimal?
+        var DeliveryMode: String?
+        var ShippingAddress: Address?
         var ExtensionProperties: [CommerceProperty]?
 
         func input() throws -> CartLineInput {
@@ -133,8 +136,10 @@ enum CartsController {
         }
 
         func update() throws -> CartLineUpdate {
-            guard let LineId, let Quantity else { throw ODataError.badRequest("every cart line needs LineId and Quantity", target: "cartLines") }
-            return CartLineUpdate(lineId: LineId, quantity: Quantity)
+            guard let LineId, Quantity != nil || DeliveryMode != nil || ShippingAddress != nil else {
+                throw ODataError.badRequest("every cart line needs LineId and what to change: Quantity, DeliveryMode or ShippingAddress", target: "cartLines")
+            }
+            return CartLineUpdate(lineId: LineId, quantity: Quantity, deliveryMode: DeliveryMode, shippingAddress: ShippingAddress)
         }
     }
 
@@ -157,6 +162,15 @@ enum CartsController {
             cartId: id, cartLines: try body.cartLines.map { try $0.update() }, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion)
         )
         return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
+    }
+
+    /// `GetDeliveryOptions`: the channel's delivery modes, for a cart the caller may use.
+    private static func deliveryOptions(_ call: APICall, id: String) async throws -> Response {
+        let options = try await call.runtime.execute(GetDeliveryOptionsRequest(cartId: id), channel: call.channel, caller: call.caller)
+        return call.complexCollectionResponse(of: "DeliveryOption", options) { option, writer in
+            writer.field("Code", option.code)
+            writer.field("Description", option.description)
+        }
     }
 
     private static func removeCartLines(_ call: APICall, id: String) async throws -> Response {
@@ -285,6 +299,7 @@ enum CartsController {
         var customerId: String?
         var receiptEmail: String?
         var shippingAddress: Address?
+        var deliveryMode: String?
         var cartLines: [LineBody]?
         var extensionProperties: [CommerceProperty]?
     }
@@ -295,6 +310,7 @@ enum CartsController {
         var CustomerId: String?
         var ReceiptEmail: String?
         var ShippingAddress: Address?
+        var DeliveryMode: String?
         var CartLines: [LineBody]?
         var ExtensionProperties: [CommerceProperty]?
     }
@@ -304,7 +320,7 @@ enum CartsController {
             throw ODataError.badRequest("the body must be a JSON object with Cart properties")
         }
         var allowed: Set<String> = ["Id", "Version", "CustomerId", "ReceiptEmail", "ShippingAddress", "ExtensionProperties"]
-        if allowLines { allowed.insert("CartLines") }
+        if allowLines { allowed.insert("CartLines") } else { allowed.insert("DeliveryMode") }
         for name in object.keys where !name.hasPrefix("@") && !allowed.contains(name) {
             throw ODataError.badRequest("\(name) cannot be set here; settable: \(allowed.sorted().joined(separator: ", "))", target: name)
         }
@@ -316,7 +332,7 @@ enum CartsController {
         }
         return CartPatch(
             id: body.Id, version: body.Version, customerId: body.CustomerId, receiptEmail: body.ReceiptEmail, shippingAddress: body.ShippingAddress,
-            cartLines: body.CartLines, extensionProperties: body.ExtensionProperties
+            deliveryMode: body.DeliveryMode, cartLines: body.CartLines, extensionProperties: body.ExtensionProperties
         )
     }
 
@@ -350,6 +366,7 @@ enum CartsController {
             writer.key("ShippingAddress")
             if let address = cart.shippingAddress { writeAddress(address, &writer) } else { writer.null() }
         }
+        if select.includes("DeliveryMode") { writer.field("DeliveryMode", cart.deliveryMode) }
         if select.includes("DiscountCodes") {
             writer.key("DiscountCodes")
             writer.beginArray()
@@ -371,6 +388,9 @@ enum CartsController {
                 writer.field("TaxAmount", line.taxAmount)
                 writer.field("NetAmountWithoutTax", line.netAmountWithoutTax)
                 writer.field("TotalAmount", line.totalAmount)
+                writer.field("DeliveryMode", line.deliveryMode)
+                writer.key("ShippingAddress")
+                if let address = line.shippingAddress { writeAddress(address, &writer) } else { writer.null() }
                 EntityJSON.writeExtensionProperties(line.extensionProperties, to: &writer)
                 writer.endObject()
             }

@@ -67,6 +67,11 @@ enum SalesOrdersController {
         if select.includes("ChannelReferenceId") { writer.field("ChannelReferenceId", order.channelReferenceId) }
         if select.includes("CustomerId") { writer.field("CustomerId", order.customerId) }
         if select.includes("ReceiptEmail") { writer.field("ReceiptEmail", order.receiptEmail) }
+        if select.includes("ShippingAddress") {
+            writer.key("ShippingAddress")
+            if let address = order.shippingAddress { CartsController.writeAddress(address, &writer) } else { writer.null() }
+        }
+        if select.includes("DeliveryMode") { writer.field("DeliveryMode", order.deliveryMode) }
         if select.includes("StatusValue") { writer.field("StatusValue", Int64(order.statusValue)) }
         if select.includes("SalesLines") {
             writer.key("SalesLines")
@@ -82,6 +87,9 @@ enum SalesOrdersController {
                 writer.field("TaxAmount", line.taxAmount)
                 writer.field("TotalAmount", line.totalAmount)
                 writer.field("WarehouseId", line.warehouseId)
+                writer.field("DeliveryMode", line.deliveryMode)
+                writer.key("ShippingAddress")
+                if let address = line.shippingAddress { CartsController.writeAddress(address, &writer) } else { writer.null() }
                 EntityJSON.writeExtensionProperties(line.extensionProperties, to: &writer)
                 writer.endObject()
             }

@@ -55,6 +55,8 @@ extension EntityModel {
             EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
             EdmProperty("NetAmountWithoutTax", .primitive(.decimal), nullable: false),
             EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
+            EdmProperty("DeliveryMode", .primitive(.string)),
+            EdmProperty("ShippingAddress", .complex("Address")),
             extensionProperties,
         ]))
         try add(EdmComplexType("SalesLine", properties: [
@@ -67,13 +69,21 @@ extension EntityModel {
             EdmProperty("TaxAmount", .primitive(.decimal), nullable: false),
             EdmProperty("TotalAmount", .primitive(.decimal), nullable: false),
             EdmProperty("WarehouseId", .primitive(.string)),
+            EdmProperty("DeliveryMode", .primitive(.string)),
+            EdmProperty("ShippingAddress", .complex("Address")),
             extensionProperties,
         ]))
         try add(EdmComplexType("CartLineInput", properties: [
             EdmProperty("LineId", .primitive(.string)),
             EdmProperty("ProductId", .primitive(.int64)),
             EdmProperty("Quantity", .primitive(.decimal)),
+            EdmProperty("DeliveryMode", .primitive(.string)),
+            EdmProperty("ShippingAddress", .complex("Address")),
             EdmProperty("ExtensionProperties", .collection(.complex("CommerceProperty"))),
+        ]))
+        try add(EdmComplexType("DeliveryOption", properties: [
+            EdmProperty("Code", .primitive(.string), nullable: false),
+            EdmProperty("Description", .primitive(.string)),
         ]))
         try add(EdmComplexType("CardTokenInfo", properties: [
             EdmProperty("CardToken", .primitive(.string)),
@@ -169,6 +179,7 @@ extension EntityModel {
             EdmProperty("CustomerId", .primitive(.string)),
             EdmProperty("ReceiptEmail", .primitive(.string)),
             EdmProperty("ShippingAddress", .complex("Address")),
+            EdmProperty("DeliveryMode", .primitive(.string)),
             EdmProperty("DiscountCodes", .collection(.primitive(.string)), nullable: false),
             EdmProperty("CartLines", .collection(.complex("CartLine")), nullable: false),
             EdmProperty("SubtotalAmount", .primitive(.decimal), nullable: false),
@@ -194,6 +205,8 @@ extension EntityModel {
             EdmProperty("ChannelReferenceId", .primitive(.string)),
             EdmProperty("CustomerId", .primitive(.string)),
             EdmProperty("ReceiptEmail", .primitive(.string)),
+            EdmProperty("ShippingAddress", .complex("Address")),
+            EdmProperty("DeliveryMode", .primitive(.string)),
             EdmProperty("StatusValue", .primitive(.int32), nullable: false),
             EdmProperty("SalesLines", .collection(.complex("SalesLine")), nullable: false),
             EdmProperty("SubtotalAmount", .primitive(.decimal), nullable: false),
@@ -255,6 +268,8 @@ extension EntityModel {
         try add(EdmOperation("RemoveDiscountCodes", kind: .action, binding: cart, parameters: [
             .init("discountCodes", .collection(.primitive(.string)), nullable: false), cartVersion,
         ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        try add(EdmOperation("GetDeliveryOptions", kind: .action, binding: cart,
+                             returnType: .collection(.complex("DeliveryOption")), roles: everyone))
         try add(EdmOperation("Checkout", kind: .action, binding: cart, parameters: [
             .init("receiptEmail", .primitive(.string)),
             .init("cartTenderLines", .collection(.complex("CartTenderLine")), nullable: false), cartVersion,
