@@ -34,6 +34,22 @@ struct MigrationTests {
         await database.close()
     }
 
+    @Test("a step numbered below one already applied (merged from another branch) is still applied", arguments: Backend.allCases)
+    func mergedLater(_ backend: Backend) async throws {
+        let database = try await TestDatabases.open(backend)
+        let table = { (version: Int) in
+            Migration(version: version, name: "table \(version)", portable: "CREATE TABLE ext_branches_\(version) (id {pk})")
+        }
+        let first = MigrationSet(namespace: "ext_branches", migrations: [table(1), table(3)])
+        let merged = MigrationSet(namespace: "ext_branches", migrations: [table(1), table(2), table(3)])
+        #expect(try await Migrator.migrate(database, sets: [first], logger: TestDatabases.logger).map(\.applied) == [[1, 3]])
+        #expect(try await Migrator.migrate(database, sets: [merged], logger: TestDatabases.logger).map(\.applied) == [[2]])
+        #expect(try await Migrator.migrate(database, sets: [merged], logger: TestDatabases.logger).map(\.applied) == [[]])
+        let count = try await database.withTransaction(.read) { try await $0.queryFirst("SELECT COUNT(*) AS n FROM ext_branches_2", [])?.int("n") }
+        #expect(count == 0)
+        await database.close()
+    }
+
     @Test("a database newer than the binary is refused", arguments: Backend.allCases)
     func newerRefused(_ backend: Backend) async throws {
         let database = try await TestDatabases.open(backend)

@@ -23,8 +23,11 @@ public enum Migrator {
 
     /// Brings each namespace up to its latest migration, each namespace in one transaction.
     ///
-    /// Idempotent: applied steps are skipped. Several hosts may call it at once: on PostgreSQL an
-    /// advisory lock serializes them, on SQLite the write lock does.
+    /// Idempotent: applied steps are skipped. Every step not recorded yet is applied, in version
+    /// order, even one numbered below a step already applied: steps built on parallel branches
+    /// (and so independent of each other) reach a database that one branch migrated first.
+    /// Several hosts may call it at once: on PostgreSQL an advisory lock serializes them, on
+    /// SQLite the write lock does.
     @discardableResult
     public static func migrate(_ database: any ChannelDatabase, sets: [MigrationSet], logger: Logger) async throws -> [Report] {
         var reports: [Report] = []
@@ -33,6 +36,7 @@ public enum Migrator {
                 try await prepare(transaction, namespace: set.namespace)
                 let current = try await appliedVersion(transaction, namespace: set.namespace)
                 try refuseNewer(current: current, set: set)
+                let done = try await appliedVersions(transaction, namespace: set.namespace)
                 var applied: [Int] = []
                 var schemaPolicy = set.guestPolicy
                 schemaPolicy?.allowsSchemaChanges = true
@@ -40,7 +44,7 @@ public enum Migrator {
                     try await GuestRoles.provision(schemaPolicy, in: transaction)
                     try await GuestRoles.allowSchemaChanges(schemaPolicy, true, in: transaction)
                 }
-                for migration in set.migrations where migration.version > current {
+                for migration in set.migrations where !done.contains(migration.version) {
                     do {
                         if let schemaPolicy {
                             try await transaction.executeScript(migration.script(transaction.dialect), policy: schemaPolicy)
@@ -102,6 +106,10 @@ public enum Migrator {
             [.text(namespace)]
         )
         return row?.int("version") ?? 0
+    }
+
+    private static func appliedVersions(_ transaction: any DatabaseTransaction, namespace: String) async throws -> Set<Int> {
+        Set(try await transaction.query("SELECT version FROM schema_migrations WHERE namespace = ?", [.text(namespace)]).compactMap { $0.int("version") })
     }
 
     private static func refuseNewer(current: Int, set: MigrationSet) throws {
