@@ -11,7 +11,24 @@ public enum CoreSchema {
         Migration(version: 2, name: "indexes for sorting and filtering products by name and price", portable: version2),
         Migration(version: 3, name: "extension properties of carts, orders and their lines; carts by last change", portable: version3),
         Migration(version: 4, name: "full-text search index of products, kept in sync by triggers", script: version4),
+        // Version 5 is taken by order events on another branch; the Migrator only needs versions
+        // to rise, not to be contiguous.
+        Migration(version: 6, name: "customer versions, names and phone; listing orders and carts per channel and customer", portable: version6),
     ])
+
+    /// `version` is a customer's optimistic-concurrency token (its ETag), bumped by every change
+    /// through the API. The indexes serve the listings: a customer's orders newest first
+    /// (`GetOrderHistory`), a channel's orders and carts, customers by name.
+    static let version6 = """
+        ALTER TABLE customers ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+        ALTER TABLE customers ADD COLUMN first_name TEXT;
+        ALTER TABLE customers ADD COLUMN last_name TEXT;
+        ALTER TABLE customers ADD COLUMN phone TEXT;
+        CREATE INDEX customers_name ON customers(name);
+        CREATE INDEX sales_orders_customer_created ON sales_orders(customer_account, created_at);
+        CREATE INDEX sales_orders_channel_created ON sales_orders(channel_id, created_at);
+        CREATE INDEX carts_channel_customer ON carts(channel_id, customer_account);
+        """
 
     /// What extensions (through triggers) and clients attach to built-in entities; the index
     /// finds idle carts for the purge.
