@@ -138,6 +138,14 @@ struct CustomerTests {
         }
         #expect(try await f.run(GetCustomerRequest(accountNumber: bob.accountNumber), caller: Self.application) == bobs)
 
+        // An account from a sign-in without a name changes other properties; a name cannot be emptied.
+        let signedIn = try await f.run(ResolveCustomerIdentityRequest(issuer: "https://idp.example", subject: "nameless"))
+        let nameless = try await f.run(UpdateCustomerRequest(accountNumber: signedIn, changes: CustomerInput(phone: "555-0199")), caller: .customer(accountNumber: signedIn))
+        #expect(nameless.name == "" && nameless.phone == "555-0199")
+        await #expect { try await f.run(UpdateCustomerRequest(accountNumber: ann.accountNumber, changes: CustomerInput(name: " ")), caller: asAnn) } throws: {
+            ($0 as? CommerceError)?.target == "Name"
+        }
+
         // An application sets the groups.
         let grouped = try await f.run(
             UpdateCustomerRequest(accountNumber: ann.accountNumber, changes: CustomerInput(customerGroup: "STAFF", priceGroup: "VIP")), caller: Self.application

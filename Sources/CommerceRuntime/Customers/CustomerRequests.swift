@@ -348,7 +348,9 @@ extension CustomerHandlers {
         } else if creating {
             result.name = [result.firstName, result.lastName].compactMap { $0 }.joined(separator: " ")
         }
-        guard !result.name.isEmpty else {
+        // An account made by a sign-in whose token had no name has none; it can still change
+        // other properties, but a name once given cannot be emptied.
+        guard !result.name.isEmpty || (!creating && input.name == nil) else {
             throw CommerceError.invalidRequest("a customer needs a Name (or FirstName and LastName)", target: "Name")
         }
         guard result.name.count <= 200 else { throw CommerceError.invalidRequest("Name has at most 200 characters", target: "Name") }
