@@ -55,6 +55,7 @@ struct CustomerTests {
             (CustomerInput(name: "Cy", addresses: [Address(street: "1 Main St", threeLetterISORegionName: "USA"), Address(street: "no country")]),
              "Addresses/1/ThreeLetterISORegionName"),
             (CustomerInput(name: "Cy", addresses: [Address(street: "1 Main St", threeLetterISORegionName: "USA", recordId: 1)]), "Addresses/0"),
+            (CustomerInput(name: "Cy", addresses: [Address(street: "1 Main St", threeLetterISORegionName: "USA", phone: "555")]), "Addresses/0/Phone"),
         ] {
             await #expect(performing: { try await f.run(CreateCustomerRequest(customer: input), caller: Self.application) }, throws: { error in
                 let error = error as? CommerceError
@@ -252,7 +253,13 @@ struct CustomerTests {
             )
             return try await f.run(f.pay(cart), caller: caller)
         }
-        let a1 = try await order(asAnn, quantity: 1)
+        let gift = CommerceProperty(key: "GiftMessage", value: .init(stringValue: "Happy birthday"))
+        let giftCart = try await f.run(
+            CreateCartRequest(receiptEmail: "buyer@example.com", cartLines: [CartLineInput(productId: CartTests.otherProduct, quantity: 1)], extensionProperties: [gift]),
+            caller: asAnn
+        )
+        let a1 = try await f.run(f.pay(giftCart), caller: asAnn)
+        #expect(a1.extensionProperties == [gift])
         let b1 = try await order(asBob, quantity: 1)
         let a2 = try await order(asAnn, quantity: 2)
 
@@ -260,6 +267,8 @@ struct CustomerTests {
         #expect(Set(history.items.map(\.id)) == [a1.id, a2.id] && history.totalCount == 2)
         #expect(history.items.map(\.createdDateTime) == history.items.map(\.createdDateTime).sorted(by: >))
         #expect(history.items.allSatisfy { $0.statusValue == SalesOrder.Status.created.rawValue && $0.salesLines.count == 1 })
+        // Each listed order is the order as read by key, its ExtensionProperties included.
+        for listed in history.items { #expect(try await f.run(GetSalesOrderRequest(salesOrderId: listed.id), caller: asAnn) == listed) }
         let paged = try #require(try await f.run(
             GetOrderHistoryRequest(accountNumber: ann.accountNumber, paging: PagingOptions(skip: 1, top: 1)), caller: Self.application
         ))
@@ -297,7 +306,12 @@ struct CustomerTests {
         let ann = try await Self.create(f, "Ann")
         let bob = try await Self.create(f, "Bob")
         let asAnn = Caller.customer(accountNumber: ann.accountNumber)
-        let annCart = try await f.run(CreateCartRequest(cartLines: [CartLineInput(productId: CartTests.product, quantity: 1)]), caller: asAnn)
+        let gift = CommerceProperty(key: "GiftMessage", value: .init(stringValue: "Happy birthday"))
+        let wrap = CommerceProperty(key: "Wrap", value: .init(booleanValue: true))
+        let annCart = try await f.run(
+            CreateCartRequest(cartLines: [CartLineInput(productId: CartTests.product, quantity: 1, extensionProperties: [wrap])], extensionProperties: [gift]), caller: asAnn
+        )
+        #expect(annCart.extensionProperties == [gift] && annCart.cartLines.first?.extensionProperties == [wrap])
         let bobCart = try await f.run(CreateCartRequest(), caller: .customer(accountNumber: bob.accountNumber))
         let anonymousCart = try await f.run(CreateCartRequest())
 

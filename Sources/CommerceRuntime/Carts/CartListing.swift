@@ -37,13 +37,8 @@ extension CartHandlers {
                 )
                 let count = paging.includeCount
                     ? try await store.cartCount(channelId: channelId, customer: customer, modifiedSince: since, criteria: request.criteria) : nil
-                var carts: [Cart] = []
-                carts.reserveCapacity(records.count)
-                for record in records {
-                    var cart = try CartHandlers.cart(from: record, decimals: context.channel.currencyDecimals)
-                    try await StoredProperties.attach(to: &cart, context: context)
-                    carts.append(cart)
-                }
+                var carts = try records.map { try CartHandlers.cart(from: $0, decimals: context.channel.currencyDecimals) }
+                try await StoredProperties.attach(to: &carts, context: context)
                 return Page(items: carts, totalCount: count)
             }
         }

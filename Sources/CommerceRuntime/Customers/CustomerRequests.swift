@@ -394,6 +394,14 @@ extension CustomerHandlers {
     static func addressRecord(_ address: Address, onto stored: CustomerAddressRecord, index: Int) throws -> CustomerAddressRecord {
         var record = stored
         let target = "Addresses/\(index)"
+        // A customer address keeps no e-mail, phone or properties of its own: refused, not dropped
+        // (an empty value, as a read answers it, is fine).
+        for (value, name) in [(address.email, "Email"), (address.phone, "Phone")] where !(value ?? "").isEmpty {
+            throw CommerceError.invalidRequest("a customer address has no \(name); set the account's \(name)", target: "\(target)/\(name)")
+        }
+        if !(address.extensionProperties ?? []).isEmpty {
+            throw CommerceError.invalidRequest("a customer address keeps no ExtensionProperties", target: "\(target)/ExtensionProperties")
+        }
         func text(_ value: String?, _ keep: String, _ name: String) throws -> String {
             guard let value else { return keep }
             let trimmed = value.trimmingCharacters(in: .whitespaces)

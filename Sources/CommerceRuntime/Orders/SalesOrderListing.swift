@@ -37,13 +37,8 @@ extension OrderHandlers {
         return try await translatingQueryErrors {
             let records = try await store.orders(channelId: channelId, customer: customer, skip: paging.skip, top: paging.top, criteria: criteria)
             let count = paging.includeCount ? try await store.orderCount(channelId: channelId, customer: customer, criteria: criteria) : nil
-            var orders: [SalesOrder] = []
-            orders.reserveCapacity(records.count)
-            for record in records {
-                var order = SalesOrder(record)
-                try await StoredProperties.attach(to: &order, context: context)
-                orders.append(order)
-            }
+            var orders = records.map(SalesOrder.init)
+            try await StoredProperties.attach(to: &orders, context: context)
             return Page(items: orders, totalCount: count)
         }
     }
