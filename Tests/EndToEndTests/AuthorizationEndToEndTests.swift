@@ -52,7 +52,9 @@ struct AuthorizationEndToEndTests {
         }
 
         for set in model.entitySets {
-            try await check("GET", "/Commerce/\(set.name)", roles: set.roles)
+            // Listing a set may take fewer roles than using its entities (carts, customers).
+            try await check("GET", "/Commerce/\(set.name)", roles: set.listRoles ?? set.roles)
+            try await check("GET", "/Commerce/\(set.name)/$count", roles: set.listRoles ?? set.roles)
         }
         for operation in model.operations {
             let method = operation.kind == .action ? "POST" : "GET"
@@ -75,7 +77,7 @@ struct AuthorizationEndToEndTests {
     func badCredentials() async throws {
         let (host, key, _) = try hostWithApplicationKey()
         let good = try await host.get("/Commerce/Customers", headers: ["Authorization": "ApiKey \(key)"])
-        #expect(good.status == 501)
+        #expect(good.status == 200)
         let anonymous = try await host.get("/Commerce/Customers")
         #expect(anonymous.status == 401)
         // `serve --demo` trusts the development token issuer, so both schemes are offered.

@@ -207,19 +207,34 @@ struct TokenEndToEndTests {
             ("GET", "/Commerce/SalesOrders('\(orderId)')?$expand=SalesLines", nil),
             ("GET", "/Commerce/Customers('\(accountB)')", nil),
             ("GET", "/Commerce/Customers('\(accountB)')?$expand=Addresses", nil),
+            ("PATCH", "/Commerce/Customers('\(accountB)')", #"{"Name":"Mallory"}"#),
+            ("GET", "/Commerce/Customers('\(accountB)')/GetOrderHistory()", nil),
+            ("GET", "/Commerce/Customers('\(accountB)')/GetOrderHistory()?$top=1&$count=true", nil),
         ]
         for (method, path, body) in byKey {
             let result = try await host.send(method, path, headers: Self.bearer(a), body: body)
             #expect(result.status == 404, "\(method) \(path): \(result.status) \(result.text)")
             expectHidden(result, "\(method) \(path)")
         }
-        // By filter: collections answer nothing of B's (or are not listable at all).
+        // By filter and by listing: A's collections answer nothing of B's.
+        #expect(try await host.send("POST", "/Commerce/Carts", headers: Self.bearer(a), body: "{}").status == 201)
         for path in [
-            "/Commerce/Carts?$filter=Id%20eq%20'\(open.id)'", "/Commerce/SalesOrders?$filter=CustomerId%20eq%20'\(accountB)'",
-            "/Commerce/Customers?$filter=AccountNumber%20eq%20'\(accountB)'", "/Commerce/Customers('\(accountB)')/GetOrderHistory()",
+            "/Commerce/Carts?$filter=Id%20eq%20'\(open.id)'", "/Commerce/Carts", "/Commerce/Carts?$filter=CustomerId%20eq%20'\(accountB)'",
+            "/Commerce/Carts?$filter=CustomerId%20ne%20null&$count=true", "/Commerce/SalesOrders?$filter=CustomerId%20eq%20'\(accountB)'",
+            "/Commerce/SalesOrders", "/Commerce/SalesOrders?$filter=Id%20eq%20'\(orderId)'%20or%20Id%20ne%20''", "/Commerce/SalesOrders?$search=example",
         ] {
-            expectHidden(try await host.get(path, headers: Self.bearer(a)), path)
+            let result = try await host.get(path, headers: Self.bearer(a))
+            #expect(result.status == 200, "\(path): \(result.status) \(result.text)")
+            for secret in secrets { #expect(!result.text.contains(secret), "\(path) leaks \(secret)") }
+            #expect(!result.text.contains("b@example.com"), "\(path)")
         }
+        #expect(try await host.get("/Commerce/SalesOrders/$count", headers: Self.bearer(a)).text == "0")
+        // Listing accounts is for back office: refused whatever the filter names, so the answer
+        // tells nothing about B's account.
+        let listing = try await host.get("/Commerce/Customers?$filter=AccountNumber%20eq%20'\(accountB)'", headers: Self.bearer(a))
+        let listingNobody = try await host.get("/Commerce/Customers?$filter=AccountNumber%20eq%20'nobody'", headers: Self.bearer(a))
+        #expect(listing.status == 403 && listingNobody.status == 403 && listing.text == listingNobody.text, "\(listing.text)")
+        #expect(!listing.text.contains(accountB))
         // By $batch: each part is checked as if sent alone, with the batch's credential.
         let batchBody = """
             {"requests":[
@@ -227,19 +242,26 @@ struct TokenEndToEndTests {
               {"id":"2","method":"GET","url":"SalesOrders('\(orderId)')"},
               {"id":"3","method":"GET","url":"Customers('\(accountB)')"},
               {"id":"4","method":"PATCH","url":"Carts('\(open.id)')","headers":{"Content-Type":"application/json"},"body":{"ReceiptEmail":"a@example.com"}},
-              {"id":"5","method":"POST","url":"Carts('\(open.id)')/Checkout","headers":{"Content-Type":"application/json"},"body":\(checkoutBody(open))}
+              {"id":"5","method":"POST","url":"Carts('\(open.id)')/Checkout","headers":{"Content-Type":"application/json"},"body":\(checkoutBody(open))},
+              {"id":"6","method":"PATCH","url":"Customers('\(accountB)')","headers":{"Content-Type":"application/json"},"body":{"Name":"Mallory"}},
+              {"id":"7","method":"GET","url":"Customers('\(accountB)')/GetOrderHistory()"},
+              {"id":"8","method":"GET","url":"SalesOrders?$filter=CustomerId%20eq%20'\(accountB)'"},
+              {"id":"9","method":"GET","url":"Carts?$filter=Id%20eq%20'\(open.id)'"}
             ]}
             """
         let batch = try await host.send("POST", "/Commerce/$batch", headers: Self.bearer(a), body: batchBody)
         #expect(batch.status == 200, "\(batch.text)")
-        let statuses = (batch.json?["responses"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? Int }
-        #expect(statuses == [404, 404, 404, 404, 404], "\(batch.text)")
+        let responses = batch.json?["responses"] as? [[String: Any]] ?? []
+        let statuses = responses.compactMap { $0["status"] as? Int }
+        #expect(statuses == [404, 404, 404, 404, 404, 404, 404, 200, 200], "\(batch.text)")
+        for listed in responses.suffix(2) { #expect(((listed["body"] as? [String: Any])?["value"] as? [Any])?.isEmpty == true, "\(batch.text)") }
         // The 404 messages name the ids A asked for; nothing of B's objects comes back.
         for field in ["b@example.com", #""CartLines""#, #""SalesId""#, #""AccountNumber""#] { #expect(!batch.text.contains(field), "\(batch.text)") }
 
         // Nothing changed: B's cart is as B left it, and B still checks it out.
         let after = try await host.get(cartPath, headers: Self.bearer(b))
         #expect(after.json?["Version"] as? Int == open.version && after.json?["ReceiptEmail"] is NSNull, "\(after.text)")
+        #expect(try await host.get("/Commerce/Customers('\(accountB)')", headers: Self.bearer(b)).json?["Name"] as? String != "Mallory")
         let done = try await host.send("POST", cartPath + "/Checkout", headers: Self.bearer(b), body: checkoutBody(open))
         #expect(done.status == 200, "\(done.text)")
         #expect(host.stop() == 0)

@@ -1,6 +1,8 @@
 """A generic OData v4 client (python-odata, unmodified) against a running commerce host.
 
-Usage: python3 odata_client.py <service root URL, e.g. http://127.0.0.1:8080/Commerce/>
+Usage: python3 odata_client.py <service root URL, e.g. http://127.0.0.1:8080/Commerce/> [customer token]
+With a customer token, the client also reads that customer's cart by key: python-odata's get()
+filters the set (`$filter=Id eq '...'`), so that is a listing of the customer's carts.
 The host must serve the demo catalog with a small page size (the caller sets it), so that
 reading a filtered set needs several pages. Exits non-zero on the first failed check.
 """
@@ -16,7 +18,7 @@ def check(condition, message):
         sys.exit(1)
 
 
-def main(url):
+def main(url, token=None):
     service = ODataService(url, reflect_entities=True)
     for name in ["Products", "Categories", "Carts", "Customers", "SalesOrders", "OrgUnits"]:
         check(name in service.entities, "$metadata reflects the entity set " + name)
@@ -57,8 +59,21 @@ def main(url):
     tender_types = service.functions["GetTenderTypes"]()
     check([t["TenderTypeId"] for t in tender_types] == ["3", "8"], "GetTenderTypes() answers the channel's tender types")
 
+    if token:
+        import requests
+        headers = {"Authorization": "Bearer " + token}
+        created = requests.post(url + "Carts", json={"ReceiptEmail": "py@example.com"}, headers=headers)
+        check(created.status_code == 201, "a customer creates a cart (%d)" % created.status_code)
+        cart_id = created.json()["Id"]
+        signed_in = ODataService(url, reflect_entities=True, extra_headers=headers)
+        Carts = signed_in.entities["Carts"]
+        cart = signed_in.query(Carts).get(cart_id)
+        check(cart is not None and cart.Id == cart_id and cart.ReceiptEmail == "py@example.com", "get() of the customer's own cart by key")
+        SalesOrders = signed_in.entities["SalesOrders"]
+        check(list(signed_in.query(SalesOrders)) == [], "a new customer lists no sales orders")
+
     print("python-odata: all checks passed")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

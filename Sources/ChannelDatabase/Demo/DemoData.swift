@@ -238,8 +238,8 @@ public enum DemoData {
         )
         try await tx.execute(
             """
-            INSERT INTO customer_addresses (record_id, account_number, name, street, city, state, zip_code, country_region_id, is_primary)
-            VALUES (1, ?, 'Karen Berg', '1 Microsoft Way', 'Redmond', 'WA', '98052', 'USA', 1)
+            INSERT INTO customer_addresses (account_number, name, street, city, state, zip_code, country_region_id, is_primary)
+            VALUES (?, 'Karen Berg', '1 Microsoft Way', 'Redmond', 'WA', '98052', 'USA', 1)
             """,
             [.text(customerAccount)]
         )

@@ -12,6 +12,7 @@ public enum CoreSchema {
         Migration(version: 3, name: "extension properties of carts, orders and their lines; carts by last change", portable: version3),
         Migration(version: 4, name: "full-text search index of products, kept in sync by triggers", script: version4),
         Migration(version: 5, name: "order events for data exchange, numbered when handed out", portable: version5),
+        Migration(version: 6, name: "customer versions, names and phone; listing orders and carts per channel and customer", portable: version6),
         Migration(version: 8, name: "capture references of payments", portable: version8),
         Migration(version: 9, name: "delivery modes per channel; delivery mode and address per cart line and sales line", portable: version9),
     ])
@@ -56,6 +57,20 @@ public enum CoreSchema {
             UNIQUE (channel_id, sequence)
         );
         CREATE INDEX order_events_unsequenced ON order_events(channel_id, event_id) WHERE sequence IS NULL;
+        """
+
+    /// `version` is a customer's optimistic-concurrency token (its ETag), bumped by every change
+    /// through the API. The indexes serve the listings: a customer's orders newest first
+    /// (`GetOrderHistory`), a channel's orders and carts, customers by name.
+    static let version6 = """
+        ALTER TABLE customers ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+        ALTER TABLE customers ADD COLUMN first_name TEXT;
+        ALTER TABLE customers ADD COLUMN last_name TEXT;
+        ALTER TABLE customers ADD COLUMN phone TEXT;
+        CREATE INDEX customers_name ON customers(name);
+        CREATE INDEX sales_orders_customer_created ON sales_orders(customer_account, created_at);
+        CREATE INDEX sales_orders_channel_created ON sales_orders(channel_id, created_at);
+        CREATE INDEX carts_channel_customer ON carts(channel_id, customer_account);
         """
 
     /// What extensions (through triggers) and clients attach to built-in entities; the index

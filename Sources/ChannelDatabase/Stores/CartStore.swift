@@ -1,3 +1,4 @@
+public import CommerceQuery
 public import Foundation
 
 /// A cart as stored: header, lines in line-number order, discount codes.
@@ -109,6 +110,127 @@ public struct CartStore: Sendable {
         for line in cart.lines { try await insertLine(line, cartId: cart.id) }
     }
 
+    /// One page of the channel's carts matching `criteria`: of one customer when `customer` is set,
+    /// changed at or after `modifiedSince` when set (older ones have expired). Both conditions are
+    /// part of the SQL, so nothing of another customer is ever read. In the criteria's order, else
+    /// last changed first, then by id so pages never overlap.
+    public func carts(
+        channelId: Int64, customer: String?, modifiedSince: Int64?, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()
+    ) async throws -> [CartRecord] {
+        let (base, baseArguments) = Self.listingBase(channelId: channelId, customer: customer, modifiedSince: modifiedSince)
+        let key = criteria.orderBy.isEmpty ? "ca.modified_at DESC, ca.id" : "ca.id"
+        let query = try CatalogStore.selection(criteria, table: Self.cartTable, key: key, base: base, dialect: transaction.dialect)
+        let paging: [DatabaseValue] = [.integer(Int64(top)), .integer(Int64(skip))]
+        let rows = try await transaction.query(
+            """
+            SELECT ca.id, ca.channel_id, ca.customer_account, ca.version, ca.receipt_email, ca.shipping_address, ca.delivery_mode,
+                   ca.subtotal_amount, ca.discount_amount, ca.tax_amount, ca.total_amount, ca.created_at, ca.modified_at
+            FROM carts ca
+            """ + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
+            baseArguments + query.arguments + paging
+        )
+        guard !rows.isEmpty else { return [] }
+        let ids = rows.map { $0.string("id") ?? "" }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        var lines: [String: [CartLineRecord]] = [:]
+        for row in try await transaction.query(
+            """
+            SELECT cart_id, line_id, line_number, product_id, item_id, quantity, price, extended_price, discount_amount,
+                   tax_amount, net_amount, total_amount, delivery_mode, shipping_address
+            FROM cart_lines WHERE cart_id IN (\(placeholders)) ORDER BY cart_id, line_number
+            """,
+            ids.map { .text($0) }
+        ) {
+            lines[row.string("cart_id") ?? "", default: []].append(Self.line(row))
+        }
+        var codes: [String: [String]] = [:]
+        for row in try await transaction.query(
+            "SELECT cart_id, code FROM cart_discount_codes WHERE cart_id IN (\(placeholders)) ORDER BY cart_id, code", ids.map { .text($0) }
+        ) {
+            if let code = row.string("code") { codes[row.string("cart_id") ?? "", default: []].append(code) }
+        }
+        return rows.map { row in
+            let id = row.string("id") ?? ""
+            return Self.header(row, lines: lines[id] ?? [], codes: codes[id] ?? [])
+        }
+    }
+
+    public func cartCount(channelId: Int64, customer: String?, modifiedSince: Int64?, criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
+        let (base, baseArguments) = Self.listingBase(channelId: channelId, customer: customer, modifiedSince: modifiedSince)
+        let query = try CatalogStore.selection(
+            QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.cartTable, key: nil, base: base, dialect: transaction.dialect
+        )
+        return try await transaction.queryFirst("SELECT COUNT(*) AS n FROM carts ca" + query.whereSQL, baseArguments + query.arguments)?.int("n") ?? 0
+    }
+
+    private static func listingBase(channelId: Int64, customer: String?, modifiedSince: Int64?) -> (String, [DatabaseValue]) {
+        var conditions = ["ca.channel_id = ?"]
+        var arguments: [DatabaseValue] = [.integer(channelId)]
+        if let customer {
+            conditions.append("ca.customer_account = ?")
+            arguments.append(.text(customer))
+        }
+        if let modifiedSince {
+            conditions.append("ca.modified_at >= ?")
+            arguments.append(.integer(modifiedSince))
+        }
+        return (conditions.joined(separator: " AND "), arguments)
+    }
+
+    /// How `Carts` properties map onto the table, for `$filter`, `$orderby` and `$search`.
+    public static let cartTable = SQLQueryTable(
+        alias: "ca",
+        properties: [
+            "Id": SQLQueryColumn("ca.id", .string),
+            "Version": SQLQueryColumn("ca.version", .int64),
+            "CustomerId": SQLQueryColumn("ca.customer_account", .string, nullable: true),
+            "ReceiptEmail": SQLQueryColumn("ca.receipt_email", .string, nullable: true),
+            "SubtotalAmount": SQLQueryColumn("ca.subtotal_amount", .decimal),
+            "DiscountAmount": SQLQueryColumn("ca.discount_amount", .decimal),
+            "TaxAmount": SQLQueryColumn("ca.tax_amount", .decimal),
+            "TotalAmount": SQLQueryColumn("ca.total_amount", .decimal),
+            "AmountDue": SQLQueryColumn("ca.total_amount", .decimal),
+        ],
+        collections: [
+            "CartLines": SQLQueryCollection(
+                table: "cart_lines cl", correlation: "cl.cart_id = ca.id",
+                element: .complex([
+                    "LineId": SQLQueryColumn("cl.line_id", .string),
+                    "ProductId": SQLQueryColumn("cl.product_id", .int64),
+                    "ItemId": SQLQueryColumn("cl.item_id", .string),
+                    "Quantity": SQLQueryColumn("cl.quantity", .decimal),
+                    "Price": SQLQueryColumn("cl.price", .decimal),
+                    "TotalAmount": SQLQueryColumn("cl.total_amount", .decimal),
+                ])
+            ),
+            "DiscountCodes": SQLQueryCollection(
+                table: "cart_discount_codes cdc", correlation: "cdc.cart_id = ca.id", element: .primitive(SQLQueryColumn("cdc.code", .string))
+            ),
+        ],
+        searchProperties: ["ReceiptEmail"]
+    )
+
+    private static func header(_ row: DatabaseRow, lines: [CartLineRecord], codes: [String]) -> CartRecord {
+        var record = CartRecord(
+            id: row.string("id") ?? "",
+            channelId: row.int64("channel_id") ?? 0,
+            customerAccount: row.string("customer_account"),
+            version: row.int64("version") ?? 0,
+            receiptEmail: row.string("receipt_email"),
+            shippingAddress: row.string("shipping_address"),
+            subtotalAmount: row.decimal("subtotal_amount") ?? 0,
+            discountAmount: row.decimal("discount_amount") ?? 0,
+            taxAmount: row.decimal("tax_amount") ?? 0,
+            totalAmount: row.decimal("total_amount") ?? 0,
+            createdAt: row.int64("created_at") ?? 0,
+            modifiedAt: row.int64("modified_at") ?? 0,
+            lines: lines,
+            discountCodes: codes
+        )
+        record.deliveryMode = row.string("delivery_mode")
+        return record
+    }
+
     /// The cart of a channel with its lines and codes; nil when the channel has no such cart.
     public func cart(id: String, channelId: Int64) async throws -> CartRecord? {
         guard let row = try await transaction.queryFirst(
@@ -129,24 +251,7 @@ public struct CartStore: Sendable {
         ).map(Self.line)
         let codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
             .compactMap { $0.string("code") }
-        var record = CartRecord(
-            id: row.string("id") ?? id,
-            channelId: row.int64("channel_id") ?? channelId,
-            customerAccount: row.string("customer_account"),
-            version: row.int64("version") ?? 0,
-            receiptEmail: row.string("receipt_email"),
-            shippingAddress: row.string("shipping_address"),
-            subtotalAmount: row.decimal("subtotal_amount") ?? 0,
-            discountAmount: row.decimal("discount_amount") ?? 0,
-            taxAmount: row.decimal("tax_amount") ?? 0,
-            totalAmount: row.decimal("total_amount") ?? 0,
-            createdAt: row.int64("created_at") ?? 0,
-            modifiedAt: row.int64("modified_at") ?? 0,
-            lines: lines,
-            discountCodes: codes
-        )
-        record.deliveryMode = row.string("delivery_mode")
-        return record
+        return Self.header(row, lines: lines, codes: codes)
     }
 
     /// Moves the cart from `expectedVersion` to the next version; false when the cart is gone or

@@ -23,6 +23,22 @@ public struct ExtensionPropertyStore: Sendable {
         return result
     }
 
+    /// The stored JSON per part of several owners of one type in one statement (a listed page);
+    /// owners without properties are absent.
+    public func properties(ownerType: String, ownerIds: [String]) async throws -> [String: [String: String]] {
+        guard !ownerIds.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: ownerIds.count).joined(separator: ", ")
+        let rows = try await transaction.query(
+            "SELECT owner_id, part, properties FROM extension_properties WHERE owner_type = ? AND owner_id IN (\(placeholders))",
+            [.text(ownerType)] + ownerIds.map { .text($0) }
+        )
+        var result: [String: [String: String]] = [:]
+        for row in rows {
+            if let owner = row.string("owner_id"), let part = row.string("part"), let json = row.string("properties") { result[owner, default: [:]][part] = json }
+        }
+        return result
+    }
+
     /// Stores `json` for one part, or removes the part when `json` is nil.
     public func set(ownerType: String, ownerId: String, part: String, json: String?) async throws {
         guard let json else {

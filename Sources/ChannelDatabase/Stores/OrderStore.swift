@@ -1,3 +1,4 @@
+public import CommerceQuery
 public import Foundation
 
 /// A sales order as stored, with its lines in line-number order.
@@ -209,6 +210,73 @@ public struct OrderStore: Sendable {
         return try await withLines(row)
     }
 
+    /// One page of the channel's orders matching `criteria` (of one customer when `customer` is
+    /// set; that condition is part of the SQL, so nothing of another customer is ever read), in
+    /// the criteria's order, else newest first, then by id so pages never overlap.
+    public func orders(
+        channelId: Int64, customer: String?, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()
+    ) async throws -> [SalesOrderRecord] {
+        let (base, baseArguments) = Self.listingBase(channelId: channelId, customer: customer)
+        let key = criteria.orderBy.isEmpty ? "so.created_at DESC, so.id" : "so.id"
+        let query = try CatalogStore.selection(criteria, table: Self.orderTable, key: key, base: base, dialect: transaction.dialect)
+        let paging: [DatabaseValue] = [.integer(Int64(top)), .integer(Int64(skip))]
+        let rows = try await transaction.query(
+            Self.selectOrderAliased + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?", baseArguments + query.arguments + paging
+        )
+        return try await withLines(rows)
+    }
+
+    public func orderCount(channelId: Int64, customer: String?, criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
+        let (base, baseArguments) = Self.listingBase(channelId: channelId, customer: customer)
+        let query = try CatalogStore.selection(
+            QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.orderTable, key: nil, base: base, dialect: transaction.dialect
+        )
+        return try await transaction.queryFirst("SELECT COUNT(*) AS n FROM sales_orders so" + query.whereSQL, baseArguments + query.arguments)?.int("n") ?? 0
+    }
+
+    private static func listingBase(channelId: Int64, customer: String?) -> (String, [DatabaseValue]) {
+        guard let customer else { return ("so.channel_id = ?", [.integer(channelId)]) }
+        return ("so.channel_id = ? AND so.customer_account = ?", [.integer(channelId), .text(customer)])
+    }
+
+    /// How `SalesOrders` properties map onto the table, for `$filter`, `$orderby` and `$search`.
+    public static let orderTable = SQLQueryTable(
+        alias: "so",
+        properties: [
+            "Id": SQLQueryColumn("so.id", .string),
+            "SalesId": SQLQueryColumn("so.sales_id", .string),
+            "ChannelReferenceId": SQLQueryColumn("so.channel_reference_id", .string),
+            "CustomerId": SQLQueryColumn("so.customer_account", .string, nullable: true),
+            "ReceiptEmail": SQLQueryColumn("so.receipt_email", .string, nullable: true),
+            "StatusValue": SQLQueryColumn("so.status", .int32),
+            "SubtotalAmount": SQLQueryColumn("so.subtotal_amount", .decimal),
+            "DiscountAmount": SQLQueryColumn("so.discount_amount", .decimal),
+            "TaxAmount": SQLQueryColumn("so.tax_amount", .decimal),
+            "TotalAmount": SQLQueryColumn("so.total_amount", .decimal),
+            "CreatedDateTime": SQLQueryColumn("so.created_at", .dateTimeOffset),
+        ],
+        collections: [
+            "SalesLines": SQLQueryCollection(
+                table: "sales_lines sl", correlation: "sl.order_id = so.id",
+                element: .complex([
+                    "ProductId": SQLQueryColumn("sl.product_id", .int64),
+                    "ItemId": SQLQueryColumn("sl.item_id", .string),
+                    "Quantity": SQLQueryColumn("sl.quantity", .decimal),
+                    "Price": SQLQueryColumn("sl.price", .decimal),
+                    "TotalAmount": SQLQueryColumn("sl.total_amount", .decimal),
+                ])
+            ),
+        ],
+        searchProperties: ["SalesId", "ReceiptEmail"]
+    )
+
+    private static let selectOrderAliased = """
+        SELECT so.id, so.sales_id, so.channel_id, so.channel_reference_id, so.customer_account, so.receipt_email, so.shipping_address,
+               so.status, so.currency_code, so.subtotal_amount, so.discount_amount, so.tax_amount, so.total_amount, so.idempotency_key,
+               so.created_at, so.delivery_mode
+        FROM sales_orders so
+        """
+
     public func insert(_ payment: PaymentRecord) async throws {
         try await transaction.execute(
             """
@@ -245,15 +313,24 @@ public struct OrderStore: Sendable {
     }
 
     private func withLines(_ row: DatabaseRow) async throws -> SalesOrderRecord {
-        let id = row.string("id") ?? ""
-        let lines = try await transaction.query(
+        guard let order = try await withLines([row]).first else { throw DatabaseError.statementFailed("a sales order row vanished") }
+        return order
+    }
+
+    /// The lines of several orders in one statement.
+    private func withLines(_ rows: [DatabaseRow]) async throws -> [SalesOrderRecord] {
+        guard !rows.isEmpty else { return [] }
+        let ids = rows.map { $0.string("id") ?? "" }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        var linesByOrder: [String: [SalesLineRecord]] = [:]
+        for line in try await transaction.query(
             """
-            SELECT line_number, product_id, item_id, quantity, price, discount_amount, tax_amount, net_amount, total_amount, warehouse_id,
+            SELECT order_id, line_number, product_id, item_id, quantity, price, discount_amount, tax_amount, net_amount, total_amount, warehouse_id,
                    delivery_mode, shipping_address
-            FROM sales_lines WHERE order_id = ? ORDER BY line_number
+            FROM sales_lines WHERE order_id IN (\(placeholders)) ORDER BY order_id, line_number
             """,
-            [.text(id)]
-        ).map { line in
+            ids.map { .text($0) }
+        ) {
             var record = SalesLineRecord(
                 lineNumber: line.int("line_number") ?? 0, productId: line.int64("product_id") ?? 0, itemId: line.string("item_id") ?? "",
                 quantity: line.decimal("quantity") ?? 0, price: line.decimal("price") ?? 0, discountAmount: line.decimal("discount_amount") ?? 0,
@@ -262,18 +339,21 @@ public struct OrderStore: Sendable {
             )
             record.deliveryMode = line.string("delivery_mode")
             record.shippingAddress = line.string("shipping_address")
-            return record
+            linesByOrder[line.string("order_id") ?? "", default: []].append(record)
         }
-        var order = SalesOrderRecord(
-            id: id, salesId: row.string("sales_id") ?? "", channelId: row.int64("channel_id") ?? 0,
-            channelReferenceId: row.string("channel_reference_id") ?? "", customerAccount: row.string("customer_account"),
-            receiptEmail: row.string("receipt_email"), shippingAddress: row.string("shipping_address"), status: row.int("status") ?? 0,
-            currencyCode: row.string("currency_code") ?? "", subtotalAmount: row.decimal("subtotal_amount") ?? 0,
-            discountAmount: row.decimal("discount_amount") ?? 0, taxAmount: row.decimal("tax_amount") ?? 0,
-            totalAmount: row.decimal("total_amount") ?? 0, idempotencyKey: row.string("idempotency_key"), createdAt: row.int64("created_at") ?? 0,
-            lines: lines
-        )
-        order.deliveryMode = row.string("delivery_mode")
-        return order
+        return rows.map { row in
+            let id = row.string("id") ?? ""
+            var order = SalesOrderRecord(
+                id: id, salesId: row.string("sales_id") ?? "", channelId: row.int64("channel_id") ?? 0,
+                channelReferenceId: row.string("channel_reference_id") ?? "", customerAccount: row.string("customer_account"),
+                receiptEmail: row.string("receipt_email"), shippingAddress: row.string("shipping_address"), status: row.int("status") ?? 0,
+                currencyCode: row.string("currency_code") ?? "", subtotalAmount: row.decimal("subtotal_amount") ?? 0,
+                discountAmount: row.decimal("discount_amount") ?? 0, taxAmount: row.decimal("tax_amount") ?? 0,
+                totalAmount: row.decimal("total_amount") ?? 0, idempotencyKey: row.string("idempotency_key"), createdAt: row.int64("created_at") ?? 0,
+                lines: linesByOrder[id] ?? []
+            )
+            order.deliveryMode = row.string("delivery_mode")
+            return order
+        }
     }
 }

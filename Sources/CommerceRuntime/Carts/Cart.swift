@@ -126,11 +126,21 @@ public struct Address: Codable, Sendable, Equatable {
     public var email: String?
     public var phone: String?
     public var extensionProperties: [CommerceProperty]?
+    /// A customer's address: its id among the account's addresses (nil for a new one).
+    public var recordId: Int64?
+    /// A customer's address: whether it is the account's primary address.
+    public var isPrimary: Bool?
+    /// In a customer PATCH: true removes the address `recordId` names (Retail Server's flag).
+    public var deactivate: Bool?
 
     public init(
         name: String? = nil, street: String? = nil, city: String? = nil, state: String? = nil, zipCode: String? = nil,
-        threeLetterISORegionName: String? = nil, email: String? = nil, phone: String? = nil, extensionProperties: [CommerceProperty]? = nil
+        threeLetterISORegionName: String? = nil, email: String? = nil, phone: String? = nil, extensionProperties: [CommerceProperty]? = nil,
+        recordId: Int64? = nil, isPrimary: Bool? = nil, deactivate: Bool? = nil
     ) {
+        self.recordId = recordId
+        self.isPrimary = isPrimary
+        self.deactivate = deactivate
         self.name = name
         self.street = street
         self.city = city
@@ -152,6 +162,9 @@ public struct Address: Codable, Sendable, Equatable {
         case email = "Email"
         case phone = "Phone"
         case extensionProperties = "ExtensionProperties"
+        case recordId = "RecordId"
+        case isPrimary = "IsPrimary"
+        case deactivate = "Deactivate"
     }
 }
 

@@ -33,6 +33,19 @@ enum StoredProperties {
         }
     }
 
+    /// The properties of a page of carts, read in one statement.
+    static func attach(to carts: inout [Cart], context: RequestContext) async throws {
+        let stored = try await ExtensionPropertyStore(context.transaction).properties(ownerType: cartOwner, ownerIds: carts.map(\.id))
+        guard !stored.isEmpty else { return }
+        for index in carts.indices {
+            guard let parts = stored[carts[index].id] else { continue }
+            carts[index].extensionProperties = decode(parts[""])
+            for line in carts[index].cartLines.indices {
+                carts[index].cartLines[line].extensionProperties = decode(parts[carts[index].cartLines[line].lineId])
+            }
+        }
+    }
+
     static func save(_ cart: Cart, _ context: RequestContext) async throws {
         var parts: [String: [CommerceProperty]] = ["": cart.extensionProperties]
         for line in cart.cartLines { parts[line.lineId] = line.extensionProperties }
@@ -90,6 +103,19 @@ enum StoredProperties {
         order.extensionProperties = decode(stored[""])
         for index in order.salesLines.indices {
             order.salesLines[index].extensionProperties = decode(stored[order.salesLines[index].lineId])
+        }
+    }
+
+    /// The properties of a page of orders, read in one statement.
+    static func attach(to orders: inout [SalesOrder], context: RequestContext) async throws {
+        let stored = try await ExtensionPropertyStore(context.transaction).properties(ownerType: salesOrderOwner, ownerIds: orders.map(\.id))
+        guard !stored.isEmpty else { return }
+        for index in orders.indices {
+            guard let parts = stored[orders[index].id] else { continue }
+            orders[index].extensionProperties = decode(parts[""])
+            for line in orders[index].salesLines.indices {
+                orders[index].salesLines[line].extensionProperties = decode(parts[orders[index].salesLines[line].lineId])
+            }
         }
     }
 

@@ -152,6 +152,9 @@ extension APICall {
             if let operation = addressedOperation(entityType: set.entityType) {
                 roles = operation.roles
                 what = "\(name)/\(operation.name)"
+            } else if let listRoles = set.listRoles, path.key == nil, request.method == .get, path.rest.isEmpty || path.rest == ["$count"] {
+                roles = listRoles
+                what = "listing \(name)"
             }
         } else if let operation = model.unboundOperation(name) {
             roles = operation.roles

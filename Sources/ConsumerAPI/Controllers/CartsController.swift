@@ -38,9 +38,13 @@ enum CartsController {
         case (nil, []):
             try call.requireMethods([.get, .post], resource: "Carts")
             guard call.request.method == .post else {
-                throw ODataError.notImplemented("listing carts is not implemented; read a cart by its id")
+                // A customer lists its own carts, applications and employees the channel's.
+                return try await call.readCollection(of: "Cart", GetCartsRequest.init)
             }
             return try await create(call)
+        case (nil, ["$count"]):
+            try call.requireMethods([.get], resource: "Carts/$count")
+            return try await call.readCount(GetCartsRequest.init)
         case (.string(let id), []):
             try call.requireMethods([.get, .patch, .delete], resource: "Carts('\(id)')")
             switch call.request.method {
@@ -415,6 +419,9 @@ enum CartsController {
         writer.field("Email", address.email)
         writer.field("Phone", address.phone)
         EntityJSON.writeExtensionProperties(address.extensionProperties ?? [], to: &writer)
+        // A customer's addresses carry their id and primary flag; a cart's shipping address has neither.
+        if let recordId = address.recordId { writer.field("RecordId", recordId) }
+        if let isPrimary = address.isPrimary { writer.field("IsPrimary", isPrimary) }
         writer.endObject()
     }
 }

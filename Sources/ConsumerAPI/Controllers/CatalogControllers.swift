@@ -288,10 +288,18 @@ extension APICall {
         let (paging, pageSize) = paging()
         let criteria = condition.map { Self.restricted(options.criteria, to: $0) } ?? options.criteria
         let page = try await runtime.execute(makeRequest(paging, criteria), channel: channel, caller: caller)
+        return try await collectionResponse(page, pageSize: pageSize, select: select, expands: expands, entitySet: entitySet, resource: resource)
+    }
+
+    /// A page of entities read elsewhere (a function's result), with `$select`, `$expand` and
+    /// each entity's own ETag.
+    func collectionResponse<Entity: ODataEntity>(
+        _ page: Page<Entity>, pageSize: Int, select: PropertySelection, expands: [ResolvedExpand], entitySet: String? = nil, resource: String? = nil
+    ) async throws -> Response {
         let expanded = try await expand(Array(page.items.prefix(pageSize)), expands)
         return collectionResponse(
             page, pageSize: pageSize, select: select, key: { $0.keyText }, entitySet: entitySet, resource: resource,
-            write: { $0.writeProperties(select, into: &$1) }, expanded: { expanded.write($0, expands, into: &$1) }
+            write: { $0.writeProperties(select, into: &$1) }, etag: { $0.etag }, expanded: { expanded.write($0, expands, into: &$1) }
         )
     }
 
@@ -341,7 +349,8 @@ extension APICall {
     /// reached, after the properties the ETag covers.
     func collectionResponse<Entity>(
         _ page: Page<Entity>, pageSize: Int, select: PropertySelection, key: (Entity) -> String, entitySet: String? = nil,
-        resource: String? = nil, write: (Entity, inout JSONWriter) -> Void, expanded: ((Entity, inout JSONWriter) -> Void)? = nil
+        resource: String? = nil, write: (Entity, inout JSONWriter) -> Void, etag: ((Entity) -> String?)? = nil,
+        expanded: ((Entity, inout JSONWriter) -> Void)? = nil
     ) -> Response {
         let entitySet = entitySet ?? path.entitySet
         var writer = JSONWriter(capacity: 512 * min(page.items.count + 1, 64))
@@ -354,7 +363,8 @@ extension APICall {
             var properties = JSONWriter()
             write(entity, &properties)
             writer.beginObject()
-            writeControlInformation(key: key(entity), etag: ETag.weak(of: properties.bytes), entitySet: entitySet, into: &writer)
+            let tag = etag?(entity) ?? ETag.weak(of: properties.bytes)
+            writeControlInformation(key: key(entity), etag: tag, entitySet: entitySet, into: &writer)
             writer.members(of: properties)
             expanded?(entity, &writer)
             writer.endObject()

@@ -3,7 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// `SalesOrders`: orders created by checkout, read by key. A customer sees only its own.
+/// `SalesOrders`: orders created by checkout, read by key or listed (newest first, with the
+/// query options; `StatusValue` is Retail Server's `SalesStatus`). A customer sees only its own.
 enum SalesOrdersController {
     static func handle(_ call: APICall) async throws -> Response {
         if let operation = try call.boundOperation(entityType: "SalesOrder") {
@@ -33,7 +34,10 @@ enum SalesOrdersController {
         case (.integer, _):
             throw ODataError.badRequest("the key of SalesOrders is Id, an Edm.String: write SalesOrders('id')", target: "Id")
         case (nil, []):
-            throw ODataError.notImplemented("listing sales orders is not implemented; read an order by its id")
+            // A customer lists its own orders, applications and employees the channel's.
+            return try await call.readCollection(of: "SalesOrder", GetSalesOrdersRequest.init)
+        case (nil, ["$count"]):
+            return try await call.readCount(GetSalesOrdersRequest.init)
         case (_, let rest):
             throw ODataError.notImplemented("SalesOrders/\(rest.joined(separator: "/")) is not implemented yet")
         }

@@ -228,15 +228,23 @@ public struct EdmEntitySet: Sendable, Equatable {
     public var entityType: String
     public var capabilities: Capabilities
     public var roles: Set<APIRole>
+    /// The roles that may list the whole set (`GET` of the collection and its `/$count`), when
+    /// fewer than ``roles``: e.g. anyone may use a cart by its id, but only authenticated callers
+    /// list carts. nil: the same as ``roles``.
+    public var listRoles: Set<APIRole>?
     /// For a set added from outside (an extension): the CRT request type, known by name and
     /// carrying JSON, that reads it. Built-in sets have controllers instead.
     public var requestType: String?
 
-    public init(_ name: String, entityType: String, capabilities: Capabilities = [.read], roles: Set<APIRole>, requestType: String? = nil) {
+    public init(
+        _ name: String, entityType: String, capabilities: Capabilities = [.read], roles: Set<APIRole>, listRoles: Set<APIRole>? = nil,
+        requestType: String? = nil
+    ) {
         self.name = name
         self.entityType = entityType
         self.capabilities = capabilities
         self.roles = roles
+        self.listRoles = listRoles
         self.requestType = requestType
     }
 }

@@ -43,6 +43,9 @@ extension EntityModel {
             EdmProperty("Email", .primitive(.string)),
             EdmProperty("Phone", .primitive(.string)),
             extensionProperties,
+            EdmProperty("RecordId", .primitive(.int64)),
+            EdmProperty("IsPrimary", .primitive(.boolean)),
+            EdmProperty("Deactivate", .primitive(.boolean)),
         ]))
         try add(EdmComplexType("CartLine", properties: [
             EdmProperty("LineId", .primitive(.string)),
@@ -196,6 +199,8 @@ extension EntityModel {
             EdmProperty("Name", .primitive(.string)),
             EdmProperty("Email", .primitive(.string)),
             EdmProperty("Phone", .primitive(.string)),
+            EdmProperty("CustomerGroup", .primitive(.string)),
+            EdmProperty("PriceGroup", .primitive(.string)),
             EdmProperty("Addresses", .collection(.complex("Address")), nullable: false),
             extensionProperties,
         ]))
@@ -229,8 +234,16 @@ extension EntityModel {
         let everyone = Set(APIRole.allCases)
         try add(EdmEntitySet("Products", entityType: "Product", roles: everyone))
         try add(EdmEntitySet("Categories", entityType: "Category", roles: everyone))
-        try add(EdmEntitySet("Carts", entityType: "Cart", capabilities: [.read, .insert, .update, .delete], roles: everyone))
-        try add(EdmEntitySet("Customers", entityType: "Customer", capabilities: [.read, .insert, .update], roles: [.customer, .application, .employee]))
+        // Anyone uses a cart by its unguessable id; listing carts needs a caller to scope them to.
+        try add(EdmEntitySet(
+            "Carts", entityType: "Cart", capabilities: [.read, .insert, .update, .delete], roles: everyone,
+            listRoles: [.customer, .application, .employee]
+        ))
+        // A customer reads and changes its own account; listing accounts is back-office work.
+        try add(EdmEntitySet(
+            "Customers", entityType: "Customer", capabilities: [.read, .insert, .update], roles: [.customer, .application, .employee],
+            listRoles: [.application, .employee]
+        ))
         try add(EdmEntitySet("SalesOrders", entityType: "SalesOrder", roles: [.customer, .application, .employee]))
         try add(EdmEntitySet("OrgUnits", entityType: "OrgUnit", roles: everyone))
     }

@@ -8,6 +8,12 @@ protocol ODataEntity: Sendable {
     /// The key as it appears in a URL: `5637145327`, `'abc'`.
     var keyText: String { get }
     func writeProperties(_ select: PropertySelection, into writer: inout JSONWriter)
+    /// The entity's ETag when it has a version of its own (`W/"3"`); nil: a digest of its JSON.
+    var etag: String? { get }
+}
+
+extension ODataEntity {
+    var etag: String? { nil }
 }
 
 extension Product: ODataEntity {
@@ -20,6 +26,26 @@ extension Category: ODataEntity {
     static var entityTypeName: String { "Category" }
     var keyText: String { "\(recordId)" }
     func writeProperties(_ select: PropertySelection, into writer: inout JSONWriter) { EntityJSON.writeProperties(self, select, &writer) }
+}
+
+extension Cart: ODataEntity {
+    static var entityTypeName: String { "Cart" }
+    var keyText: String { "'\(id)'" }
+    var etag: String? { CartsController.etag(of: self) }
+    func writeProperties(_ select: PropertySelection, into writer: inout JSONWriter) { CartsController.writeProperties(self, select, &writer) }
+}
+
+extension SalesOrder: ODataEntity {
+    static var entityTypeName: String { "SalesOrder" }
+    var keyText: String { "'\(id)'" }
+    func writeProperties(_ select: PropertySelection, into writer: inout JSONWriter) { SalesOrdersController.writeProperties(self, select, &writer) }
+}
+
+extension Customer: ODataEntity {
+    static var entityTypeName: String { "Customer" }
+    var keyText: String { "'\(accountNumber)'" }
+    var etag: String? { CustomersController.etag(of: self) }
+    func writeProperties(_ select: PropertySelection, into writer: inout JSONWriter) { CustomersController.writeProperties(self, select, &writer) }
 }
 
 /// One `$expand` item checked against the model: the navigation property, what to select of
