@@ -303,7 +303,11 @@ typedef struct commerce_host_api {
     void (*call_set_error)(commerce_call *call, commerce_str message);
     /* The call's context as JSON into `out`:
      * {"ChannelId":..,"OrgUnitNumber":"..","CurrencyCode":"..",
-     *  "Caller":{"Role":"Customer","CustomerId":".."}}. */
+     *  "Caller":{"Role":"Customer","CustomerId":".."}}.
+     * Role is Anonymous, Customer (with CustomerId), Application (with
+     * ApplicationId) or Employee (with EmployeeId and StoreNumbers, the
+     * operating unit numbers the employee may act for). Members may be added;
+     * ignore the ones you do not know. */
     commerce_status (*call_context)(commerce_call *call, commerce_buffer *out);
     /* Runs the next handler of the chain with `request_json` (the request as
      * received, or changed); its response JSON goes to `response`. Only in
