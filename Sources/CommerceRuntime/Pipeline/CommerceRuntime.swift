@@ -61,7 +61,11 @@ public final class CommerceRuntime: Sendable {
         guard pipeline.mode(of: Request.typeName) != nil else { throw CommerceError.unknownRequestType(Request.typeName) }
         return try await database.withTransaction(Request.mode == .write ? .write : .read) { transaction in
             let context = self.makeContext(channel: channel, caller: caller, transaction: transaction)
-            return try await context.execute(request)
+            let response = try await context.execute(request)
+            // A request abandoned at its deadline rolls back, even when its handlers could not
+            // notice the cancellation (an extension blocked in C) and finished anyway.
+            try Task.checkCancellation()
+            return response
         }
     }
 
@@ -70,7 +74,11 @@ public final class CommerceRuntime: Sendable {
         guard let mode = pipeline.mode(of: request.typeName) else { throw CommerceError.unknownRequestType(request.typeName) }
         return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
             let context = self.makeContext(channel: channel, caller: caller, transaction: transaction)
-            return try await context.execute(request)
+            let response = try await context.execute(request)
+            // A request abandoned at its deadline rolls back, even when its handlers could not
+            // notice the cancellation (an extension blocked in C) and finished anyway.
+            try Task.checkCancellation()
+            return response
         }
     }
 

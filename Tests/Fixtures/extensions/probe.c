@@ -4,10 +4,15 @@
  * extension that exercises every registration kind; each BAD_* macro makes one
  * purpose-built broken library the host must refuse.
  */
+/* nanosleep, for SlowNote. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <commerce_sdk.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef PROBE_NAME
 #define PROBE_NAME "probe"
@@ -138,6 +143,43 @@ static commerce_status always_fails(void *user_data, commerce_call *call, commer
     return fail(call, COMMERCE_FAILED, "the probe failed on purpose");
 }
 
+/* SlowNote(milliseconds): writes a note, then blocks its host thread that long before it
+ * answers, as a stuck connector would: the request deadline must answer the client on time
+ * and the note must be rolled back. */
+static commerce_status slow_note(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
+    (void)user_data;
+    char text[64];
+    if (parameters.length >= sizeof text) return fail(call, COMMERCE_INVALID, "too long");
+    memcpy(text, parameters.data, parameters.length);
+    text[parameters.length] = '\0';
+    const char *colon = strchr(text, ':');
+    if (colon == NULL) return fail(call, COMMERCE_INVALID, "give milliseconds");
+    long milliseconds = strtol(colon + 1, NULL, 10);
+    if (milliseconds < 0 || milliseconds > 60000) return fail(call, COMMERCE_INVALID, "milliseconds must be 0...60000");
+    commerce_status status = api->db_execute(call, COMMERCE_STR("INSERT INTO ext_" PROBE_NAME "_notes (body) VALUES ('slow')"), COMMERCE_STR("[]"), NULL);
+    if (status != COMMERCE_OK) return status;
+    struct timespec pause = {milliseconds / 1000, (milliseconds % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) != 0) {
+    }
+    return api->buffer_append(result, "1", 1);
+}
+
+/* WhoAmI(): the call's context (call_context) as a JSON string, so tests see what extensions see. */
+static commerce_status who_am_i(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
+    (void)user_data;
+    (void)parameters;
+    commerce_buffer *context = api->call_buffer(call);
+    commerce_status status = api->call_context(call, context);
+    if (status != COMMERCE_OK) return status;
+    commerce_str view = api->buffer_view(context);
+    api->buffer_append(result, "\"", 1);
+    for (size_t index = 0; index < view.length; index++) {
+        if (view.data[index] == '"' || view.data[index] == '\\') api->buffer_append(result, "\\", 1);
+        api->buffer_append(result, view.data + index, 1);
+    }
+    return api->buffer_append(result, "\"", 1);
+}
+
 /* Override of GetTenderTypesRequest: passes through the handler before it with call_next. */
 static commerce_status pass_through(void *user_data, commerce_call *call, commerce_str request, commerce_buffer *response) {
     (void)user_data;
@@ -207,6 +249,18 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
          COMMERCE_STR(""), COMMERCE_STR("Edm.Int64"), always_fails, NULL
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
+#endif
+        },
+        {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "SlowNote"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
+         COMMERCE_STR("[{\"Name\":\"milliseconds\",\"Type\":\"Edm.Int64\"}]"), COMMERCE_STR("Edm.Int64"), slow_note, NULL
+#if COMMERCE_ABI_MINOR >= 1
+         , COMMERCE_STR("[\"Application\"]")
+#endif
+        },
+        {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "WhoAmI"), COMMERCE_OPERATION_FUNCTION, COMMERCE_STR(""),
+         COMMERCE_STR(""), COMMERCE_STR("Edm.String"), who_am_i, NULL
+#if COMMERCE_ABI_MINOR >= 1
+         , COMMERCE_STR("[\"Anonymous\",\"Customer\",\"Application\",\"Employee\"]")
 #endif
         },
     };
