@@ -156,11 +156,12 @@ struct TokenEndToEndTests {
         #expect(host.stop() == 0)
     }
 
-    /// SQLite only: the rules are the runtime's, the same on both backends; the SQL they rely on
-    /// (account links, cart claims) runs on PostgreSQL in the other tests here.
-    @Test("customer A cannot read, change or check out B's cart, nor read B's orders or account: by key, filter, expand or batch")
-    func noInsecureDirectObjectReferences() async throws {
-        let (host, tokens, _) = try await host()
+    @Test(
+        "customer A cannot read, change or check out B's cart, nor read B's orders or account: by key, filter, expand or batch",
+        arguments: ["sqlite", "postgres"]
+    )
+    func noInsecureDirectObjectReferences(backend: String) async throws {
+        let (host, tokens, _) = try await host(backend: backend)
         let a = try tokens.token(TestTokens.claims(subject: "customer-a", extra: ["roles": ["Shopper"]]))
         let b = try tokens.token(TestTokens.claims(subject: "customer-b", extra: ["roles": ["Shopper"]]))
 
