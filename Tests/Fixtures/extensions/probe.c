@@ -180,6 +180,23 @@ static commerce_status who_am_i(void *user_data, commerce_call *call, commerce_s
     return api->buffer_append(result, "\"", 1);
 }
 
+#if COMMERCE_ABI_MINOR >= 2
+/* CountNotes(): how many notes there are; declared with an application scope. */
+static commerce_status count_notes(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
+    (void)user_data;
+    (void)parameters;
+    commerce_buffer *rows = api->call_buffer(call);
+    commerce_status status = api->db_query(call, COMMERCE_STR("SELECT COUNT(*) AS notes FROM ext_" PROBE_NAME "_notes"), COMMERCE_STR("[]"), rows);
+    if (status != COMMERCE_OK) return status;
+    commerce_str view = api->buffer_view(rows);
+    const char *digits = memchr(view.data, ':', view.length);
+    if (digits == NULL) return fail(call, COMMERCE_FAILED, "no count");
+    size_t length = 0;
+    while (digits[1 + length] >= '0' && digits[1 + length] <= '9') length++;
+    return api->buffer_append(result, digits + 1, length);
+}
+#endif
+
 /* Override of GetTenderTypesRequest: passes through the handler before it with call_next. */
 static commerce_status pass_through(void *user_data, commerce_call *call, commerce_str request, commerce_buffer *response) {
     (void)user_data;
@@ -238,11 +255,17 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
 #endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
         },
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "RunStatement"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
          COMMERCE_STR("[{\"Name\":\"statement\",\"Type\":\"Edm.String\"}]"), COMMERCE_STR("Edm.Int64"), run_statement, NULL
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
+#endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
 #endif
         },
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "FailOnPurpose"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
@@ -250,11 +273,17 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
 #endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
         },
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "SlowNote"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
          COMMERCE_STR("[{\"Name\":\"milliseconds\",\"Type\":\"Edm.Int64\"}]"), COMMERCE_STR("Edm.Int64"), slow_note, NULL
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
+#endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
 #endif
         },
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "WhoAmI"), COMMERCE_OPERATION_FUNCTION, COMMERCE_STR(""),
@@ -262,7 +291,21 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Anonymous\",\"Customer\",\"Application\",\"Employee\"]")
 #endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
         },
+#if COMMERCE_ABI_MINOR >= 2
+        /* Needs the probe's own scope: applications without probe.read get 403. */
+        {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "CountNotes"), COMMERCE_OPERATION_FUNCTION, COMMERCE_STR(""),
+         COMMERCE_STR(""), COMMERCE_STR("Edm.Int64"), count_notes, NULL, COMMERCE_STR("[\"Application\"]"),
+#ifdef BAD_SCOPE
+         COMMERCE_STR("probe read")
+#else
+         COMMERCE_STR("probe.read")
+#endif
+        },
+#endif
     };
     for (size_t index = 0; index < sizeof operations / sizeof operations[0]; index++) {
         if (host->register_operation(init, &operations[index]) != COMMERCE_OK) return COMMERCE_INVALID;
@@ -276,7 +319,11 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
         COMMERCE_STR("ProbeNotes"),
 #endif
         COMMERCE_STR("{\"Name\":\"ProbeNote\",\"Key\":\"Id\",\"Properties\":[{\"Name\":\"Id\",\"Type\":\"Edm.Int64\"},{\"Name\":\"Body\",\"Type\":\"Edm.String\"}]}"),
-        COMMERCE_STR("[\"Application\"]"), read_notes, NULL};
+        COMMERCE_STR("[\"Application\"]"), read_notes, NULL
+#if COMMERCE_ABI_MINOR >= 2
+        , COMMERCE_STR("")
+#endif
+    };
     if (host->register_entity_set(init, &notes) != COMMERCE_OK) return COMMERCE_INVALID;
 #endif
     return COMMERCE_OK;
