@@ -169,7 +169,10 @@ final class InitRegistrar {
             let roles = try Self.roles(value.roles_json.bytes, of: "the entity set \(name)")
             let scope = try Self.applicationScope(value.application_scope.string, of: "the entity set \(name)")
             registrations.entitySets.append(
-                .init(name: name, entityType: type, roles: roles, applicationScope: scope, callback: Callback(function: function, userData: value.user_data))
+                .init(
+                    name: name, entityType: type, roles: roles, applicationScope: scope,
+                    callback: Callback(function: function, userData: value.user_data)
+                )
             )
         } catch {
             return reject(error.description)

@@ -248,7 +248,10 @@ struct Token: AsyncParsableCommand {
             let configuration = try options.load()
             guard let tokenRole = TokenIssuer.Role.allCases.first(where: { $0.rawValue.lowercased() == role.lowercased() }) else { return }
             let issuer = try DevIssuer.load(dataDirectory: configuration.dataDirectory)
-            print(try await issuer.sign(role: tokenRole, subject: subject, stores: store, scopes: scope, name: name, email: email, lifetime: minutes * 60))
+            let token = try await issuer.sign(
+                role: tokenRole, subject: subject, stores: store, scopes: scope, name: name, email: email, lifetime: minutes * 60
+            )
+            print(token)
         }
     }
 }

@@ -105,7 +105,8 @@ struct Host {
                 logger.notice("trusting the development token issuer (commerce token): not for a host that serves real customers")
             }
             let authentication = AuthenticationSettings(
-                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256, scopes: $0.scopes) }, issuers: issuers
+                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256, scopes: $0.scopes) },
+                issuers: issuers
             )
             let api = CommerceAPI(
                 runtime: runtime,
@@ -126,7 +127,9 @@ struct Host {
                 ),
                 // The idle timeout also closes a connection whose request head does not arrive
                 // in time (a slow-loris client): only complete request parts count as activity.
-                server: .http1(configuration: .init(idleTimeout: configuration.idleTimeoutSeconds == 0 ? nil : .seconds(Int64(configuration.idleTimeoutSeconds)))),
+                server: .http1(
+                    configuration: .init(idleTimeout: configuration.idleTimeoutSeconds == 0 ? nil : .seconds(Int64(configuration.idleTimeoutSeconds)))
+                ),
                 configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "commerce/\(Self.version)"),
                 onServerRunning: { channel in
                     // One machine-readable line on stdout, so scripts and tests learn the bound port.

@@ -162,7 +162,8 @@ struct HostConfiguration: Sendable {
                 for item in list {
                     guard case .string(let scope) = item, ApplicationScope.isValid(scope) else {
                         throw ConfigurationError(
-                            key: "\(key).scopes", problem: "must hold scope names (printable ASCII without spaces or quotes), not \(item.text)", source: source
+                            key: "\(key).scopes", problem: "must hold scope names (printable ASCII without spaces or quotes), not \(item.text)",
+                            source: source
                         )
                     }
                     scopes.insert(scope)
@@ -179,7 +180,8 @@ struct HostConfiguration: Sendable {
             if let unknown = application.scopes.subtracting(known).sorted().first {
                 throw ConfigurationError(
                     key: "auth.applications[\(index)].scopes",
-                    problem: "names the unknown scope '\(unknown)'; this host knows \(known.sorted().joined(separator: ", "))", source: applicationsSource
+                    problem: "names the unknown scope '\(unknown)'; this host knows \(known.sorted().joined(separator: ", "))",
+                    source: applicationsSource
                 )
             }
         }

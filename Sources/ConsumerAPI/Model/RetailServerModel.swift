@@ -216,12 +216,16 @@ extension EntityModel {
         try add(EdmEntitySet("Products", entityType: "Product", roles: everyone))
         try add(EdmEntitySet("Categories", entityType: "Category", roles: everyone))
         // Applications are scoped to the customer data they may touch; the catalog needs no scope.
-        try add(EdmEntitySet("Carts", entityType: "Cart", capabilities: [.read, .insert, .update, .delete], roles: everyone, applicationScope: ApplicationScope.carts))
+        try add(EdmEntitySet(
+            "Carts", entityType: "Cart", capabilities: [.read, .insert, .update, .delete], roles: everyone, applicationScope: ApplicationScope.carts
+        ))
         try add(EdmEntitySet(
             "Customers", entityType: "Customer", capabilities: [.read, .insert, .update], roles: [.customer, .application, .employee],
             applicationScope: ApplicationScope.customers
         ))
-        try add(EdmEntitySet("SalesOrders", entityType: "SalesOrder", roles: [.customer, .application, .employee], applicationScope: ApplicationScope.orders))
+        try add(EdmEntitySet(
+            "SalesOrders", entityType: "SalesOrder", roles: [.customer, .application, .employee], applicationScope: ApplicationScope.orders
+        ))
         try add(EdmEntitySet("OrgUnits", entityType: "OrgUnit", roles: everyone))
     }
 
