@@ -255,7 +255,9 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
                                            COMMERCE_STR("Edm.Int64"),
                                            get_points,
                                            NULL,
-                                           COMMERCE_STR("[\"Customer\",\"Application\",\"Employee\"]")};
+                                           COMMERCE_STR("[\"Customer\",\"Application\",\"Employee\"]"),
+                                           /* no application scope: any application may read balances */
+                                           COMMERCE_STR("")};
     commerce_operation_registration adjust = {sizeof(commerce_operation_registration),
                                               COMMERCE_STR("AdjustLoyaltyPoints"),
                                               COMMERCE_OPERATION_ACTION,
@@ -264,7 +266,8 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
                                               COMMERCE_STR("Edm.Int64"),
                                               adjust_points,
                                               NULL,
-                                              COMMERCE_STR("[\"Application\",\"Employee\"]")};
+                                              COMMERCE_STR("[\"Application\",\"Employee\"]"),
+                                              COMMERCE_STR("")};
     if (host->register_migration(init, &migration) != COMMERCE_OK) return COMMERCE_INVALID;
     if (host->register_trigger(init, &checkout) != COMMERCE_OK) return COMMERCE_INVALID;
     if (host->register_operation(init, &get) != COMMERCE_OK) return COMMERCE_INVALID;

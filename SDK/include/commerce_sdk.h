@@ -1,5 +1,5 @@
 /*
- * commerce_sdk.h - the extension ABI of the commerce engine, version 1.1.
+ * commerce_sdk.h - the extension ABI of the commerce engine, version 1.2.
  *
  * History (each minor only appends):
  *   1.0  info, handlers, triggers, operations, migrations, buffers, calls,
@@ -7,6 +7,8 @@
  *   1.1  commerce_extension_info.manifest_json, commerce_operation_registration
  *        .roles_json, host functions register_entity_set and call_last_error,
  *        status COMMERCE_DECLINED.
+ *   1.2  commerce_operation_registration.application_scope and
+ *        commerce_entity_set_registration.application_scope.
  *
  * An extension is a shared library (.so) that the host loads with
  * dlopen(RTLD_NOW | RTLD_LOCAL) at start-up and never unloads. It exports two
@@ -72,7 +74,7 @@ extern "C" {
 #endif
 
 #define COMMERCE_ABI_MAJOR 1
-#define COMMERCE_ABI_MINOR 1
+#define COMMERCE_ABI_MINOR 2
 
 /* Marks the two entry points for export; build the rest hidden
  * (-fvisibility=hidden) so two extensions' symbols never collide. */
@@ -243,6 +245,13 @@ typedef struct commerce_operation_registration {
      * "Employee","Anonymous"]. Empty (or a 1.0 extension) means Application
      * and Employee only. */
     commerce_str roles_json;
+    /* Since 1.2. The scope an Application caller must also hold, e.g.
+     * "loyalty.adjust"; an application without it gets 403 naming the scope.
+     * An OAuth scope token: printable ASCII without spaces, quotes or
+     * backslashes. Empty (or an older extension) means the Application role
+     * is enough. Integrators grant it in auth.applications[].scopes or in
+     * the application's token. */
+    commerce_str application_scope;
 } commerce_operation_registration;
 
 /* A new, read-only entity set with its own entity type. */
@@ -255,6 +264,7 @@ typedef struct commerce_entity_set_registration {
     commerce_str roles_json;     /* as for operations */
     commerce_operation_fn read;  /* answers one entity ("Key") or a page */
     void *user_data;
+    commerce_str application_scope; /* since 1.2; as for operations */
 } commerce_entity_set_registration;
 
 /* One step of the extension's schema. Applied once per channel database, in
@@ -303,7 +313,11 @@ typedef struct commerce_host_api {
     void (*call_set_error)(commerce_call *call, commerce_str message);
     /* The call's context as JSON into `out`:
      * {"ChannelId":..,"OrgUnitNumber":"..","CurrencyCode":"..",
-     *  "Caller":{"Role":"Customer","CustomerId":".."}}. */
+     *  "Caller":{"Role":"Customer","CustomerId":".."}}.
+     * Role is Anonymous, Customer (with CustomerId), Application (with
+     * ApplicationId) or Employee (with EmployeeId and StoreNumbers, the
+     * operating unit numbers the employee may act for). Members may be added;
+     * ignore the ones you do not know. */
     commerce_status (*call_context)(commerce_call *call, commerce_buffer *out);
     /* Runs the next handler of the chain with `request_json` (the request as
      * received, or changed); its response JSON goes to `response`. Only in

@@ -17,16 +17,20 @@ public struct APIOptions: Sendable {
     public var rateLimit: RateLimit?
     /// The longest request target (path and query) served; longer ones get 414.
     public var maxURLLength: Int
+    /// How long a request under `/Commerce` may run before it is answered 504 and its
+    /// transaction rolled back; nil runs requests without a deadline.
+    public var requestTimeout: Duration?
 
     public init(
         maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024, authentication: AuthenticationSettings = AuthenticationSettings(),
-        rateLimit: RateLimit? = nil, maxURLLength: Int = 16 * 1024
+        rateLimit: RateLimit? = nil, maxURLLength: Int = 16 * 1024, requestTimeout: Duration? = nil
     ) {
         self.maxPageSize = maxPageSize
         self.maxBodySize = maxBodySize
         self.authentication = authentication
         self.rateLimit = rateLimit
         self.maxURLLength = maxURLLength
+        self.requestTimeout = requestTimeout
     }
 }
 
@@ -62,7 +66,11 @@ public struct CommerceAPI: Sendable {
         CommerceResponder(api: self, health: health, healthDetail: healthDetail, limiter: options.rateLimit.map(RateLimiter.init))
     }
 
-    func dispatch(_ request: Request, _ context: CommerceRequestContext) async throws -> Response {
+    /// Answers one request under `/Commerce`. `gate` is the HTTP request's rate limit: given
+    /// for a request from the network, nil for the parts of a `$batch`, which the batch paid for.
+    func dispatch(_ request: Request, _ context: CommerceRequestContext, gate: RateLimitGate? = nil) async throws -> Response {
+        // Whatever fails before the caller is known still costs its address a token.
+        defer { gate?.chargeAddressIfUncharged() }
         do {
             let segments = try request.uri.path.split(separator: "/").dropFirst().map { segment in
                 guard let decoded = segment.percentDecoded() else {
@@ -71,7 +79,9 @@ public struct CommerceAPI: Sendable {
                 return decoded
             }
             let path = try ResourcePath(segments: segments)
-            let call = try await APICall(request: request, path: path, runtime: runtime, model: model, options: options, authenticator: authenticator)
+            let call = try await APICall(
+                request: request, path: path, runtime: runtime, model: model, options: options, authenticator: authenticator, gate: gate
+            )
             try call.authorize()
             if model.hasExternalParts, let response = try await ExtensionController.handle(call) { return response }
             switch path.entitySet {
@@ -101,6 +111,9 @@ public struct CommerceAPI: Sendable {
             }
         } catch let error as ODataError {
             throw error
+        } catch is CancellationError {
+            // Only a request past its deadline is cancelled, and its caller has been answered.
+            throw ODataError.requestTimedOut(options.requestTimeout ?? .zero)
         } catch let error as CommerceError {
             if error.kind == .internal || error.kind == .extensionFailure {
                 logger.error("request failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
@@ -144,14 +157,18 @@ public struct CommerceResponder: HTTPResponder {
             if (request.head.path?.utf8.count ?? 0) > api.options.maxURLLength {
                 throw ODataError(.uriTooLong, code: "URITooLong", "the request target is longer than \(api.options.maxURLLength) bytes")
             }
-            if let limiter, let wait = limiter.take(for: Self.rateLimitKey(request, context)) {
-                var error = ODataError(.tooManyRequests, code: "TooManyRequests", "too many requests from this caller; retry in \(wait) s")
-                error.headers[.retryAfter] = "\(wait)"
-                throw error
-            }
+            let gate = limiter.map { RateLimitGate($0, address: context.remoteAddress?.ipAddress ?? "unknown") }
             if path == "/Commerce" || path.hasPrefix("/Commerce/") {
-                return try await api.dispatch(request, context)
+                guard let limit = api.options.requestTimeout else { return try await api.dispatch(request, context, gate: gate) }
+                do {
+                    return try await RequestDeadline.run(within: limit) { [api] in try await api.dispatch(request, context, gate: gate) }
+                } catch let error as ODataError where error.code == "RequestTimeout" {
+                    api.logger.warning("request stopped at its deadline", metadata: ["method": "\(request.method)", "path": "\(path)"])
+                    throw error
+                }
             }
+            // Health and unknown paths: no credentials are looked at, the address pays.
+            try gate?.admit(.anonymous)
             if path == "/health" {
                 guard request.method == .get || request.method == .head else {
                     throw ODataError.methodNotAllowed(request.method, allowed: [.get], resource: "health")
@@ -174,17 +191,6 @@ public struct CommerceResponder: HTTPResponder {
     }
 }
 
-extension CommerceResponder {
-    /// Who a request counts against: the presented credential (hashed, so the limiter never
-    /// holds keys) or, without one, the client's address.
-    static func rateLimitKey(_ request: Request, _ context: CommerceRequestContext) -> String {
-        if let authorization = request.headers[.authorization] {
-            return "credential:" + AuthenticationSettings.digest(ofKey: authorization).prefix(16).map { String($0, radix: 16) }.joined()
-        }
-        return "address:" + (context.remoteAddress?.ipAddress ?? "unknown")
-    }
-}
-
 /// One API call, with what every controller needs: path, options, channel, caller, base URL.
 struct APICall {
     let request: Request
@@ -195,11 +201,16 @@ struct APICall {
     let apiOptions: APIOptions
     let channel: ChannelRecord
     let caller: Caller
+    /// What an application caller was granted; empty for the other roles.
+    let scopes: Set<String>
     let authenticator: Authenticator
     let serviceRoot: String
     let format: ResponseFormat
 
-    init(request: Request, path: ResourcePath, runtime: CommerceRuntime, model: EntityModel, options: APIOptions, authenticator: Authenticator) async throws {
+    init(
+        request: Request, path: ResourcePath, runtime: CommerceRuntime, model: EntityModel, options: APIOptions, authenticator: Authenticator,
+        gate: RateLimitGate? = nil
+    ) async throws {
         self.request = request
         self.authenticator = authenticator
         self.path = path
@@ -218,7 +229,21 @@ struct APICall {
         try ODataVersionCheck.check(maxVersion: request.headers[ODataHeaders.odataMaxVersion], version: request.headers[ODataHeaders.odataVersion])
         self.format = path.entitySet == "$metadata" ? .default : try ResponseFormat.negotiate(format: self.options.formatValue, accept: request.headers[.accept])
         self.channel = try runtime.channel(orgUnitNumber: request.headers[ODataHeaders.operatingUnitNumber])
-        self.caller = try await authenticator.caller(of: request, channel: channel, runtime: runtime)
+        let identity: Identity
+        if let gate, request.headers[.authorization] != nil {
+            try gate.checkCredentialFailures()
+            do {
+                identity = try await authenticator.caller(of: request, channel: channel, runtime: runtime)
+            } catch let error as ODataError where error.status == .unauthorized {
+                gate.chargeCredentialFailure()
+                throw error
+            }
+        } else {
+            identity = try await authenticator.caller(of: request, channel: channel, runtime: runtime)
+        }
+        try gate?.admit(identity)
+        self.caller = identity.caller
+        self.scopes = identity.scopes
         let host = request.head.authority ?? "localhost"
         self.serviceRoot = "http://\(host)/Commerce"
     }

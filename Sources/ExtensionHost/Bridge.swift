@@ -67,7 +67,10 @@ enum Bridge {
             let requestType = "ext.\(identity.name).\(set.name)"
             do {
                 try model.add(set.entityType)
-                try model.add(EdmEntitySet(set.name, entityType: set.entityType.name, capabilities: [.read], roles: set.roles, requestType: requestType))
+                try model.add(EdmEntitySet(
+                    set.name, entityType: set.entityType.name, capabilities: [.read], roles: set.roles, applicationScope: set.applicationScope,
+                    requestType: requestType
+                ))
             } catch {
                 throw InstallError(description: "the entity set '\(set.name)': \(error)")
             }
@@ -85,7 +88,7 @@ enum Bridge {
             let returnType = try Self.returnType(operation.returnType, of: operation.name, in: model)
             let declared = EdmOperation(
                 operation.name, kind: operation.kind, binding: binding, parameters: operation.parameters, returnType: returnType,
-                roles: operation.roles, requestType: requestType
+                roles: operation.roles, applicationScope: operation.applicationScope, requestType: requestType
             )
             do {
                 try model.add(declared)

@@ -152,7 +152,14 @@ final class ExtensionCall: @unchecked Sendable {
         switch context.caller {
         case .customer(let account): writer.field("CustomerId", account)
         case .application(let id): writer.field("ApplicationId", id)
-        case .employee(let id, _): writer.field("EmployeeId", id)
+        case .employee(let id, let stores):
+            writer.field("EmployeeId", id)
+            // A member added to the JSON, not to a struct: extensions read the members they
+            // know, so this needs no new ABI version.
+            writer.key("StoreNumbers")
+            writer.beginArray()
+            for store in stores { writer.string(store) }
+            writer.endArray()
         case .anonymous: break
         }
         writer.endObject()

@@ -112,7 +112,10 @@ public struct ExtensionHost: Sendable {
             }
         }
         guard status == COMMERCE_OK else {
-            throw refuse("its init failed with status \(status): \(registrar.initError ?? "it gave no reason (call init_set_error)")")
+            // An init that gives up because the host refused one of its registrations has the
+            // host's reason, which says more than no reason at all.
+            let reason = registrar.initError ?? registrar.problems.first.map { "the host refused a registration: \($0)" }
+            throw refuse("its init failed with status \(status): \(reason ?? "it gave no reason (call init_set_error)")")
         }
         if let problem = registrar.problems.first {
             throw refuse("it registered bad data: \(problem)")

@@ -37,6 +37,7 @@ struct Registrations: Sendable {
         var parameters: [EdmOperation.Parameter]
         var returnType: String
         var roles: Set<APIRole>
+        var applicationScope: String?
         var callback: Callback<commerce_operation_fn>
     }
 
@@ -44,6 +45,7 @@ struct Registrations: Sendable {
         var name: String
         var entityType: EdmEntityType
         var roles: Set<APIRole>
+        var applicationScope: String?
         var callback: Callback<commerce_operation_fn>
     }
 
@@ -137,11 +139,13 @@ final class InitRegistrar {
         do {
             let parameters = try Self.parameters(value.parameters_json.bytes, of: name)
             let roles = try Self.roles(value.roles_json.bytes, of: "the operation \(name)")
+            let scope = try Self.applicationScope(value.application_scope.string, of: "the operation \(name)")
             let bound = value.bound_to.string
             registrations.operations.append(
                 .init(
                     name: name, kind: kind, boundTo: bound.isEmpty ? nil : bound, parameters: parameters,
-                    returnType: value.return_type.string, roles: roles, callback: Callback(function: function, userData: value.user_data)
+                    returnType: value.return_type.string, roles: roles, applicationScope: scope,
+                    callback: Callback(function: function, userData: value.user_data)
                 )
             )
         } catch {
@@ -150,8 +154,11 @@ final class InitRegistrar {
         return commerce_status(COMMERCE_OK)
     }
 
+    /// 1.1 entity set registrations end before `application_scope`.
+    static let entitySetSizeV1_1 = UInt32(MemoryLayout<commerce_entity_set_registration>.offset(of: \.application_scope) ?? 0)
+
     func addEntitySet(_ pointer: UnsafePointer<commerce_entity_set_registration>?) -> commerce_status {
-        guard let pointer, let value = SizedStruct.read(pointer, minimumSize: UInt32(MemoryLayout<commerce_entity_set_registration>.size)) else {
+        guard let pointer, let value = SizedStruct.read(pointer, minimumSize: Self.entitySetSizeV1_1) else {
             return reject("an entity set registration is NULL or smaller than commerce_entity_set_registration")
         }
         let name = value.name.string
@@ -160,7 +167,13 @@ final class InitRegistrar {
         do {
             let type = try Self.entityType(value.entity_type_json.bytes, of: name)
             let roles = try Self.roles(value.roles_json.bytes, of: "the entity set \(name)")
-            registrations.entitySets.append(.init(name: name, entityType: type, roles: roles, callback: Callback(function: function, userData: value.user_data)))
+            let scope = try Self.applicationScope(value.application_scope.string, of: "the entity set \(name)")
+            registrations.entitySets.append(
+                .init(
+                    name: name, entityType: type, roles: roles, applicationScope: scope,
+                    callback: Callback(function: function, userData: value.user_data)
+                )
+            )
         } catch {
             return reject(error.description)
         }
@@ -214,6 +227,15 @@ final class InitRegistrar {
             }
             return EdmProperty(name, .primitive(primitive), nullable: entry["Nullable"] as? Bool ?? false)
         }
+    }
+
+    /// Nil when empty, as an extension older than 1.2 leaves it.
+    static func applicationScope(_ text: String, of what: String) throws(Problem) -> String? {
+        guard !text.isEmpty else { return nil }
+        guard ApplicationScope.isValid(text) else {
+            throw Problem(description: "the application scope of \(what) is not a scope name (printable ASCII without spaces, quotes or backslashes)")
+        }
+        return text
     }
 
     static func roles(_ json: [UInt8], of what: String) throws(Problem) -> Set<APIRole> {

@@ -174,6 +174,15 @@ struct APIKey: ParsableCommand {
     @Argument(help: "The application's id, e.g. erp-sync.")
     var applicationId: String
 
+    @Option(name: .long, help: "A scope the application is granted, e.g. orders (repeatable; see README, Scopes).")
+    var scope: [String] = []
+
+    func validate() throws {
+        if let bad = scope.first(where: { !ApplicationScope.isValid($0) }) {
+            throw ValidationError("'\(bad)' is not a scope name (printable ASCII without spaces or quotes)")
+        }
+    }
+
     func run() throws {
         var random = SystemRandomNumberGenerator()
         let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
@@ -182,7 +191,8 @@ struct APIKey: ParsableCommand {
         print(key)
         print("")
         print("Add to the configuration file under auth.applications:")
-        print(#"{ "id": "\#(applicationId)", "keySha256": "\#(digest)" }"#)
+        let scopes = scope.isEmpty ? "" : #", "scopes": ["# + scope.map { "\"\($0)\"" }.joined(separator: ", ") + "]"
+        print(#"{ "id": "\#(applicationId)", "keySha256": "\#(digest)"\#(scopes) }"#)
     }
 }
 
@@ -211,6 +221,9 @@ struct Token: AsyncParsableCommand {
     @Option(name: .long, help: "The e-mail address a new customer account gets.")
     var email: String?
 
+    @Option(name: .long, help: "For applications: a scope the token grants, e.g. orders (repeatable).")
+    var scope: [String] = []
+
     @Option(name: .long, help: "Minutes until the token expires.")
     var minutes = 60
 
@@ -224,6 +237,10 @@ struct Token: AsyncParsableCommand {
         guard !subject.isEmpty, subject.utf8.count <= 255 else { throw ValidationError("--subject must be 1 to 255 bytes") }
         guard (1...7 * 24 * 60).contains(minutes) else { throw ValidationError("--minutes must be between 1 and 10080") }
         if role.lowercased() == "employee", store.isEmpty { throw ValidationError("an employee token needs at least one --store") }
+        if !scope.isEmpty, role.lowercased() != "application" { throw ValidationError("--scope is for application tokens only") }
+        if let bad = scope.first(where: { !ApplicationScope.isValid($0) }) {
+            throw ValidationError("'\(bad)' is not a scope name (printable ASCII without spaces or quotes)")
+        }
     }
 
     func run() async throws {
@@ -231,7 +248,10 @@ struct Token: AsyncParsableCommand {
             let configuration = try options.load()
             guard let tokenRole = TokenIssuer.Role.allCases.first(where: { $0.rawValue.lowercased() == role.lowercased() }) else { return }
             let issuer = try DevIssuer.load(dataDirectory: configuration.dataDirectory)
-            print(try await issuer.sign(role: tokenRole, subject: subject, stores: store, name: name, email: email, lifetime: minutes * 60))
+            let token = try await issuer.sign(
+                role: tokenRole, subject: subject, stores: store, scopes: scope, name: name, email: email, lifetime: minutes * 60
+            )
+            print(token)
         }
     }
 }

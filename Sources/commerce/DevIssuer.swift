@@ -71,17 +71,22 @@ struct DevIssuer {
         var roles: [String]
         var stores: [String]?
         var azp: String?
+        /// An application's scopes, space-separated as OAuth 2.0 writes them.
+        var scope: String?
         var name: String?
         var email: String?
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
-    func sign(role: TokenIssuer.Role, subject: String, stores: [String], name: String?, email: String?, lifetime: Int) async throws -> String {
+    func sign(
+        role: TokenIssuer.Role, subject: String, stores: [String], scopes: [String] = [], name: String?, email: String?, lifetime: Int
+    ) async throws -> String {
         let now = Int64(Date().timeIntervalSince1970)
         let claims = Claims(
             iss: Self.issuer, sub: subject, aud: Self.audience, iat: now, nbf: now, exp: now + Int64(lifetime), roles: [role.rawValue],
-            stores: role == .employee ? stores : nil, azp: role == .application ? subject : nil, name: name, email: email
+            stores: role == .employee ? stores : nil, azp: role == .application ? subject : nil,
+            scope: scopes.isEmpty ? nil : scopes.joined(separator: " "), name: name, email: email
         )
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: key, kid: JWKIdentifier(string: Self.keyId))

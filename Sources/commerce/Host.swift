@@ -4,7 +4,9 @@ import ConsumerAPI
 import Foundation
 import ExtensionHost
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 
 /// Builds and runs one host process: channel database, Commerce Runtime, consumer API.
 struct Host {
@@ -85,6 +87,7 @@ struct Host {
     func serve(demo: Bool, demoProducts: Int = DemoData.standaloneProducts) async throws {
         // Extensions first: a refused one stops the host before it touches the database.
         let (extensions, registry, model) = try loadExtensions()
+        try configuration.checkApplicationScopes(known: model.applicationScopes)
         let database = try await openDatabase(extensionMigrations: extensions.migrationSets)
         do {
             if demo { _ = try await Self.seedDemoIfEmpty(database, standaloneProducts: demoProducts, logger: logger) }
@@ -102,7 +105,8 @@ struct Host {
                 logger.notice("trusting the development token issuer (commerce token): not for a host that serves real customers")
             }
             let authentication = AuthenticationSettings(
-                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256) }, issuers: issuers
+                applicationKeys: configuration.applicationKeys.map { .init(applicationId: $0.id, sha256: $0.sha256, scopes: $0.scopes) },
+                issuers: issuers
             )
             let api = CommerceAPI(
                 runtime: runtime,
@@ -110,7 +114,8 @@ struct Host {
                 options: APIOptions(
                     maxPageSize: configuration.maxPageSize, authentication: authentication,
                     rateLimit: configuration.rateLimitPerSecond == 0
-                        ? nil : RateLimit(requestsPerSecond: Double(configuration.rateLimitPerSecond), burst: configuration.rateLimitBurst)
+                        ? nil : RateLimit(requestsPerSecond: Double(configuration.rateLimitPerSecond), burst: configuration.rateLimitBurst),
+                    requestTimeout: configuration.requestTimeoutSeconds == 0 ? nil : .seconds(configuration.requestTimeoutSeconds)
                 ),
                 logger: logger
             )
@@ -119,6 +124,11 @@ struct Host {
                 responder: api.responder(
                     health: { [("version", Self.version), ("database", backend)] },
                     healthDetail: [("extensions", ExtensionReport.json(extensions))]
+                ),
+                // The idle timeout also closes a connection whose request head does not arrive
+                // in time (a slow-loris client): only complete request parts count as activity.
+                server: .http1(
+                    configuration: .init(idleTimeout: configuration.idleTimeoutSeconds == 0 ? nil : .seconds(Int64(configuration.idleTimeoutSeconds)))
                 ),
                 configuration: .init(address: .hostname(configuration.hostname, port: configuration.port), serverName: "commerce/\(Self.version)"),
                 onServerRunning: { channel in

@@ -22,12 +22,20 @@ struct HostConfiguration: Sendable {
     /// Requests per second each caller may make; 0 turns the limit off.
     var rateLimitPerSecond = 0
     var rateLimitBurst = 20
+    /// Seconds a request under /Commerce may run before it is answered 504 and rolled back; 0: no limit.
+    var requestTimeoutSeconds = 30
+    /// Seconds a connection may stay silent (no request part read, no response being written)
+    /// before the host closes it, so slow or stalled clients do not hold connections; 0: never.
+    var idleTimeoutSeconds = 60
     var logLevel = Logger.Level.info
     /// Minutes a cart may stay unchanged before it expires; 0 keeps carts forever.
     var cartIdleExpiryMinutes = 30 * 24 * 60
     var allowBackorders = false
-    /// API keys of applications: id and the SHA-256 digest of the key (never the key itself).
-    var applicationKeys: [(id: String, sha256: [UInt8])] = []
+    /// API keys of applications: id, the SHA-256 digest of the key (never the key itself) and
+    /// the scopes the application is granted.
+    var applicationKeys: [(id: String, sha256: [UInt8], scopes: Set<String>)] = []
+    /// Where `applicationKeys` came from, for errors found once the model is known.
+    var applicationsSource: String?
     /// Token issuers whose signed tokens the host accepts, keys parsed and checked.
     var issuers: [TokenIssuer] = []
     /// Whether the local development issuer (`commerce token`) is trusted; `serve --demo` trusts it too.
@@ -54,6 +62,8 @@ struct HostConfiguration: Sendable {
         ("COMMERCE_HTTP_MAX_PAGE_SIZE", "http.maxPageSize"),
         ("COMMERCE_HTTP_RATE_LIMIT_PER_SECOND", "http.rateLimitPerSecond"),
         ("COMMERCE_HTTP_RATE_LIMIT_BURST", "http.rateLimitBurst"),
+        ("COMMERCE_HTTP_REQUEST_TIMEOUT_SECONDS", "http.requestTimeoutSeconds"),
+        ("COMMERCE_HTTP_IDLE_TIMEOUT_SECONDS", "http.idleTimeoutSeconds"),
         ("COMMERCE_DATA_DIR", "dataDirectory"),
         ("COMMERCE_DATABASE_URL", "database.url"),
         ("COMMERCE_DEFAULT_CHANNEL", "defaultChannel"),
@@ -113,8 +123,8 @@ struct HostConfiguration: Sendable {
         }
     }
 
-    /// `auth.applications`: `[{"id": "erp", "keySha256": "<64 hex digits>"}]`, as
-    /// `commerce api-key <id>` prints it; `auth.issuers`: token issuers (see README); and
+    /// `auth.applications`: `[{"id": "erp", "keySha256": "<64 hex digits>", "scopes": ["orders"]}]`,
+    /// as `commerce api-key <id>` prints it; `auth.issuers`: token issuers (see README); and
     /// `auth.devIssuer`: trust `commerce token`'s local issuer.
     private mutating func applyAuth(_ section: [String: JSONValue], source: String, directory: String) throws {
         for key in section.keys where !["applications", "issuers", "devIssuer"].contains(key) {
@@ -130,11 +140,12 @@ struct HostConfiguration: Sendable {
         guard let applications = section["applications"] else { return }
         guard case .array(let list) = applications else { throw ConfigurationError(key: "auth.applications", problem: "must be an array", source: source) }
         var ids = Set<String>()
+        applicationsSource = source
         applicationKeys = try list.enumerated().map { index, item in
             let key = "auth.applications[\(index)]"
             guard case .object(let entry) = item else { throw ConfigurationError(key: key, problem: "must be an object", source: source) }
-            for field in entry.keys where field != "id" && field != "keySha256" {
-                throw ConfigurationError(key: "\(key).\(field)", problem: "is not a known setting (id, keySha256)", source: source)
+            for field in entry.keys where !["id", "keySha256", "scopes"].contains(field) {
+                throw ConfigurationError(key: "\(key).\(field)", problem: "is not a known setting (id, keySha256, scopes)", source: source)
             }
             guard case .string(let id)? = entry["id"], !id.isEmpty else {
                 throw ConfigurationError(key: "\(key).id", problem: "must be a non-empty string", source: source)
@@ -143,7 +154,36 @@ struct HostConfiguration: Sendable {
             guard case .string(let hex)? = entry["keySha256"], let digest = Self.hexBytes(hex), digest.count == 32 else {
                 throw ConfigurationError(key: "\(key).keySha256", problem: "must be the 64 hex digits of the key's SHA-256 (see `commerce api-key`)", source: source)
             }
-            return (id, digest)
+            var scopes = Set<String>()
+            if let value = entry["scopes"] {
+                guard case .array(let list) = value else {
+                    throw ConfigurationError(key: "\(key).scopes", problem: "must be an array of scope names, e.g. [\"orders\"]", source: source)
+                }
+                for item in list {
+                    guard case .string(let scope) = item, ApplicationScope.isValid(scope) else {
+                        throw ConfigurationError(
+                            key: "\(key).scopes", problem: "must hold scope names (printable ASCII without spaces or quotes), not \(item.text)",
+                            source: source
+                        )
+                    }
+                    scopes.insert(scope)
+                }
+            }
+            return (id, digest, scopes)
+        }
+    }
+
+    /// Scopes the model cannot grant are typos that would silently deny: refused at start,
+    /// once extensions have added theirs to the model.
+    func checkApplicationScopes(known: Set<String>) throws {
+        for (index, application) in applicationKeys.enumerated() {
+            if let unknown = application.scopes.subtracting(known).sorted().first {
+                throw ConfigurationError(
+                    key: "auth.applications[\(index)].scopes",
+                    problem: "names the unknown scope '\(unknown)'; this host knows \(known.sorted().joined(separator: ", "))",
+                    source: applicationsSource
+                )
+            }
         }
     }
 
@@ -346,6 +386,8 @@ struct HostConfiguration: Sendable {
         case "http.maxPageSize": maxPageSize = try integer(in: 1...100_000)
         case "http.rateLimitPerSecond": rateLimitPerSecond = try integer(in: 0...1_000_000)
         case "http.rateLimitBurst": rateLimitBurst = try integer(in: 1...1_000_000)
+        case "http.requestTimeoutSeconds": requestTimeoutSeconds = try integer(in: 0...3_600)
+        case "http.idleTimeoutSeconds": idleTimeoutSeconds = try integer(in: 0...3_600)
         case "dataDirectory": dataDirectory = try required("must be a directory path")
         case "database.url":
             let value = try required("must be a SQLite file path or a postgres:// URL")

@@ -58,6 +58,29 @@ struct StorageSuiteTests {
         }
     }
 
+    @Test("a write transaction of a cancelled task rolls back, and the next write starts clean", arguments: Backend.allCases)
+    func rollbackOnCancel(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            // As a request stopped at its deadline: cancelled while its transaction is open.
+            let started = AsyncStream<Void>.makeStream()
+            let task = Task {
+                try await database.withTransaction(.write) { tx in
+                    try await tx.execute("INSERT INTO scratch (id, name) VALUES (1, 'abandoned')", [])
+                    started.continuation.yield()
+                    try await Task.sleep(for: .seconds(30))
+                }
+            }
+            for await _ in started.stream { break }
+            task.cancel()
+            await #expect(throws: CancellationError.self) { try await task.value }
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("INSERT INTO scratch (id, name) VALUES (2, 'next')", [])
+            }
+            let names = try await database.withTransaction(.read) { try await $0.query("SELECT name FROM scratch ORDER BY id", []) }.compactMap { $0.string("name") }
+            #expect(names == ["next"])
+        }
+    }
+
     @Test("constraint violations are reported as such and roll back the transaction", arguments: Backend.allCases)
     func constraintViolation(_ backend: Backend) async throws {
         try await withScratch(backend) { database in

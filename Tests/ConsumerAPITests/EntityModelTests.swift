@@ -112,6 +112,22 @@ struct EntityModelTests {
         #expect(model.entityType(named: "Product")?.property(named: "BasePrice")?.type == .primitive(.decimal))
     }
 
+    @Test("applications need a scope for customer data, none for the catalog; every scope is a valid OAuth scope token")
+    func applicationScopes() throws {
+        let model = EntityModel.retailServer()
+        #expect(model.applicationScopes == ["carts", "customers", "orders", "dataexchange"])
+        let scoped = Dictionary(uniqueKeysWithValues: model.entitySets.map { ($0.name, $0.applicationScope) })
+        #expect(scoped == ["Products": nil, "Categories": nil, "OrgUnits": nil, "Carts": "carts", "Customers": "customers", "SalesOrders": "orders"])
+        // A bound operation declares its own scope, as it declares its own roles.
+        for operation in model.operations where operation.binding?.entityType == "Cart" || operation.name == "Checkout" {
+            #expect(operation.applicationScope == "carts", "\(operation.name)")
+        }
+        #expect(model.boundOperation("GetOrderHistory", entityType: "Customer", collection: false)?.applicationScope == "orders")
+        #expect(model.boundOperation("Search", entityType: "Product", collection: true)?.applicationScope == nil)
+        for scope in model.applicationScopes { #expect(ApplicationScope.isValid(scope)) }
+        for bad in ["", "two words", #"quo"te"#, #"back\slash"#, "caf\u{e9}"] { #expect(!ApplicationScope.isValid(bad), "\(bad)") }
+    }
+
     @Test("CSDL XML declares every set, type and operation with its binding")
     func csdlXML() throws {
         let model = EntityModel.retailServer()

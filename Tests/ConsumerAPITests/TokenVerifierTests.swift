@@ -56,6 +56,19 @@ struct TokenVerifierTests {
         #expect(shared.role == .application)
     }
 
+    @Test("an application's scopes come from scope (space-separated) and scp (string or array); other roles get none")
+    func scopes() async throws {
+        func verified(_ extra: [String: Any]) async throws -> VerifiedToken {
+            try await verifier.verify(try tokens.token(TestTokens.claims(subject: "svc", extra: extra)))
+        }
+        #expect(try await verified(["roles": ["Commerce.App"]]).scopes.isEmpty)
+        #expect(try await verified(["roles": ["Commerce.App"], "scope": "orders  customers"]).scopes == ["orders", "customers"])
+        #expect(try await verified(["roles": ["Commerce.App"], "scp": ["orders", "carts"]]).scopes == ["orders", "carts"])
+        #expect(try await verified(["roles": ["Commerce.App"], "scp": "carts", "scope": "orders"]).scopes == ["orders", "carts"])
+        // A customer's token may carry OAuth scopes of the identity provider's own; they grant nothing here.
+        #expect(try await verified(["roles": ["Shopper"], "scope": "openid orders"]).scopes.isEmpty)
+    }
+
     @Test("expiry and not-before are checked with the issuer's clock skew")
     func times() async throws {
         let now = Int(Date().timeIntervalSince1970)

@@ -51,9 +51,10 @@ struct CheckoutEndToEndTests {
         (result.json?["error"] as? [String: Any])?["code"] as? String
     }
 
-    /// A host on SQLite (or on `database` when given) whose configuration accepts one application key.
+    /// A host on SQLite (or on `database` when given) whose configuration accepts one application
+    /// key, granted the scope to read orders (order export).
     private func host(database: String? = nil) throws -> (HostProcess, key: String, dataDir: String) {
-        let made = try HostProcess.run(["api-key", "erp-sync"])
+        let made = try HostProcess.run(["api-key", "erp-sync", "--scope", "orders"])
         #expect(made.status == 0)
         let lines = made.stdout.split(separator: "\n").map(String.init)
         let key = try #require(lines.dropFirst().first)

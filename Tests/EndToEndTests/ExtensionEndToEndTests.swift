@@ -34,8 +34,9 @@ struct ApplicationKey {
     let key: String
     let entry: String
 
-    static func make() throws -> ApplicationKey {
-        let made = try HostProcess.run(["api-key", "ext-tests"])
+    /// By default the key's application holds every built-in scope (carts, customers, orders).
+    static func make(_ id: String = "ext-tests", scopes: [String] = ["carts", "customers", "orders"]) throws -> ApplicationKey {
+        let made = try HostProcess.run(["api-key", id] + scopes.flatMap { ["--scope", $0] })
         let lines = made.stdout.split(separator: "\n").map(String.init)
         return ApplicationKey(key: try #require(lines.dropFirst().first), entry: try #require(lines.last { $0.hasPrefix("{") }))
     }
@@ -318,13 +319,14 @@ struct ExtensionEndToEndTests {
             ("libmissing.so", "does not exist"),
             ("libnot_elf.so", "not a shared library"),
             ("libbad_no_init.so", "does not export commerce_extension_init"),
-            ("libbad_major.so", "built for extension ABI 2.1, this host implements 1.1"),
-            ("libbad_minor.so", "built for extension ABI 1.9, newer than this host's 1.1"),
+            ("libbad_major.so", "built for extension ABI 2.2, this host implements 1.2"),
+            ("libbad_minor.so", "built for extension ABI 1.9, newer than this host's 1.2"),
             ("libbad_toolchain.so", "built with Swift 5.10.1"),
             ("libbad_init.so", "init failed with status 1: the probe needs an endpoint"),
             ("libbad_trigger.so", "a trigger on the unknown request type 'NoSuchRequest'"),
             ("libbad_duplicate.so", "the entity set name 'Products' is already taken"),
             ("libbad_migration_version.so", "version 0"),
+            ("libbad_scope.so", "the application scope of the operation CountNotes is not a scope name"),
         ]
     )
     func refusal(library: String, message: String) async throws {
@@ -388,12 +390,105 @@ struct ExtensionEndToEndTests {
         let current = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let abi = ExtensionBuild.root.appendingPathComponent("SDK/abi")
-        let recorded = try String(contentsOf: abi.appendingPathComponent("layout-1.1.txt"), encoding: .utf8)
-        #expect(current == recorded, "the 1.1 layout changed; a released minor's layout never changes")
+        let recorded = try String(contentsOf: abi.appendingPathComponent("layout-1.2.txt"), encoding: .utf8)
+        #expect(current == recorded, "the 1.2 layout changed; a released minor's layout never changes")
         let lines = Set(current.split(separator: "\n"))
-        let older = try String(contentsOf: abi.appendingPathComponent("layout-1.0.txt"), encoding: .utf8)
-        for line in older.split(separator: "\n") where !line.contains(" size ") {
-            #expect(lines.contains(line), "a 1.0 field moved or changed size: \(line)")
+        for minor in ["1.0", "1.1"] {
+            let older = try String(contentsOf: abi.appendingPathComponent("layout-\(minor).txt"), encoding: .utf8)
+            for line in older.split(separator: "\n") where !line.contains(" size ") {
+                #expect(lines.contains(line), "a \(minor) field moved or changed size: \(line)")
+            }
         }
+    }
+
+    @Test("a request past http.requestTimeoutSeconds is answered 504, what it wrote is rolled back, and the host keeps serving", arguments: ["sqlite", "postgres"])
+    func requestTimeout(backend: String) async throws {
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#], key: key, in: directory)
+        var arguments = ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config]
+        if backend == "postgres" { arguments += ["--database", try await freshPostgresDatabase()] }
+        let host = try HostProcess(arguments, environment: ["COMMERCE_HTTP_REQUEST_TIMEOUT_SECONDS": "2"])
+        #expect(try await host.send("POST", "/Commerce/AddNote", headers: key.headers, body: #"{"text":"quick"}"#).json?["value"] as? Int == 1)
+
+        // SlowNote writes a note, then blocks in C for 6 s, as a stuck connector would.
+        let started = ContinuousClock.now
+        async let slow = host.send("POST", "/Commerce/SlowNote", headers: key.headers, body: #"{"milliseconds":6000}"#)
+        try await Task.sleep(for: .milliseconds(500))
+        // Meanwhile other callers are served.
+        #expect(try await host.get("/Commerce/Products/$count").text == "1140")
+        #expect(try await host.get("/health").status == 200)
+        let answer = try await slow
+        let waited = ContinuousClock.now - started
+        #expect(answer.status == 504, "\(answer.text)")
+        #expect((answer.json?["error"] as? [String: Any])?["code"] as? String == "RequestTimeout", "\(answer.text)")
+        #expect(waited < .seconds(4.5), "answered after \(waited), not at the 2 s deadline")
+
+        // When the extension returns, its write is rolled back, not committed; writes go on.
+        try await Task.sleep(for: .seconds(5))
+        let notes = try await host.get("/Commerce/ProbeNotes", headers: key.headers)
+        #expect((notes.json?["value"] as? [[String: Any]])?.compactMap { $0["Body"] as? String } == ["quick"], "\(notes.text)")
+        let after = try await host.send("POST", "/Commerce/AddNote", headers: key.headers, body: #"{"text":"after"}"#)
+        #expect(after.json?["value"] as? Int == 2, "\(after.status) \(after.text)")
+        let (status, log) = await host.stopAndReadLog()
+        #expect(status == 0)
+        #expect(log.contains("request stopped at its deadline"), "\(log)")
+        // Neither the abandoned work nor its rollback is reported as a failure.
+        #expect(!log.contains("request failed") && !log.contains("rollback failed"), "\(log)")
+    }
+
+    @Test("an extension's operation may declare an application scope: 403 without it, served with it; the host knows it at start")
+    func extensionScope() async throws {
+        let plain = try ApplicationKey.make()
+        let reader = try ApplicationKey.make("notes-reader", scopes: ["probe.read"])
+        let directory = try temporaryDirectory()
+        let probe = #"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#
+        let config = directory + "/host.json"
+        try #"{"auth": {"applications": [\#(plain.entry), \#(reader.entry)]}, "extensions": [\#(probe)]}"#
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        let refused = try await host.get("/Commerce/CountNotes()", headers: plain.headers)
+        #expect(refused.status == 403 && refused.text.contains("InsufficientScope") && refused.text.contains("'probe.read'"), "\(refused.text)")
+        let counted = try await host.get("/Commerce/CountNotes()", headers: reader.headers)
+        #expect(counted.status == 200 && counted.json?["value"] as? Int == 0, "\(counted.text)")
+        // Its other operations declare no scope: any application may call them.
+        #expect(try await host.send("POST", "/Commerce/AddNote", headers: reader.headers, body: #"{"text":"x"}"#).status == 200)
+        #expect(host.stop() == 0)
+        // Without the extension the scope does not exist, and granting it is a configuration error.
+        try #"{"auth": {"applications": [\#(reader.entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let unknown = try HostProcess.run(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        #expect(unknown.status == 2 && unknown.stderr.contains("auth.applications[0].scopes names the unknown scope 'probe.read'"), "\(unknown.stderr)")
+    }
+
+    @Test("extensions see the caller in call_context: its role, its id, and an employee's stores")
+    func callerContext() async throws {
+        let key = try ApplicationKey.make()
+        let directory = try temporaryDirectory()
+        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#], key: key, in: directory)
+        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        func token(_ arguments: [String]) throws -> [String: String] {
+            let made = try HostProcess.run(["token"] + arguments + ["--data-dir", directory])
+            #expect(made.status == 0, "\(made.stderr)")
+            return ["Authorization": "Bearer " + made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
+        }
+        /// WhoAmI answers call_context as a string.
+        func caller(_ headers: [String: String]) async throws -> [String: Any] {
+            let result = try await host.get("/Commerce/WhoAmI()", headers: headers)
+            #expect(result.status == 200, "\(result.text)")
+            let context = try #require(result.json?["value"] as? String, "\(result.text)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(context.utf8)) as? [String: Any])
+            #expect(object["OrgUnitNumber"] as? String != nil)
+            return try #require(object["Caller"] as? [String: Any], "\(context)")
+        }
+        let employee = try await caller(try token(["employee", "--subject", "e-5", "--store", "128", "--store", "0101"]))
+        #expect(employee["Role"] as? String == "Employee" && employee["EmployeeId"] as? String == "e-5", "\(employee)")
+        #expect(employee["StoreNumbers"] as? [String] == ["128", "0101"], "\(employee)")
+        let application = try await caller(key.headers)
+        #expect(application["Role"] as? String == "Application" && application["ApplicationId"] as? String == "ext-tests", "\(application)")
+        #expect(application["StoreNumbers"] == nil)
+        let customer = try await caller(try token(["customer", "--subject", "ctx-customer"]))
+        #expect(customer["Role"] as? String == "Customer" && (customer["CustomerId"] as? String)?.isEmpty == false, "\(customer)")
+        #expect(try await caller([:])["Role"] as? String == "Anonymous")
+        #expect(host.stop() == 0)
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -163,4 +166,53 @@ func temporaryDirectory() throws -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory.path
+}
+
+/// A plain TCP connection to the host, for what URLSession cannot do: send half a request.
+final class RawConnection {
+    private let socket: Int32
+
+    init(port: Int) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw HostError("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(socket); throw HostError("connect() failed") }
+    }
+
+    deinit { close(socket) }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard Glibc.send(socket, bytes, bytes.count, 0) == bytes.count else { throw HostError("send() failed") }
+    }
+
+    /// Reads until the host closes the connection; false when it is still open after `timeout`.
+    func readUntilClosed(timeout: Duration) -> Bool {
+        read(timeout: timeout).closed
+    }
+
+    /// Everything the host sends until it closes the connection or `timeout` passes.
+    func readAll(timeout: Duration) -> String {
+        String(decoding: read(timeout: timeout).bytes, as: UTF8.self)
+    }
+
+    private func read(timeout: Duration) -> (bytes: [UInt8], closed: Bool) {
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { return (received, true) }
+            received.append(contentsOf: buffer[0..<count])
+        }
+        return (received, false)
+    }
 }

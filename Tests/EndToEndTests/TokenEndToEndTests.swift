@@ -80,7 +80,9 @@ struct TokenEndToEndTests {
             let accepted = try await host.send("POST", "/Commerce/Carts", headers: Self.json.merging(["Authorization": "\(scheme) \(good)"]) { $1 }, body: "{}")
             #expect(accepted.status == 201, "\(scheme): \(accepted.text)")
         }
-        let batch = try tokens.token(TestTokens.claims(subject: "nightly", extra: ["iss": Self.hsIssuer]), alg: "HS256", kid: nil, secret: Array(Self.hsSecret.utf8))
+        let batch = try tokens.token(
+            TestTokens.claims(subject: "nightly", extra: ["iss": Self.hsIssuer, "scope": "customers orders"]), alg: "HS256", kid: nil, secret: Array(Self.hsSecret.utf8)
+        )
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(batch)).status == 200)
 
         let (status, log) = await host.stopAndReadLog()
@@ -149,16 +151,17 @@ struct TokenEndToEndTests {
         let devEmployee = minted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(devEmployee).merging(["OUN": "0101"]) { $1 }).status == 200)
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(devEmployee)).status == 403)
-        let application = try tokens.token(TestTokens.claims(subject: "svc", extra: ["roles": ["Commerce.App"], "azp": "erp"]))
+        let application = try tokens.token(TestTokens.claims(subject: "svc", extra: ["roles": ["Commerce.App"], "azp": "erp", "scp": ["customers"]]))
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(application).merging(["OUN": "0101"]) { $1 }).status == 200)
         #expect(host.stop() == 0)
     }
 
-    /// SQLite only: the rules are the runtime's, the same on both backends; the SQL they rely on
-    /// (account links, cart claims) runs on PostgreSQL in the other tests here.
-    @Test("customer A cannot read, change or check out B's cart, nor read B's orders or account: by key, filter, expand or batch")
-    func noInsecureDirectObjectReferences() async throws {
-        let (host, tokens, _) = try await host()
+    @Test(
+        "customer A cannot read, change or check out B's cart, nor read B's orders or account: by key, filter, expand or batch",
+        arguments: ["sqlite", "postgres"]
+    )
+    func noInsecureDirectObjectReferences(backend: String) async throws {
+        let (host, tokens, _) = try await host(backend: backend)
         let a = try tokens.token(TestTokens.claims(subject: "customer-a", extra: ["roles": ["Shopper"]]))
         let b = try tokens.token(TestTokens.claims(subject: "customer-b", extra: ["roles": ["Shopper"]]))
 

@@ -121,12 +121,20 @@ public final class SQLiteDatabase: ChannelDatabase {
     }
 
     private func finish(_ connection: SQLiteConnection, commit: Bool, pool: ResourcePool<SQLiteConnection>) async {
-        do {
-            try await threads.runIfActive {
-                if connection.isInTransaction { _ = try connection.execute("ROLLBACK", []) }
+        // Not runIfActive: it skips work of a cancelled task (a request stopped at its
+        // deadline), which would hand the connection back still inside its transaction.
+        let logger = self.logger
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            threads.submit { state in
+                if case .active = state, connection.isInTransaction {
+                    do {
+                        _ = try connection.execute("ROLLBACK", [])
+                    } catch {
+                        logger.error("rollback failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                continuation.resume()
             }
-        } catch {
-            logger.error("rollback failed", metadata: ["error": "\(error)"])
         }
         pool.release(connection)
     }

@@ -76,7 +76,11 @@ public final class CommerceRuntime: Sendable {
         let compensations = Compensations()
         do {
             return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
-                try await body(self.makeContext(channel: channel, caller: caller, transaction: transaction, compensations: compensations))
+                let response = try await body(self.makeContext(channel: channel, caller: caller, transaction: transaction, compensations: compensations))
+                // A request abandoned at its deadline rolls back, even when its handlers could not
+                // notice the cancellation (an extension blocked in C) and finished anyway.
+                try Task.checkCancellation()
+                return response
             }
         } catch {
             await compensate(compensations.take(), channel: channel, caller: caller)

@@ -24,15 +24,38 @@ public struct AuthenticationSettings: Sendable {
     public struct ApplicationKey: Sendable {
         public var applicationId: String
         public var sha256: [UInt8]
+        /// What the key's application may do beyond what needs no scope (see ``ApplicationScope``).
+        public var scopes: Set<String>
 
-        public init(applicationId: String, sha256: [UInt8]) {
+        public init(applicationId: String, sha256: [UInt8], scopes: Set<String> = []) {
             self.applicationId = applicationId
             self.sha256 = sha256
+            self.scopes = scopes
         }
     }
 
     /// The digest a key is stored as.
     public static func digest(ofKey key: String) -> [UInt8] { Array(SHA256.hash(data: Data(key.utf8))) }
+}
+
+/// A caller as authentication resolved it, with the scopes it was granted (applications only).
+struct Identity: Sendable, Equatable {
+    var caller: Caller
+    var scopes: Set<String> = []
+
+    static let anonymous = Identity(caller: .anonymous)
+
+    /// The bucket a verified caller's requests count against: its identity, however its
+    /// credential is encoded, so a re-signed token or a second key of the same application
+    /// shares one bucket. Nil for anonymous callers, who count against their address.
+    var rateLimitKey: String? {
+        switch caller {
+        case .anonymous: nil
+        case .application(let id): "application:" + id
+        case .customer(let account): "customer:" + account
+        case .employee(let id, _): "employee:" + id
+        }
+    }
 }
 
 /// Resolves the caller of a request from its `Authorization` header. One per API: it holds the
@@ -56,7 +79,7 @@ final class Authenticator: Sendable {
     /// Anonymous without credentials; an application for a known API key; the token's role for
     /// a verified token; 401 for anything presented that cannot be verified. Messages never echo
     /// the credential.
-    func caller(of request: Request, channel: ChannelRecord, runtime: CommerceRuntime) async throws -> Caller {
+    func caller(of request: Request, channel: ChannelRecord, runtime: CommerceRuntime) async throws -> Identity {
         guard let header = request.headers[.authorization] else { return .anonymous }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2 else { throw unauthorized("the Authorization header is malformed") }
@@ -64,12 +87,12 @@ final class Authenticator: Sendable {
         case "apikey":
             let presented = Array(SHA256.hash(data: Data(parts[1].utf8)))
             // Compare every configured digest fully, so timing does not tell how much matched.
-            var match: String?
+            var match: AuthenticationSettings.ApplicationKey?
             for key in settings.applicationKeys where Self.constantTimeEqual(key.sha256, presented) {
-                match = key.applicationId
+                match = key
             }
-            guard let applicationId = match else { throw unauthorized("the API key is not valid") }
-            return .application(id: applicationId)
+            guard let key = match else { throw unauthorized("the API key is not valid") }
+            return Identity(caller: .application(id: key.applicationId), scopes: key.scopes)
         case "bearer", "id_token":
             guard !tokens.isEmpty else {
                 throw unauthorized("this host has no token issuer configured; authenticate with an API key")
@@ -83,9 +106,9 @@ final class Authenticator: Sendable {
                 throw refusal
             }
             switch token.role {
-            case .application: return .application(id: token.clientId)
-            case .employee: return .employee(id: token.subject, storeNumbers: token.storeNumbers)
-            case .customer: return .customer(accountNumber: try await account(of: token, channel: channel, runtime: runtime))
+            case .application: return Identity(caller: .application(id: token.clientId), scopes: token.scopes)
+            case .employee: return Identity(caller: .employee(id: token.subject, storeNumbers: token.storeNumbers))
+            case .customer: return Identity(caller: .customer(accountNumber: try await account(of: token, channel: channel, runtime: runtime)))
             }
         default:
             // The scheme is not echoed: a client that left it out sent its credential in its place.
@@ -146,23 +169,37 @@ extension APICall {
         }
         let name = path.entitySet
         var roles: Set<APIRole>
+        var scope: String?
         var what = name
         if let set = model.entitySet(named: name) {
-            roles = set.roles
+            (roles, scope) = (set.roles, set.applicationScope)
             if let operation = addressedOperation(entityType: set.entityType) {
-                roles = operation.roles
+                (roles, scope) = (operation.roles, operation.applicationScope)
                 what = "\(name)/\(operation.name)"
             } else if let listRoles = set.listRoles, path.key == nil, request.method == .get, path.rest.isEmpty || path.rest == ["$count"] {
                 roles = listRoles
                 what = "listing \(name)"
             }
         } else if let operation = model.unboundOperation(name) {
-            roles = operation.roles
+            (roles, scope) = (operation.roles, operation.applicationScope)
         } else {
             return
         }
-        guard !roles.contains(caller.apiRole) else { return }
-        if caller == .anonymous { throw authenticator.unauthorized("\(what) needs an authenticated caller") }
-        throw ODataError(.forbidden, code: "Forbidden", "the \(caller.roleName) role may not use \(what)")
+        try authorize(roles: roles, scope: scope, what: what, verb: "use")
+    }
+
+    /// The role check, then for applications the scope check: a missing scope is 403 naming it
+    /// (with RFC 6750's `insufficient_scope`), so an integrator knows what to grant.
+    func authorize(roles: Set<APIRole>, scope: String?, what: String, verb: String) throws {
+        guard roles.contains(caller.apiRole) else {
+            if caller == .anonymous { throw authenticator.unauthorized("\(what) needs an authenticated caller") }
+            throw ODataError(.forbidden, code: "Forbidden", "the \(caller.roleName) role may not \(verb) \(what)")
+        }
+        guard case .application(let id) = caller, let scope, !scopes.contains(scope) else { return }
+        var error = ODataError(
+            .forbidden, code: "InsufficientScope", "the application '\(id)' needs the scope '\(scope)' to \(verb) \(what)", target: scope
+        )
+        error.headers[.wwwAuthenticate] = #"Bearer realm="commerce", error="insufficient_scope", scope="\#(scope)""#
+        throw error
     }
 }

@@ -13,6 +13,9 @@ struct VerifiedToken: Sendable, Equatable {
     var clientId: String
     /// For employees: the operating unit numbers the token lets them act for.
     var storeNumbers: [String]
+    /// For applications: the OAuth scopes granted, from `scope` (space-separated, RFC 8693) and
+    /// `scp` (a string or an array, as Microsoft Entra writes it).
+    var scopes: Set<String> = []
     var name: String?
     var email: String?
 }
@@ -156,9 +159,10 @@ final class TokenVerifier: Sendable {
             guard !stores.isEmpty else { throw TokenRejection("the employee token names no store (\(issuer.storesClaim))") }
         }
         let client = claims.string("azp") ?? claims.string("client_id") ?? claims.string("appid") ?? subject
+        let scopes = (claims.strings("scope") + claims.strings("scp")).flatMap { $0.split(separator: " ").map(String.init) }
         return VerifiedToken(
             issuerName: issuer.name, issuer: issuer.issuer, subject: subject, role: role, clientId: client, storeNumbers: stores,
-            name: claims.string("name"), email: claims.string("email")
+            scopes: role == .application ? Set(scopes) : [], name: claims.string("name"), email: claims.string("email")
         )
     }
 

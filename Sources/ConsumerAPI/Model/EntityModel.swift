@@ -99,6 +99,39 @@ public struct EntityModel: Sendable {
     }
 }
 
+/// Scopes narrow what an application may do within its role: an entity set or operation that
+/// declares one answers 403 to an application without it. Applications get scopes from their
+/// API key's entry (`auth.applications[].scopes`) or from their token (`scope`, `scp`).
+public enum ApplicationScope {
+    /// Reading and changing any customer's carts, and checking them out.
+    public static let carts = "carts"
+    /// Reading customer accounts (and, when built, creating and changing them).
+    public static let customers = "customers"
+    /// Reading sales orders and order history: order export.
+    public static let orders = "orders"
+    /// Reserved for the data-exchange endpoints (master-data download, transactional upload),
+    /// which are not built yet: accepted in the configuration, granting nothing today.
+    public static let dataExchange = "dataexchange"
+
+    /// Scopes that exist without anything in the model declaring them.
+    public static let reserved: Set<String> = [dataExchange]
+
+    /// Whether `text` is a scope token as OAuth 2.0 defines it (RFC 6749 3.3): printable ASCII
+    /// without space, `"` or `\\`.
+    public static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 128
+            && text.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
+    }
+}
+
+extension EntityModel {
+    /// Every scope an application can be given on this host: those the model's entity sets and
+    /// operations declare, and the reserved ones.
+    public var applicationScopes: Set<String> {
+        ApplicationScope.reserved.union(entitySets.compactMap(\.applicationScope)).union(operations.compactMap(\.applicationScope))
+    }
+}
+
 public struct EntityModelError: Error, CustomStringConvertible, Sendable {
     public let description: String
     init(_ description: String) { self.description = description }
@@ -232,12 +265,16 @@ public struct EdmEntitySet: Sendable, Equatable {
     /// fewer than ``roles``: e.g. anyone may use a cart by its id, but only authenticated callers
     /// list carts. nil: the same as ``roles``.
     public var listRoles: Set<APIRole>?
+    /// The scope an Application caller must hold to use the set (and operations bound to it
+    /// that declare none of their own); nil: the Application role is enough. Other roles are
+    /// not scoped.
+    public var applicationScope: String?
     /// For a set added from outside (an extension): the CRT request type, known by name and
     /// carrying JSON, that reads it. Built-in sets have controllers instead.
     public var requestType: String?
 
     public init(
-        _ name: String, entityType: String, capabilities: Capabilities = [.read], roles: Set<APIRole>, listRoles: Set<APIRole>? = nil,
+        _ name: String, entityType: String, capabilities: Capabilities = [.read], roles: Set<APIRole>, listRoles: Set<APIRole>? = nil, applicationScope: String? = nil,
         requestType: String? = nil
     ) {
         self.name = name
@@ -245,6 +282,7 @@ public struct EdmEntitySet: Sendable, Equatable {
         self.capabilities = capabilities
         self.roles = roles
         self.listRoles = listRoles
+        self.applicationScope = applicationScope
         self.requestType = requestType
     }
 }
@@ -278,14 +316,18 @@ public struct EdmOperation: Sendable, Equatable {
     /// The entity set results come from, when the result is entities (for `@odata.context`).
     public var entitySetPath: String?
     public var roles: Set<APIRole>
+    /// The scope an Application caller must hold to call it; nil: the Application role is
+    /// enough. Like `roles`, it replaces what the entity set it is bound to declares.
+    public var applicationScope: String?
     /// For an operation added from outside (an extension): the CRT request type, known by name
     /// and carrying JSON, that runs it. Built-in operations have controllers instead.
     public var requestType: String?
 
     public init(
         _ name: String, kind: Kind, binding: Binding? = nil, parameters: [Parameter] = [], returnType: EdmType? = nil,
-        entitySetPath: String? = nil, roles: Set<APIRole>, requestType: String? = nil
+        entitySetPath: String? = nil, roles: Set<APIRole>, applicationScope: String? = nil, requestType: String? = nil
     ) {
+        self.applicationScope = applicationScope
         self.requestType = requestType
         self.name = name
         self.kind = kind

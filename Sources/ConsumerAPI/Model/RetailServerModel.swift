@@ -235,16 +235,19 @@ extension EntityModel {
         try add(EdmEntitySet("Products", entityType: "Product", roles: everyone))
         try add(EdmEntitySet("Categories", entityType: "Category", roles: everyone))
         // Anyone uses a cart by its unguessable id; listing carts needs a caller to scope them to.
+        // Applications are scoped to the customer data they may touch; the catalog needs no scope.
         try add(EdmEntitySet(
             "Carts", entityType: "Cart", capabilities: [.read, .insert, .update, .delete], roles: everyone,
-            listRoles: [.customer, .application, .employee]
+            listRoles: [.customer, .application, .employee], applicationScope: ApplicationScope.carts
         ))
         // A customer reads and changes its own account; listing accounts is back-office work.
         try add(EdmEntitySet(
             "Customers", entityType: "Customer", capabilities: [.read, .insert, .update], roles: [.customer, .application, .employee],
-            listRoles: [.application, .employee]
+            listRoles: [.application, .employee], applicationScope: ApplicationScope.customers
         ))
-        try add(EdmEntitySet("SalesOrders", entityType: "SalesOrder", roles: [.customer, .application, .employee]))
+        try add(EdmEntitySet(
+            "SalesOrders", entityType: "SalesOrder", roles: [.customer, .application, .employee], applicationScope: ApplicationScope.orders
+        ))
         try add(EdmEntitySet("OrgUnits", entityType: "OrgUnit", roles: everyone))
     }
 
@@ -253,6 +256,7 @@ extension EntityModel {
         let products = EdmOperation.Binding(entityType: "Product", isCollection: true)
         let cart = EdmOperation.Binding(entityType: "Cart", isCollection: false)
         let cartVersion = EdmOperation.Parameter("cartVersion", .primitive(.int64))
+        let carts = ApplicationScope.carts
         try add(EdmOperation("Search", kind: .action, binding: products, parameters: [
             .init("searchCriteria", .complex("ProductSearchCriteria"), nullable: false),
         ], returnType: .collection(.entity("Product")), entitySetPath: "Products", roles: everyone))
@@ -268,33 +272,34 @@ extension EntityModel {
         ], returnType: .collection(.complex("ProductAvailableQuantity")), roles: everyone))
         try add(EdmOperation("AddCartLines", kind: .action, binding: cart, parameters: [
             .init("cartLines", .collection(.complex("CartLineInput")), nullable: false), cartVersion,
-        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone, applicationScope: carts))
         try add(EdmOperation("UpdateCartLines", kind: .action, binding: cart, parameters: [
             .init("cartLines", .collection(.complex("CartLineInput")), nullable: false), cartVersion,
-        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone, applicationScope: carts))
         try add(EdmOperation("RemoveCartLines", kind: .action, binding: cart, parameters: [
             .init("cartLineIds", .collection(.primitive(.string)), nullable: false), cartVersion,
-        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone, applicationScope: carts))
         try add(EdmOperation("AddDiscountCode", kind: .action, binding: cart, parameters: [
             .init("discountCode", .primitive(.string), nullable: false), cartVersion,
-        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone, applicationScope: carts))
         try add(EdmOperation("RemoveDiscountCodes", kind: .action, binding: cart, parameters: [
             .init("discountCodes", .collection(.primitive(.string)), nullable: false), cartVersion,
-        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone))
+        ], returnType: .entity("Cart"), entitySetPath: "Carts", roles: everyone, applicationScope: carts))
         try add(EdmOperation("GetDeliveryOptions", kind: .action, binding: cart,
-                             returnType: .collection(.complex("DeliveryOption")), roles: everyone))
+                             returnType: .collection(.complex("DeliveryOption")), roles: everyone, applicationScope: carts))
         try add(EdmOperation("Checkout", kind: .action, binding: cart, parameters: [
             .init("receiptEmail", .primitive(.string)),
             .init("cartTenderLines", .collection(.complex("CartTenderLine")), nullable: false), cartVersion,
-        ], returnType: .entity("SalesOrder"), roles: everyone))
+        ], returnType: .entity("SalesOrder"), roles: everyone, applicationScope: carts))
         // Not Retail Server names (there, headquarters moves orders on); documented in the README.
         let salesOrder = EdmOperation.Binding(entityType: "SalesOrder", isCollection: false)
         try add(EdmOperation("Cancel", kind: .action, binding: salesOrder, returnType: .entity("SalesOrder"), entitySetPath: "SalesOrders",
-                             roles: [.application, .employee]))
+                             roles: [.application, .employee], applicationScope: ApplicationScope.orders))
         try add(EdmOperation("Invoice", kind: .action, binding: salesOrder, returnType: .entity("SalesOrder"), entitySetPath: "SalesOrders",
-                             roles: [.application, .employee]))
+                             roles: [.application, .employee], applicationScope: ApplicationScope.orders))
         try add(EdmOperation("GetOrderHistory", kind: .function, binding: .init(entityType: "Customer", isCollection: false),
-                             returnType: .collection(.entity("SalesOrder")), roles: [.customer, .application, .employee]))
+                             returnType: .collection(.entity("SalesOrder")), roles: [.customer, .application, .employee],
+                             applicationScope: ApplicationScope.orders))
         try add(EdmOperation("GetTenderTypes", kind: .function, returnType: .collection(.complex("TenderType")), roles: everyone))
     }
 }

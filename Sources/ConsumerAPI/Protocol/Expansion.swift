@@ -133,15 +133,13 @@ extension APICall {
         return resolved
     }
 
-    /// What a navigation reaches is read only when the caller's role may read the entity set of
-    /// its type, as if it had asked that set directly.
+    /// What a navigation reaches is read only when the caller's role (and an application's
+    /// scopes) may read the entity set of its type, as if it had asked that set directly.
     func authorizeReading(_ entityType: String) throws {
         guard let set = model.entitySets.first(where: { $0.entityType == entityType }) else {
             throw ODataError.notImplemented("\(entityType) is not served by an entity set")
         }
-        guard !set.roles.contains(caller.apiRole) else { return }
-        if caller == .anonymous { throw authenticator.unauthorized("\(set.name) needs an authenticated caller") }
-        throw ODataError(.forbidden, code: "Forbidden", "the \(caller.roleName) role may not read \(set.name)")
+        try authorize(roles: set.roles, scope: set.applicationScope, what: set.name, verb: "read")
     }
 
     /// Fetches what `expands` reach from `parents`, level by level: one query per navigation

@@ -40,6 +40,7 @@ int main(void) {
     FIELD(commerce_operation_registration, handler);
     FIELD(commerce_operation_registration, user_data);
     FIELD(commerce_operation_registration, roles_json);
+    FIELD(commerce_operation_registration, application_scope);
     printf("commerce_entity_set_registration size %zu\n", sizeof(commerce_entity_set_registration));
     FIELD(commerce_entity_set_registration, size);
     FIELD(commerce_entity_set_registration, name);
@@ -47,6 +48,7 @@ int main(void) {
     FIELD(commerce_entity_set_registration, roles_json);
     FIELD(commerce_entity_set_registration, read);
     FIELD(commerce_entity_set_registration, user_data);
+    FIELD(commerce_entity_set_registration, application_scope);
     printf("commerce_migration size %zu\n", sizeof(commerce_migration));
     FIELD(commerce_migration, size);
     FIELD(commerce_migration, version);

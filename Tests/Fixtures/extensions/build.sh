@@ -10,7 +10,7 @@ sdk="$here/../../../SDK/include"
 flags=(-std=c99 -Wall -Wextra -Werror -pedantic -Wno-unused-function -O1 -fPIC -shared -fvisibility=hidden)
 
 cc "${flags[@]}" -I "$sdk" -o "$out/libprobe.so" "$here/probe.c"
-for variant in MAJOR MINOR TOOLCHAIN INIT NO_INIT TRIGGER DUPLICATE MIGRATION MIGRATION_VERSION; do
+for variant in MAJOR MINOR TOOLCHAIN INIT NO_INIT TRIGGER DUPLICATE MIGRATION MIGRATION_VERSION SCOPE; do
   name=$(echo "$variant" | tr 'A-Z' 'a-z')
   cc "${flags[@]}" -I "$sdk" -DBAD_"$variant" -DPROBE_NAME="\"bad_$name\"" -o "$out/libbad_$name.so" "$here/probe.c"
 done

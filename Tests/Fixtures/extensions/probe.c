@@ -4,10 +4,15 @@
  * extension that exercises every registration kind; each BAD_* macro makes one
  * purpose-built broken library the host must refuse.
  */
+/* nanosleep, for SlowNote. */
+#define _POSIX_C_SOURCE 200809L
+
 #include <commerce_sdk.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef PROBE_NAME
 #define PROBE_NAME "probe"
@@ -138,6 +143,60 @@ static commerce_status always_fails(void *user_data, commerce_call *call, commer
     return fail(call, COMMERCE_FAILED, "the probe failed on purpose");
 }
 
+/* SlowNote(milliseconds): writes a note, then blocks its host thread that long before it
+ * answers, as a stuck connector would: the request deadline must answer the client on time
+ * and the note must be rolled back. */
+static commerce_status slow_note(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
+    (void)user_data;
+    char text[64];
+    if (parameters.length >= sizeof text) return fail(call, COMMERCE_INVALID, "too long");
+    memcpy(text, parameters.data, parameters.length);
+    text[parameters.length] = '\0';
+    const char *colon = strchr(text, ':');
+    if (colon == NULL) return fail(call, COMMERCE_INVALID, "give milliseconds");
+    long milliseconds = strtol(colon + 1, NULL, 10);
+    if (milliseconds < 0 || milliseconds > 60000) return fail(call, COMMERCE_INVALID, "milliseconds must be 0...60000");
+    commerce_status status = api->db_execute(call, COMMERCE_STR("INSERT INTO ext_" PROBE_NAME "_notes (body) VALUES ('slow')"), COMMERCE_STR("[]"), NULL);
+    if (status != COMMERCE_OK) return status;
+    struct timespec pause = {milliseconds / 1000, (milliseconds % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) != 0) {
+    }
+    return api->buffer_append(result, "1", 1);
+}
+
+/* WhoAmI(): the call's context (call_context) as a JSON string, so tests see what extensions see. */
+static commerce_status who_am_i(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
+    (void)user_data;
+    (void)parameters;
+    commerce_buffer *context = api->call_buffer(call);
+    commerce_status status = api->call_context(call, context);
+    if (status != COMMERCE_OK) return status;
+    commerce_str view = api->buffer_view(context);
+    api->buffer_append(result, "\"", 1);
+    for (size_t index = 0; index < view.length; index++) {
+        if (view.data[index] == '"' || view.data[index] == '\\') api->buffer_append(result, "\\", 1);
+        api->buffer_append(result, view.data + index, 1);
+    }
+    return api->buffer_append(result, "\"", 1);
+}
+
+#if COMMERCE_ABI_MINOR >= 2
+/* CountNotes(): how many notes there are; declared with an application scope. */
+static commerce_status count_notes(void *user_data, commerce_call *call, commerce_str parameters, commerce_buffer *result) {
+    (void)user_data;
+    (void)parameters;
+    commerce_buffer *rows = api->call_buffer(call);
+    commerce_status status = api->db_query(call, COMMERCE_STR("SELECT COUNT(*) AS notes FROM ext_" PROBE_NAME "_notes"), COMMERCE_STR("[]"), rows);
+    if (status != COMMERCE_OK) return status;
+    commerce_str view = api->buffer_view(rows);
+    const char *digits = memchr(view.data, ':', view.length);
+    if (digits == NULL) return fail(call, COMMERCE_FAILED, "no count");
+    size_t length = 0;
+    while (digits[1 + length] >= '0' && digits[1 + length] <= '9') length++;
+    return api->buffer_append(result, digits + 1, length);
+}
+#endif
+
 /* Override of GetTenderTypesRequest: passes through the handler before it with call_next. */
 static commerce_status pass_through(void *user_data, commerce_call *call, commerce_str request, commerce_buffer *response) {
     (void)user_data;
@@ -196,11 +255,17 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
 #endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
         },
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "RunStatement"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
          COMMERCE_STR("[{\"Name\":\"statement\",\"Type\":\"Edm.String\"}]"), COMMERCE_STR("Edm.Int64"), run_statement, NULL
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
+#endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
 #endif
         },
         {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "FailOnPurpose"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
@@ -208,7 +273,39 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
 #if COMMERCE_ABI_MINOR >= 1
          , COMMERCE_STR("[\"Application\"]")
 #endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
         },
+        {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "SlowNote"), COMMERCE_OPERATION_ACTION, COMMERCE_STR(""),
+         COMMERCE_STR("[{\"Name\":\"milliseconds\",\"Type\":\"Edm.Int64\"}]"), COMMERCE_STR("Edm.Int64"), slow_note, NULL
+#if COMMERCE_ABI_MINOR >= 1
+         , COMMERCE_STR("[\"Application\"]")
+#endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
+        },
+        {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "WhoAmI"), COMMERCE_OPERATION_FUNCTION, COMMERCE_STR(""),
+         COMMERCE_STR(""), COMMERCE_STR("Edm.String"), who_am_i, NULL
+#if COMMERCE_ABI_MINOR >= 1
+         , COMMERCE_STR("[\"Anonymous\",\"Customer\",\"Application\",\"Employee\"]")
+#endif
+#if COMMERCE_ABI_MINOR >= 2
+         , COMMERCE_STR("")
+#endif
+        },
+#if COMMERCE_ABI_MINOR >= 2
+        /* Needs the probe's own scope: applications without probe.read get 403. */
+        {sizeof(commerce_operation_registration), COMMERCE_STR(OP_PREFIX "CountNotes"), COMMERCE_OPERATION_FUNCTION, COMMERCE_STR(""),
+         COMMERCE_STR(""), COMMERCE_STR("Edm.Int64"), count_notes, NULL, COMMERCE_STR("[\"Application\"]"),
+#ifdef BAD_SCOPE
+         COMMERCE_STR("probe read")
+#else
+         COMMERCE_STR("probe.read")
+#endif
+        },
+#endif
     };
     for (size_t index = 0; index < sizeof operations / sizeof operations[0]; index++) {
         if (host->register_operation(init, &operations[index]) != COMMERCE_OK) return COMMERCE_INVALID;
@@ -222,7 +319,11 @@ COMMERCE_EXPORT commerce_status commerce_extension_init(const commerce_host_api 
         COMMERCE_STR("ProbeNotes"),
 #endif
         COMMERCE_STR("{\"Name\":\"ProbeNote\",\"Key\":\"Id\",\"Properties\":[{\"Name\":\"Id\",\"Type\":\"Edm.Int64\"},{\"Name\":\"Body\",\"Type\":\"Edm.String\"}]}"),
-        COMMERCE_STR("[\"Application\"]"), read_notes, NULL};
+        COMMERCE_STR("[\"Application\"]"), read_notes, NULL
+#if COMMERCE_ABI_MINOR >= 2
+        , COMMERCE_STR("")
+#endif
+    };
     if (host->register_entity_set(init, &notes) != COMMERCE_OK) return COMMERCE_INVALID;
 #endif
     return COMMERCE_OK;
