@@ -396,6 +396,48 @@ struct CheckoutEndToEndTests {
         await database.close()
     }
 
+    @Test("one Idempotency-Key sent to two hosts on one PostgreSQL at once, and again after a restart: one order, one payment")
+    func idempotencyAcrossHosts() async throws {
+        let databaseURL = try await freshPostgresDatabase()
+        let (first, _, _) = try host(database: databaseURL)
+        let (second, _, _) = try host(database: databaseURL)
+        let cart = try await newCart(first, quantity: 2)
+        let body = checkoutBody(cart)
+        let headers = Self.json.merging(["Idempotency-Key": "retry-across-hosts"]) { $1 }
+        let answers = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for index in 0..<8 {
+                let host = index % 2 == 0 ? first : second
+                group.addTask {
+                    let result = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: headers, body: body)
+                    return (result.status, result.json?["Id"] as? String)
+                }
+            }
+            var all: [(Int, String?)] = []
+            for try await answer in group { all.append(answer) }
+            return all
+        }
+        #expect(answers.allSatisfy { $0.0 == 200 }, "\(answers)")
+        let ids = Set(answers.compactMap(\.1))
+        #expect(ids.count == 1, "\(answers)")
+        #expect(first.stop() == 0)
+        // A host started afterwards answers the same order for the same key.
+        let (third, _, _) = try host(database: databaseURL)
+        let again = try await third.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: headers, body: body)
+        #expect(again.status == 200 && ids.contains(again.json?["Id"] as? String ?? "-"), "\(again.text)")
+        #expect(second.stop() == 0)
+        #expect(third.stop() == 0)
+
+        let database = try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
+        let (orders, payments) = try await database.withTransaction(.read) { transaction in
+            (
+                try await transaction.queryFirst("SELECT COUNT(*) AS n FROM sales_orders")?.int("n"),
+                try await transaction.queryFirst("SELECT COUNT(*) AS n FROM payments")?.int("n")
+            )
+        }
+        await database.close()
+        #expect(orders == 1 && payments == 1)
+    }
+
     @Test(
         "SIGKILL during checkouts, again and again: every acknowledged order exists, no stock is reserved without an order",
         arguments: ["sqlite", "postgres"]

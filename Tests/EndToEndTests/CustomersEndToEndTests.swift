@@ -63,7 +63,7 @@ struct CustomersEndToEndTests {
     @Test("accounts: created by applications, changed by their customer with If-Match, listed by back office only", arguments: ["sqlite", "postgres"])
     func accounts(_ backend: String) async throws {
         let (host, dataDir) = try await host(backend)
-        let application = try token(["application", "--subject", "erp"], dataDir)
+        let application = try token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
         let employee = try token(["employee", "--subject", "e-17", "--store", "128"], dataDir)
         let ann = try token(["customer", "--subject", "ann", "--email", "ann@example.com", "--name", "Ann Lee"], dataDir)
 
@@ -147,7 +147,7 @@ struct CustomersEndToEndTests {
     @Test("a price group set through the API prices the customer's carts with the group's trade agreements", arguments: ["sqlite", "postgres"])
     func priceGroup(_ backend: String) async throws {
         let (host, dataDir) = try await host(backend)
-        let application = try token(["application", "--subject", "erp"], dataDir)
+        let application = try token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
         // In the Seattle store, whose own price group has no trade agreements, demo product 2
         // costs its base price, 42.99; the online price group pays 38.69.
         let store = ["OUN": "0101"]
@@ -171,7 +171,7 @@ struct CustomersEndToEndTests {
     @Test("order history and the listings of orders and carts: own only for customers, paged, newest first", arguments: ["sqlite", "postgres"])
     func history(_ backend: String) async throws {
         let (host, dataDir) = try await host(backend)
-        let application = try token(["application", "--subject", "erp"], dataDir)
+        let application = try token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
         let ann = try token(["customer", "--subject", "ann"], dataDir)
         let bob = try token(["customer", "--subject", "bob"], dataDir)
         var annOrders: [String] = []
