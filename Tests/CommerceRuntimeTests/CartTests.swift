@@ -11,6 +11,17 @@ final class CallLog: Sendable {
     var all: [String] { names.withLock { $0 } }
 }
 
+extension HandlerRegistry {
+    /// Records each request of a type in `log`, as `label` words it, and passes it on: a spy
+    /// that sees what the runtime asks of a connector without replacing it.
+    mutating func spy<Request: CommerceRequest>(_ type: Request.Type, into log: CallLog, _ label: @escaping @Sendable (Request) -> String) {
+        register(type, owner: "spy") { request, context, next in
+            log.record(label(request))
+            return try await next(request, context)
+        }
+    }
+}
+
 /// Carts, checkout, stock and payments through the real runtime on both backends.
 @Suite("Carts and checkout")
 struct CartTests {
@@ -203,7 +214,7 @@ struct CartTests {
         await f.database.close()
     }
 
-    @Test("authorizations granted before a failure are voided", arguments: Backend.allCases)
+    @Test("authorizations granted before a failure are voided, once (not again after the rollback)", arguments: Backend.allCases)
     func voidAfterFailure(_ backend: Backend) async throws {
         let log = CallLog()
         let f = try await Self.fixture(backend) { registry in

@@ -12,10 +12,7 @@ struct CheckoutRecoveryTests {
     func voidAfterPostTrigger(_ backend: Backend) async throws {
         let log = CallLog()
         let f = try await CartTests.fixture(backend) { registry in
-            registry.register(VoidPaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("void \(request.amount)")
-                return try await next(request, context)
-            }
+            registry.spy(VoidPaymentRequest.self, into: log) { request in "void \(request.amount)" }
             registry.addPostTrigger(CheckoutRequest.self, owner: "failing-erp") { _, _, _ in
                 throw CommerceError(.unavailable, code: "ErpDown", "the ERP did not accept the order")
             }
@@ -32,34 +29,11 @@ struct CheckoutRecoveryTests {
         await f.database.close()
     }
 
-    @Test("a failure inside checkout voids once, not again after the rollback", arguments: Backend.allCases)
-    func voidOnce(_ backend: Backend) async throws {
-        let log = CallLog()
-        let f = try await CartTests.fixture(backend) { registry in
-            registry.register(VoidPaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("void \(request.amount)")
-                return try await next(request, context)
-            }
-        }
-        let cart = try await f.cart()
-        let card = { (token: String) in TokenizedPaymentCard(cardTokenInfo: CardTokenInfo(cardToken: token)) }
-        let split = CheckoutRequest(cartId: cart.id, cartTenderLines: [
-            CartTenderLine(amount: 1, tenderTypeId: "3", tokenizedPaymentCard: card(TestPaymentConnector.approveToken)),
-            CartTenderLine(amount: cart.amountDue - 1, tenderTypeId: "8", tokenizedPaymentCard: card(TestPaymentConnector.declineToken)),
-        ])
-        await #expect { try await f.run(split) } throws: { ($0 as? CommerceError)?.code == "PaymentDeclined" }
-        #expect(log.all == ["void 1"])
-        await f.database.close()
-    }
-
     @Test("a committed checkout voids nothing", arguments: Backend.allCases)
     func noVoidOnSuccess(_ backend: Backend) async throws {
         let log = CallLog()
         let f = try await CartTests.fixture(backend) { registry in
-            registry.register(VoidPaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("void")
-                return try await next(request, context)
-            }
+            registry.spy(VoidPaymentRequest.self, into: log) { _ in "void" }
         }
         _ = try await f.run(f.pay(try await f.cart()))
         #expect(log.all.isEmpty)
@@ -70,10 +44,7 @@ struct CheckoutRecoveryTests {
     func concurrentRetries(_ backend: Backend) async throws {
         let log = CallLog()
         let f = try await CartTests.fixture(backend) { registry in
-            registry.register(AuthorizePaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("authorize")
-                return try await next(request, context)
-            }
+            registry.spy(AuthorizePaymentRequest.self, into: log) { _ in "authorize" }
         }
         let cart = try await f.cart(quantity: 2)
         let request = f.pay(cart, key: "retry-storm")
@@ -236,14 +207,8 @@ struct CheckoutRecoveryTests {
     func statusChanges(_ backend: Backend) async throws {
         let log = CallLog()
         let f = try await CartTests.fixture(backend) { registry in
-            registry.register(VoidPaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("void \(request.amount)")
-                return try await next(request, context)
-            }
-            registry.register(CapturePaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("capture \(request.amount)")
-                return try await next(request, context)
-            }
+            registry.spy(VoidPaymentRequest.self, into: log) { request in "void \(request.amount)" }
+            registry.spy(CapturePaymentRequest.self, into: log) { request in "capture \(request.amount)" }
         }
         let erp = Caller.application(id: "erp")
         let onHand = { (product: Int64) async throws -> Decimal in
@@ -308,10 +273,7 @@ struct CheckoutRecoveryTests {
     func refundAfterRollback(_ backend: Backend) async throws {
         let log = CallLog()
         let f = try await CartTests.fixture(backend) { registry in
-            registry.register(RefundPaymentRequest.self, owner: "spy") { request, context, next in
-                log.record("refund \(request.amount)")
-                return try await next(request, context)
-            }
+            registry.spy(RefundPaymentRequest.self, into: log) { request in "refund \(request.amount)" }
             registry.addPostTrigger(InvoiceSalesOrderRequest.self, owner: "failing-wms") { _, _, _ in
                 throw CommerceError(.unavailable, code: "WmsDown", "the warehouse system did not take the shipment")
             }
