@@ -377,17 +377,21 @@ extension APICall {
 
     /// A single-entity response with its context and ETag; answers 304 when the client's
     /// `If-None-Match` already names this representation and 412 when `If-Match` names another.
+    /// One entity with its control information. `etag` is the entity's own version tag when it
+    /// has one (else a digest of its JSON); `conditional: false` skips `If-Match`/`If-None-Match`
+    /// for a response to a change, whose preconditions were checked before the change.
     func entityResponse<Entity>(
-        _ entity: Entity, select: PropertySelection, key: (Entity) -> String, write: (Entity, inout JSONWriter) -> Void,
+        _ entity: Entity, select: PropertySelection, key: (Entity) -> String, etag versionTag: String? = nil,
+        status: HTTPResponse.Status = .ok, conditional: Bool = true, write: (Entity, inout JSONWriter) -> Void,
         expanded: ((Entity, inout JSONWriter) -> Void)? = nil
     ) throws -> Response {
         var properties = JSONWriter()
         write(entity, &properties)
-        let etag = ETag.weak(of: properties.bytes)
-        if let ifMatch = request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
+        let etag = versionTag ?? ETag.weak(of: properties.bytes)
+        if conditional, let ifMatch = request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
             throw ODataError(.preconditionFailed, code: "PreconditionFailed", "the entity has changed: its ETag is \(etag)")
         }
-        if let ifNoneMatch = request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
+        if conditional, let ifNoneMatch = request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
             var headers = HTTPFields()
             headers[.eTag] = etag
             headers[ODataHeaders.odataVersion] = "4.0"
@@ -400,7 +404,7 @@ extension APICall {
         writer.members(of: properties)
         expanded?(entity, &writer)
         writer.endObject()
-        var response = CommerceAPI.json(writer.bytes, status: .ok, contentType: format.contentType)
+        var response = CommerceAPI.json(writer.bytes, status: status, contentType: format.contentType)
         response.headers[.eTag] = etag
         return response
     }

@@ -154,31 +154,11 @@ enum CustomersController {
 
     static func customerResponse(_ customer: Customer, _ call: APICall, status: HTTPResponse.Status = .ok) throws -> Response {
         let select = try call.selection(of: "Customer")
-        let etag = etag(of: customer)
-        if call.request.method == .get {
-            if let ifMatch = call.request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
-                throw ODataError(.preconditionFailed, code: "PreconditionFailed", "the account has changed: its ETag is \(etag)")
-            }
-            if let ifNoneMatch = call.request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
-                return Response(status: .notModified, headers: [.eTag: etag, ODataHeaders.odataVersion: "4.0"])
-            }
-        }
-        var writer = JSONWriter()
-        writer.beginObject()
-        if call.format.metadata != .none {
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Customers\(select.contextSuffix)/$entity")
-            if call.format.metadata == .full {
-                writer.field("@odata.type", "#\(EntityModel.namespace).Customer")
-                writer.field("@odata.id", "\(call.serviceRoot)/Customers('\(customer.accountNumber)')")
-                writer.field("@odata.editLink", "Customers('\(customer.accountNumber)')")
-            }
-            writer.field("@odata.etag", etag)
-        }
-        writeProperties(customer, select, &writer)
-        writer.endObject()
-        var response = CommerceAPI.json(writer.bytes, status: status, contentType: call.format.contentType)
-        response.headers[.eTag] = etag
-        return response
+        // The ETag is the account's version; a change checked If-Match against it before it ran.
+        return try call.entityResponse(
+            customer, select: select, key: { "'\($0.accountNumber)'" }, etag: etag(of: customer), status: status,
+            conditional: call.request.method == .get
+        ) { writeProperties($0, select, &$1) }
     }
 
     static func writeProperties(_ customer: Customer, _ select: PropertySelection, _ writer: inout JSONWriter) {
