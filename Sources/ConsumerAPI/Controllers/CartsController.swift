@@ -342,23 +342,10 @@ enum CartsController {
 
     static func cartResponse(_ cart: Cart, _ call: APICall, status: HTTPResponse.Status = .ok) throws -> Response {
         let select = try call.selection(of: "Cart")
-        let etag = etag(of: cart)
-        var writer = JSONWriter()
-        writer.beginObject()
-        if call.format.metadata != .none {
-            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Carts\(select.contextSuffix)/$entity")
-            if call.format.metadata == .full {
-                writer.field("@odata.type", "#\(EntityModel.namespace).Cart")
-                writer.field("@odata.id", "\(call.serviceRoot)/Carts('\(cart.id)')")
-                writer.field("@odata.editLink", "Carts('\(cart.id)')")
-            }
-            writer.field("@odata.etag", etag)
-        }
-        writeProperties(cart, select, &writer)
-        writer.endObject()
-        var response = CommerceAPI.json(writer.bytes, status: status, contentType: call.format.contentType)
-        response.headers[.eTag] = etag
-        return response
+        // Preconditions were checked against the version before the change (or by `read`).
+        return try call.entityResponse(
+            cart, select: select, key: { "'\($0.id)'" }, etag: etag(of: cart), status: status, conditional: false
+        ) { writeProperties($0, select, &$1) }
     }
 
     static func writeProperties(_ cart: Cart, _ select: PropertySelection, _ writer: inout JSONWriter) {
