@@ -202,6 +202,28 @@ struct PlaceholderTests {
         #expect(try FixedPoint.encode(Decimal(string: "0.000001")!) == 1)
         #expect(FixedPoint.decode(try FixedPoint.encode(Decimal(string: "19.99")!)) == Decimal(string: "19.99"))
         #expect(throws: DatabaseError.self) { try FixedPoint.encode(Decimal(string: "0.0000001")!) }
+        // Trailing zeros past the sixth digit, exponents, signs and both ends of the range.
+        let cases: [(String, Int64?)] = [
+            ("1.500000000", 1_500_000), ("-2.25", -2_250_000), ("0", 0), ("-0.000001", -1), ("1e3", 1_000_000_000),
+            ("12.3400000001", nil), ("9223372036854.775807", Int64.max), ("-9223372036854.775808", Int64.min),
+            ("9223372036854.775808", nil), ("1e13", nil), ("123456789012345678901234567890", nil), ("0.1000000", 100_000),
+        ]
+        for (text, expected) in cases {
+            let value = try #require(Decimal(string: text))
+            if let expected {
+                #expect(try FixedPoint.encode(value) == expected, "\(text)")
+            } else {
+                #expect(throws: DatabaseError.self, "\(text)") { try FixedPoint.encode(value) }
+            }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let micros = Int64.random(in: -4_000_000_000_000_000...4_000_000_000_000_000, using: &generator) / Int64.random(in: 1...1_000_000, using: &generator)
+            #expect(try FixedPoint.encode(FixedPoint.decode(micros)) == micros)
+            // The same value written with more digits, as arithmetic on decimals leaves it.
+            let widened = FixedPoint.decode(micros) * Decimal(string: "1.000")!
+            #expect(try FixedPoint.encode(widened) == micros)
+        }
     }
 
     @Test func locations() throws {

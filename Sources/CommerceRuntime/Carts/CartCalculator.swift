@@ -33,10 +33,16 @@ struct CartCalculator {
                 prices[line.lineId] = price
             }
         }
+        // The arithmetic is in SmallDecimal: Decimal's costs microseconds per operation, and this
+        // runs for every line of every cart change.
+        var extended: [SmallDecimal] = []
+        extended.reserveCapacity(cart.lines.count)
         for index in cart.lines.indices {
             let price = prices[cart.lines[index].lineId] ?? 0
+            let amount = (SmallDecimal(price) * SmallDecimal(cart.lines[index].quantity)).rounded(toDecimals: decimals)
             cart.lines[index].price = price
-            cart.lines[index].extendedPrice = (price * cart.lines[index].quantity).rounded(toDecimals: decimals)
+            cart.lines[index].extendedPrice = amount.decimal
+            extended.append(amount)
         }
 
         let discounts = try await context.execute(CalculateDiscountsRequest(
@@ -45,12 +51,17 @@ struct CartCalculator {
         ))
         var discountPerLine: [String: Decimal] = [:]
         for discount in discounts { discountPerLine[discount.lineId, default: 0] += discount.discountAmount }
+        var net: [SmallDecimal] = []
+        var discountTotal = SmallDecimal.zero
+        net.reserveCapacity(cart.lines.count)
         for index in cart.lines.indices {
-            let extended = cart.lines[index].extendedPrice
             // A discount never makes a line negative nor raises its price.
-            let discount = min(max(discountPerLine[cart.lines[index].lineId] ?? 0, 0), extended).rounded(toDecimals: decimals)
-            cart.lines[index].discountAmount = discount
-            cart.lines[index].netAmount = extended - discount
+            let proposed = discountPerLine[cart.lines[index].lineId].map(SmallDecimal.init) ?? .zero
+            let discount = min(max(proposed, .zero), extended[index]).rounded(toDecimals: decimals)
+            cart.lines[index].discountAmount = discount.decimal
+            cart.lines[index].netAmount = (extended[index] - discount).decimal
+            net.append(extended[index] - discount)
+            discountTotal += discount
         }
 
         let basics = try await PricingStore(context.transaction).productBasics(ids: Array(Set(cart.lines.map(\.productId))).sorted())
@@ -77,22 +88,27 @@ struct CartCalculator {
             ))
             for tax in taxes { taxPerLine[tax.lineId, default: 0] += tax.taxAmount }
         }
+        var taxTotal = SmallDecimal.zero
+        var total = SmallDecimal.zero
         for index in cart.lines.indices {
-            let tax = (taxPerLine[cart.lines[index].lineId] ?? 0).rounded(toDecimals: decimals)
-            let net = cart.lines[index].netAmount
-            cart.lines[index].taxAmount = tax
+            let tax = (taxPerLine[cart.lines[index].lineId].map(SmallDecimal.init) ?? .zero).rounded(toDecimals: decimals)
+            cart.lines[index].taxAmount = tax.decimal
+            let lineTotal: SmallDecimal
             if channel.priceIncludesTax {
-                cart.lines[index].netAmount = net - tax
-                cart.lines[index].totalAmount = net
+                cart.lines[index].netAmount = (net[index] - tax).decimal
+                lineTotal = net[index]
             } else {
-                cart.lines[index].totalAmount = net + tax
+                lineTotal = net[index] + tax
             }
+            cart.lines[index].totalAmount = lineTotal.decimal
+            taxTotal += tax
+            total += lineTotal
         }
 
-        cart.subtotalAmount = cart.lines.reduce(0) { $0 + $1.extendedPrice }
-        cart.discountAmount = cart.lines.reduce(0) { $0 + $1.discountAmount }
-        cart.taxAmount = cart.lines.reduce(0) { $0 + $1.taxAmount }
-        cart.totalAmount = cart.lines.reduce(0) { $0 + $1.totalAmount }
+        cart.subtotalAmount = extended.sum { $0 }.decimal
+        cart.discountAmount = discountTotal.decimal
+        cart.taxAmount = taxTotal.decimal
+        cart.totalAmount = total.decimal
     }
 }
 

@@ -52,7 +52,7 @@ public enum DiscountEngine {
             // An amount in another currency cannot be applied without a conversion rule.
             let hasAmount = offer.amountOff != nil || offer.dealPrice != nil || offer.thresholdAmount != nil
             return !(hasAmount && offer.currencyCode != nil && offer.currencyCode != currency)
-        }
+        }.map(Offer.init)
         let periodic = usable.filter { $0.kind != .threshold }
         let thresholds = usable.filter { $0.kind == .threshold }
         for offers in [periodic, thresholds] {
@@ -64,6 +64,42 @@ public enum DiscountEngine {
         return state.result()
     }
 
+    /// An offer with its amounts converted once for the engine's arithmetic.
+    struct Offer {
+        var offerId: String
+        var kind: DiscountOfferRecord.Kind
+        var concurrency: DiscountOfferRecord.Concurrency
+        var priority: Int
+        /// The percentage as a fraction (15 -> 0.15).
+        var fractionOff: SmallDecimal?
+        var amountOff: SmallDecimal?
+        var dealPrice: SmallDecimal?
+        var thresholdAmount: SmallDecimal?
+        var lines: [DiscountLineRecord]
+        /// Units a quantity offer needs: the largest quantity of its lines, else one.
+        var neededUnits: SmallDecimal
+        /// Mix-and-match groups in name order ("" for lines without a group) with the whole
+        /// units each needs per set (at least one).
+        var groups: [(name: String, needed: SmallDecimal)]
+
+        init(_ record: DiscountOfferRecord) {
+            offerId = record.offerId
+            kind = record.kind
+            concurrency = record.concurrency
+            priority = record.priority
+            fractionOff = record.percentOff.map { SmallDecimal($0).shifted(by: 2) }
+            amountOff = record.amountOff.map(SmallDecimal.init)
+            dealPrice = record.dealPrice.map(SmallDecimal.init)
+            thresholdAmount = record.thresholdAmount.map(SmallDecimal.init)
+            lines = record.lines
+            neededUnits = record.lines.compactMap { $0.quantity.map(SmallDecimal.init) }.max() ?? 1
+            groups = Array(Set(record.lines.map { $0.mixMatchGroup ?? "" })).sorted().map { group in
+                let quantities = record.lines.filter { ($0.mixMatchGroup ?? "") == group }.compactMap { $0.quantity.map(SmallDecimal.init) }
+                return (group, max(quantities.max() ?? 1, 1).rounded(toDecimals: 0))
+            }
+        }
+    }
+
     /// What happened to some units of one line so far.
     struct Segment {
         enum Status {
@@ -73,14 +109,14 @@ public enum DiscountEngine {
         }
 
         var line: Int
-        var quantity: Decimal
-        var unitPrice: Decimal
-        var discount: Decimal
+        var quantity: SmallDecimal
+        var unitPrice: SmallDecimal
+        var discount: SmallDecimal
         var status: Status
         var offerIds: [String]
 
-        var value: Decimal { unitPrice * quantity }
-        var remaining: Decimal { value - discount }
+        var value: SmallDecimal { unitPrice * quantity }
+        var remaining: SmallDecimal { value - discount }
     }
 
     /// One offer's effect: discounts on (parts of) segments. `take` below the segment's quantity
@@ -88,16 +124,25 @@ public enum DiscountEngine {
     struct Application {
         struct Part {
             var segment: Int
-            var take: Decimal
-            var discount: Decimal
+            var take: SmallDecimal
+            var discount: SmallDecimal
         }
 
         var offerId: String
         var parts: [Part]
         /// False for one line's share of a simple offer: the offer stays in play for other lines.
-        var wholeOffer = true
-        var firstLine = 0
-        var total: Decimal { parts.reduce(0) { $0 + $1.discount } }
+        var wholeOffer: Bool
+        var firstLine: Int
+        /// Kept, not computed: choosing among applications compares totals many times.
+        let total: SmallDecimal
+
+        init(offerId: String, parts: [Part], wholeOffer: Bool = true, firstLine: Int = 0) {
+            self.offerId = offerId
+            self.parts = parts
+            self.wholeOffer = wholeOffer
+            self.firstLine = firstLine
+            total = parts.sum(\.discount)
+        }
     }
 
     struct State {
@@ -109,11 +154,11 @@ public enum DiscountEngine {
             self.lines = lines
             self.decimals = decimals
             segments = lines.enumerated().map { index, line in
-                Segment(line: index, quantity: line.quantity, unitPrice: line.price, discount: 0, status: .open, offerIds: [])
+                Segment(line: index, quantity: SmallDecimal(line.quantity), unitPrice: SmallDecimal(line.price), discount: .zero, status: .open, offerIds: [])
             }
         }
 
-        mutating func run(level offers: [DiscountOfferRecord]) {
+        mutating func run(level offers: [Offer]) {
             var exclusive = offers.filter { $0.concurrency == .exclusive }
             while let best = exclusive.flatMap({ candidates($0) }).max(by: Self.smaller) {
                 apply(best, status: .closed)
@@ -124,17 +169,17 @@ public enum DiscountEngine {
             // Simple compounded offers save on a line what they would save whatever happens to the
             // other lines, so their bundle is worked out once per level, not after every choice.
             let localBundle = compounded.allSatisfy { $0.kind == .simple }
-            var cached: (bundle: State, rival: [Int: Decimal])?
+            var cached: (bundle: State, rival: [Int: SmallDecimal])?
             while true {
                 // What the level's compounded offers would save on each line, taken together.
                 var bundle = self
-                var rival: [Int: Decimal] = [:]
+                var rival: [Int: SmallDecimal] = [:]
                 if localBundle, let cached {
                     rival = cached.rival
                 } else {
                     for offer in compounded {
-                        guard let application = bundle.evaluate(offer), application.total > 0 else { continue }
-                        for part in application.parts { rival[bundle.segments[part.segment].line, default: 0] += part.discount }
+                        guard let application = bundle.evaluate(offer), application.total.isPositive else { continue }
+                        for part in application.parts { rival[bundle.segments[part.segment].line, default: .zero] += part.discount }
                         bundle.apply(application, status: .compounded)
                     }
                     cached = (bundle, rival)
@@ -142,7 +187,7 @@ public enum DiscountEngine {
                 // A best-price offer wins the lines it touches only by saving strictly more there.
                 let winners = bestPrice.flatMap { candidates($0) }.filter { application in
                     let lines = Set(application.parts.map { segments[$0.segment].line })
-                    return application.total > lines.reduce(Decimal(0)) { $0 + (rival[$1] ?? 0) }
+                    return application.total > lines.sum { rival[$0] ?? .zero }
                 }
                 if let best = winners.max(by: Self.smaller) {
                     apply(best, status: .closed)
@@ -151,12 +196,12 @@ public enum DiscountEngine {
                         // It may have taken part of a line; what is left of it needs a fresh comparison.
                         cached = nil
                     }
-                } else if rival.values.contains(where: { $0 > 0 }) {
+                } else if rival.values.contains(where: \.isPositive) {
                     if localBundle {
                         // The cached bundle was worked out before the last choices: apply it anew.
                         bundle = self
                         for offer in compounded {
-                            guard let application = bundle.evaluate(offer), application.total > 0 else { continue }
+                            guard let application = bundle.evaluate(offer), application.total.isPositive else { continue }
                             bundle.apply(application, status: .compounded)
                         }
                     }
@@ -172,8 +217,8 @@ public enum DiscountEngine {
         /// What an offer could do now, as choices: a simple offer is one choice per line (it
         /// competes line by line, so a line's discount never depends on the other lines); the
         /// other kinds count units over lines and are one choice.
-        func candidates(_ offer: DiscountOfferRecord) -> [Application] {
-            guard let application = evaluate(offer), application.total > 0 else { return [] }
+        func candidates(_ offer: Offer) -> [Application] {
+            guard let application = evaluate(offer), application.total.isPositive else { return [] }
             guard offer.kind == .simple else { return [application] }
             let byLine = Dictionary(grouping: application.parts) { segments[$0.segment].line }
             return byLine.keys.sorted().map { line in
@@ -195,77 +240,76 @@ public enum DiscountEngine {
             return true
         }
 
-        func eligible(_ offer: DiscountOfferRecord, group: String? = nil, matchGroup: Bool = false) -> [Int] {
+        func eligible(_ offer: Offer, group: String? = nil, matchGroup: Bool = false) -> [Int] {
             segments.indices.filter { index in
                 let segment = segments[index]
-                guard segment.quantity > 0 else { return false }
+                guard segment.quantity.isPositive else { return false }
                 switch (segment.status, offer.concurrency) {
                 case (.closed, _), (.compounded, .exclusive), (.compounded, .bestPrice): return false
                 default: break
                 }
                 let line = lines[segment.line]
-                let scope = matchGroup ? offer.lines.filter { $0.mixMatchGroup == group } : offer.lines
                 // An offer without lines covers every product.
-                return offer.lines.isEmpty && !matchGroup ? true : scope.contains { covers($0, line) }
+                if offer.lines.isEmpty && !matchGroup { return true }
+                return offer.lines.contains { (!matchGroup || $0.mixMatchGroup == group) && covers($0, line) }
             }
         }
 
-        func evaluate(_ offer: DiscountOfferRecord) -> Application? {
+        func evaluate(_ offer: Offer) -> Application? {
             switch offer.kind {
             case .simple: return lineByLine(offer, segments: eligible(offer))
             case .quantity:
                 let candidates = eligible(offer)
-                let needed = offer.lines.compactMap(\.quantity).max() ?? 1
-                let units = candidates.reduce(Decimal(0)) { $0 + segments[$1].quantity }
-                return units >= needed ? lineByLine(offer, segments: candidates) : nil
+                let units = candidates.sum { segments[$0].quantity }
+                return units >= offer.neededUnits ? lineByLine(offer, segments: candidates) : nil
             case .mixAndMatch: return mixAndMatch(offer)
             case .threshold:
                 let candidates = eligible(offer)
-                let spent = candidates.reduce(Decimal(0)) { $0 + segments[$1].remaining }
-                guard let threshold = offer.thresholdAmount, spent >= threshold, spent > 0 else { return nil }
-                let saving: Decimal
-                if let percent = offer.percentOff {
-                    saving = spent * percent / 100
+                let spent = candidates.sum { segments[$0].remaining }
+                guard let threshold = offer.thresholdAmount, spent >= threshold, spent.isPositive else { return nil }
+                let saving: SmallDecimal
+                if let fraction = offer.fractionOff {
+                    saving = spent * fraction
                 } else if let amount = offer.amountOff {
                     saving = min(amount, spent)
                 } else {
                     return nil
                 }
-                let portions: [(segment: Int, take: Decimal, value: Decimal)] = candidates.map { ($0, segments[$0].quantity, segments[$0].remaining) }
+                let portions: [(segment: Int, take: SmallDecimal, value: SmallDecimal)] = candidates.map { ($0, segments[$0].quantity, segments[$0].remaining) }
                 return shared(offer.offerId, saving: saving, over: portions)
             }
         }
 
         /// Simple and quantity offers: each unit's saving, rounded once per line.
-        func lineByLine(_ offer: DiscountOfferRecord, segments indices: [Int]) -> Application? {
-            var raw: [(segment: Int, discount: Decimal)] = []
-            // Decimal division is the costly operation here: one per offer, not one per unit.
-            let factor = offer.percentOff.map { $0 / 100 }
+        func lineByLine(_ offer: Offer, segments indices: [Int]) -> Application? {
+            // Eligible segments of one line, in segment order; lines in index order.
+            var byLine: [Int: [(segment: Int, discount: SmallDecimal)]] = [:]
             for index in indices {
                 let segment = segments[index]
-                let saving: Decimal
-                if let factor {
-                    saving = segment.remaining * factor
+                let remaining = segment.remaining
+                let saving: SmallDecimal
+                if let fraction = offer.fractionOff {
+                    saving = remaining * fraction
                 } else if let amount = offer.amountOff {
                     saving = amount * segment.quantity
                 } else if let price = offer.dealPrice {
-                    saving = segment.remaining - price * segment.quantity
+                    saving = remaining - price * segment.quantity
                 } else {
-                    saving = 0
+                    saving = .zero
                 }
-                raw.append((index, min(max(saving, 0), segment.remaining)))
+                byLine[segment.line, default: []].append((index, min(max(saving, .zero), remaining)))
             }
             var parts: [Application.Part] = []
-            for line in Set(raw.map { segments[$0.segment].line }).sorted() {
-                let ofLine = raw.filter { segments[$0.segment].line == line }
-                let sum = ofLine.reduce(Decimal(0)) { $0 + $1.discount }
+            for line in byLine.keys.sorted() {
+                let ofLine = byLine[line] ?? []
+                let sum = ofLine.sum(\.discount)
                 let rounded = sum.rounded(toDecimals: decimals)
-                guard sum > 0, rounded > 0 else { continue }
+                guard sum.isPositive, rounded.isPositive else { continue }
                 if ofLine.count == 1, let item = ofLine.first {
                     parts.append(.init(segment: item.segment, take: segments[item.segment].quantity, discount: rounded))
                     continue
                 }
-                for item in ofLine where item.discount > 0 {
+                for item in ofLine where item.discount.isPositive {
                     parts.append(.init(segment: item.segment, take: segments[item.segment].quantity, discount: rounded * item.discount / sum))
                 }
             }
@@ -274,100 +318,87 @@ public enum DiscountEngine {
 
         /// Mix-and-match: sets of whole units, each group (in name order) filled from the most
         /// valuable eligible units first; identical consecutive sets are taken in one step.
-        func mixAndMatch(_ offer: DiscountOfferRecord) -> Application? {
-            let groups = Array(Set(offer.lines.map { $0.mixMatchGroup ?? "" })).sorted()
-            guard !groups.isEmpty else { return nil }
-            var needed: [String: Decimal] = [:]
+        func mixAndMatch(_ offer: Offer) -> Application? {
+            guard !offer.groups.isEmpty else { return nil }
             var members: [String: Set<Int>] = [:]
-            for group in groups {
-                needed[group] = max(offer.lines.filter { ($0.mixMatchGroup ?? "") == group }.compactMap(\.quantity).max() ?? 1, 1).rounded(toDecimals: 0)
-                members[group] = Set(eligible(offer, group: group == "" ? nil : group, matchGroup: true))
+            for group in offer.groups {
+                members[group.name] = Set(eligible(offer, group: group.name == "" ? nil : group.name, matchGroup: true))
             }
-            var unitValue: [Int: Decimal] = [:]
+            var unitValue: [Int: SmallDecimal] = [:]
             for index in Set(members.values.flatMap { $0 }) { unitValue[index] = segments[index].remaining / segments[index].quantity }
             let candidates = unitValue.keys.sorted { a, b in
-                let unitA = unitValue[a] ?? 0
-                let unitB = unitValue[b] ?? 0
+                let unitA = unitValue[a] ?? .zero
+                let unitB = unitValue[b] ?? .zero
                 return unitA != unitB ? unitA > unitB : a < b
             }
-            var available: [Int: Decimal] = [:]
-            for index in candidates { available[index] = wholeUnits(segments[index].quantity) }
-            var taken: [Int: Decimal] = [:]
-            var saving = Decimal(0)
+            var available: [Int: SmallDecimal] = [:]
+            for index in candidates { available[index] = segments[index].quantity.rounded(toDecimals: 0, .down) }
+            var taken: [Int: SmallDecimal] = [:]
+            var saving = SmallDecimal.zero
             for _ in 0..<DiscountEngine.maximumSetShapes {
-                var shape: [Int: Decimal] = [:]
+                var shape: [Int: SmallDecimal] = [:]
                 var complete = true
-                for group in groups {
-                    var need = needed[group] ?? 1
-                    for index in candidates where need > 0 && members[group]?.contains(index) == true {
-                        let left = (available[index] ?? 0) - (shape[index] ?? 0)
-                        guard left > 0 else { continue }
+                for group in offer.groups {
+                    var need = group.needed
+                    for index in candidates where need.isPositive && members[group.name]?.contains(index) == true {
+                        let left = (available[index] ?? .zero) - (shape[index] ?? .zero)
+                        guard left.isPositive else { continue }
                         let take = min(left, need)
-                        shape[index, default: 0] += take
+                        shape[index, default: .zero] += take
                         need -= take
                     }
-                    if need > 0 { complete = false }
+                    if need.isPositive { complete = false }
                 }
                 guard complete, !shape.isEmpty else { break }
-                let repeats = shape.map { index, count in wholeUnits((available[index] ?? 0) / count) }.min() ?? 0
+                let repeats = shape.map { index, count in ((available[index] ?? .zero) / count).rounded(toDecimals: 0, .down) }.min() ?? .zero
                 guard repeats >= 1 else { break }
-                let setValue = shape.reduce(Decimal(0)) { sum, item in sum + item.value * (unitValue[item.key] ?? 0) }
-                let setSaving: Decimal
+                let setValue = shape.sum { $0.value * (unitValue[$0.key] ?? .zero) }
+                let setSaving: SmallDecimal
                 if let price = offer.dealPrice {
-                    setSaving = max(setValue - price, 0)
-                } else if let percent = offer.percentOff {
-                    setSaving = setValue * percent / 100
+                    setSaving = max(setValue - price, .zero)
+                } else if let fraction = offer.fractionOff {
+                    setSaving = setValue * fraction
                 } else if let amount = offer.amountOff {
                     setSaving = min(amount, setValue)
                 } else {
-                    setSaving = 0
+                    setSaving = .zero
                 }
                 saving += setSaving * repeats
                 for (index, count) in shape {
-                    available[index, default: 0] -= count * repeats
-                    taken[index, default: 0] += count * repeats
+                    available[index, default: .zero] -= count * repeats
+                    taken[index, default: .zero] += count * repeats
                 }
             }
-            guard saving > 0 else { return nil }
-            let portions: [(segment: Int, take: Decimal, value: Decimal)] = taken.keys.sorted().map { index in
-                (index, taken[index] ?? 0, (taken[index] ?? 0) * (unitValue[index] ?? 0))
+            guard saving.isPositive else { return nil }
+            let portions: [(segment: Int, take: SmallDecimal, value: SmallDecimal)] = taken.keys.sorted().map { index in
+                (index, taken[index] ?? .zero, (taken[index] ?? .zero) * (unitValue[index] ?? .zero))
             }
             return shared(offer.offerId, saving: saving, over: portions)
-        }
-
-        func wholeUnits(_ quantity: Decimal) -> Decimal {
-            var input = quantity
-            var output = Decimal()
-            NSDecimalRound(&output, &input, 0, .down)
-            return output
         }
 
         /// Rounds an offer's saving to the currency and shares it over portions by their value:
         /// each gets its share rounded down, the remaining units go to the largest remainders
         /// (ties to the earlier portion).
-        func shared(_ offerId: String, saving: Decimal, over portions: [(segment: Int, take: Decimal, value: Decimal)]) -> Application? {
-            let total = min(saving.rounded(toDecimals: decimals), portions.reduce(Decimal(0)) { $0 + $1.value })
-            let weight = portions.reduce(Decimal(0)) { $0 + $1.value }
-            guard total > 0, weight > 0 else { return nil }
-            var shares: [Decimal] = []
-            var remainders: [(index: Int, remainder: Decimal)] = []
+        func shared(_ offerId: String, saving: SmallDecimal, over portions: [(segment: Int, take: SmallDecimal, value: SmallDecimal)]) -> Application? {
+            let weight = portions.sum(\.value)
+            let total = min(saving.rounded(toDecimals: decimals), weight)
+            guard total.isPositive, weight.isPositive else { return nil }
+            var shares: [SmallDecimal] = []
+            var remainders: [(index: Int, remainder: SmallDecimal)] = []
             for (index, portion) in portions.enumerated() {
                 let exact = total * portion.value / weight
-                var input = exact
-                var floor = Decimal()
-                NSDecimalRound(&floor, &input, decimals, .down)
+                let floor = exact.rounded(toDecimals: decimals, .down)
                 shares.append(floor)
                 remainders.append((index, exact - floor))
             }
-            var unit = Decimal(1)
-            for _ in 0..<decimals { unit /= 10 }
-            var left = total - shares.reduce(0, +)
-            for item in remainders.sorted(by: { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }) where left > 0 {
+            let unit = SmallDecimal(significand: 1, scale: decimals)
+            var left = total - shares.sum { $0 }
+            for item in remainders.sorted(by: { $0.remainder != $1.remainder ? $0.remainder > $1.remainder : $0.index < $1.index }) where left.isPositive {
                 shares[item.index] += unit
                 left -= unit
             }
             let parts = portions.enumerated().compactMap { index, portion in
-                shares[index] > 0 ? Application.Part(segment: portion.segment, take: portion.take, discount: shares[index]) : nil
+                shares[index].isPositive ? Application.Part(segment: portion.segment, take: portion.take, discount: shares[index]) : nil
             }
             return parts.isEmpty ? nil : Application(offerId: offerId, parts: parts)
         }
@@ -394,14 +425,14 @@ public enum DiscountEngine {
         }
 
         func result() -> [LineDiscount] {
-            lines.indices.map { index in
-                let own = segments.filter { $0.line == index }
-                var offerIds: [String] = []
-                for segment in own {
-                    for id in segment.offerIds where !offerIds.contains(id) { offerIds.append(id) }
-                }
-                let discount = own.reduce(Decimal(0)) { $0 + $1.discount }.rounded(toDecimals: decimals)
-                return LineDiscount(lineId: lines[index].lineId, discountAmount: discount, offerIds: offerIds)
+            var discounts = [SmallDecimal](repeating: .zero, count: lines.count)
+            var offerIds = [[String]](repeating: [], count: lines.count)
+            for segment in segments {
+                discounts[segment.line] += segment.discount
+                for id in segment.offerIds where !offerIds[segment.line].contains(id) { offerIds[segment.line].append(id) }
+            }
+            return lines.indices.map { index in
+                LineDiscount(lineId: lines[index].lineId, discountAmount: discounts[index].rounded(toDecimals: decimals).decimal, offerIds: offerIds[index])
             }
         }
     }

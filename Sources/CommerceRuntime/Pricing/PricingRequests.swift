@@ -261,8 +261,11 @@ public enum TradeAgreement {
 public enum TaxRule {
     public static func tax(of amount: Decimal, ratePercent: Decimal, priceIncludesTax: Bool, decimals: Int) -> Decimal {
         guard ratePercent != 0 else { return 0 }
-        let rate = ratePercent / 100
-        let raw = priceIncludesTax ? amount - amount / (1 + rate) : amount * rate
-        return raw.rounded(toDecimals: decimals)
+        // In SmallDecimal: this runs for every line of every cart change, and Decimal's division
+        // alone costs microseconds.
+        let amount = SmallDecimal(amount)
+        let rate = SmallDecimal(ratePercent).shifted(by: 2)
+        let raw = priceIncludesTax ? amount - amount / (rate + 1) : amount * rate
+        return raw.rounded(toDecimals: decimals).decimal
     }
 }
