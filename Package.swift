@@ -159,10 +159,17 @@ let package = Package(
             dependencies: ["CommerceQuery"],
             swiftSettings: swiftSettings
         ),
+        // Helpers that more than one test target needs (signed test tokens).
+        .target(
+            name: "CommerceTestSupport",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "CryptoExtras", package: "swift-crypto")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ConsumerAPITests",
             dependencies: [
-                "ConsumerAPI",
+                "ConsumerAPI", "CommerceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
@@ -181,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "commerce", "ChannelDatabase", "ConsumerAPI",
+                "commerce", "ChannelDatabase", "ConsumerAPI", "CommerceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

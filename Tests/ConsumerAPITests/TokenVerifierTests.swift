@@ -1,4 +1,5 @@
 @testable import ConsumerAPI
+import CommerceTestSupport
 import Foundation
 import Testing
 

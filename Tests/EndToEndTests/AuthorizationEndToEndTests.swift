@@ -1,4 +1,5 @@
 import ConsumerAPI
+import CommerceTestSupport
 import Foundation
 import Testing
 

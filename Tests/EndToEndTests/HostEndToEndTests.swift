@@ -111,9 +111,10 @@ struct HostEndToEndTests {
 
         let future = CoreSchema.migrations.latestVersion + 1
         let database = try SQLiteDatabase(path: dataDir + "/channel.sqlite", logger: Logger(label: "test"))
-        try await database.withTransaction(.write) {
+        let inserted = try await database.withTransaction(.write) {
             try await $0.execute("INSERT INTO schema_migrations (namespace, version, name, applied_at) VALUES ('core', ?, 'future', 0)", [.integer(Int64(future))])
         }
+        #expect(inserted == 1)
         await database.close()
         let refused = try HostProcess.run(["serve", "--port", "0", "--data-dir", dataDir])
         #expect(refused.status == 1)

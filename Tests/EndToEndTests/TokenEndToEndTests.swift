@@ -1,3 +1,4 @@
+import CommerceTestSupport
 import Foundation
 import Testing
 

@@ -1,23 +1,23 @@
-import Crypto
-import CryptoExtras
-import Foundation
+public import Crypto
+public import CryptoExtras
+public import Foundation
 
 /// Signs test tokens byte by byte, so a test can build any header, including the malicious ones
-/// a real library would refuse to produce. (Tests/ConsumerAPITests has the same helper.)
-struct TestTokens {
-    static let issuer = "https://login.example.test/tenant/v2.0"
-    static let audience = "api://commerce-test"
+/// a real library would refuse to produce. Shared by the API and end-to-end tests.
+public struct TestTokens {
+    public static let issuer = "https://login.example.test/tenant/v2.0"
+    public static let audience = "api://commerce-test"
 
-    let rsa: _RSA.Signing.PrivateKey
-    let ec: P256.Signing.PrivateKey
+    public let rsa: _RSA.Signing.PrivateKey
+    public let ec: P256.Signing.PrivateKey
 
-    init() throws {
+    public init() throws {
         rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
         ec = P256.Signing.PrivateKey()
     }
 
     /// The public keys as a JWKS document: the RSA key as `rsa-1`, the P-256 key as `ec-1`.
-    func jwks() throws -> String {
+    public func jwks() throws -> String {
         let primitives = try rsa.publicKey.getKeyPrimitives()
         let point = ec.publicKey.x963Representation
         let x = Self.base64URL(point[1...32])
@@ -30,7 +30,7 @@ struct TestTokens {
     }
 
     /// Claims of a valid token, valid from a minute ago for an hour; `extra` adds or replaces.
-    static func claims(subject: String, extra: [String: Any] = [:]) -> [String: Any] {
+    public static func claims(subject: String, extra: [String: Any] = [:]) -> [String: Any] {
         let now = Int(Date().timeIntervalSince1970)
         var claims: [String: Any] = ["iss": issuer, "aud": audience, "sub": subject, "iat": now - 60, "nbf": now - 60, "exp": now + 3600]
         claims.merge(extra) { $1 }
@@ -39,7 +39,7 @@ struct TestTokens {
 
     /// A compact JWS. `alg` picks the signing: RS256 and ES256 with the test keys, HS256 with
     /// `secret`, anything else (`none`) unsigned.
-    func token(_ claims: [String: Any], alg: String = "RS256", kid: String? = "rsa-1", secret: [UInt8] = []) throws -> String {
+    public func token(_ claims: [String: Any], alg: String = "RS256", kid: String? = "rsa-1", secret: [UInt8] = []) throws -> String {
         var header: [String: Any] = ["alg": alg, "typ": "JWT"]
         if let kid { header["kid"] = kid }
         let input = Self.base64URL(try JSONSerialization.data(withJSONObject: header, options: .sortedKeys)) + "."
@@ -56,9 +56,9 @@ struct TestTokens {
     }
 
     /// The RSA public key as PEM: the "secret" of an algorithm-confusion attack.
-    var rsaPublicPEM: [UInt8] { Array(rsa.publicKey.pemRepresentation.utf8) }
+    public var rsaPublicPEM: [UInt8] { Array(rsa.publicKey.pemRepresentation.utf8) }
 
-    static func base64URL(_ data: some DataProtocol) -> String {
+    public static func base64URL(_ data: some DataProtocol) -> String {
         Data(data).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
