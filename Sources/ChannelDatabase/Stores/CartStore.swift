@@ -317,6 +317,21 @@ public struct CartStore: Sendable {
 
     /// Writes the amounts of a calculation: every line's and the header's totals.
     public func saveAmounts(_ cart: CartRecord) async throws {
+        // PostgreSQL takes at most 65,535 parameters in a statement, seven per line here; carts stop
+        // at 500 lines long before that.
+        if transaction.dialect == .postgres, !cart.lines.isEmpty, cart.lines.count <= 9_000 {
+            try await saveLineAmountsBatched(cart)
+        } else {
+            try await saveLineAmountsOneByOne(cart)
+        }
+        try await transaction.execute(
+            "UPDATE carts SET subtotal_amount = ?, discount_amount = ?, tax_amount = ?, total_amount = ? WHERE id = ?",
+            [try .decimal(cart.subtotalAmount), try .decimal(cart.discountAmount), try .decimal(cart.taxAmount), try .decimal(cart.totalAmount), .text(cart.id)]
+        )
+    }
+
+    /// SQLite runs in the process: a cached statement per line costs microseconds.
+    private func saveLineAmountsOneByOne(_ cart: CartRecord) async throws {
         for line in cart.lines {
             try await transaction.execute(
                 """
@@ -329,9 +344,30 @@ public struct CartStore: Sendable {
                 ]
             )
         }
+    }
+
+    /// On PostgreSQL every statement is a round trip to the server, and a cart change stores every
+    /// line: one UPDATE from a VALUES list instead of one per line. The casts type the
+    /// parameters, which PostgreSQL would otherwise take for text.
+    private func saveLineAmountsBatched(_ cart: CartRecord) async throws {
+        let row = "(CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+        var arguments: [DatabaseValue] = []
+        arguments.reserveCapacity(cart.lines.count * 7 + 1)
+        for line in cart.lines {
+            arguments += [
+                .text(line.lineId), try .decimal(line.price), try .decimal(line.extendedPrice), try .decimal(line.discountAmount),
+                try .decimal(line.taxAmount), try .decimal(line.netAmount), try .decimal(line.totalAmount),
+            ]
+        }
+        arguments.append(.text(cart.id))
         try await transaction.execute(
-            "UPDATE carts SET subtotal_amount = ?, discount_amount = ?, tax_amount = ?, total_amount = ? WHERE id = ?",
-            [try .decimal(cart.subtotalAmount), try .decimal(cart.discountAmount), try .decimal(cart.taxAmount), try .decimal(cart.totalAmount), .text(cart.id)]
+            """
+            UPDATE cart_lines SET price = v.column2, extended_price = v.column3, discount_amount = v.column4, tax_amount = v.column5,
+                net_amount = v.column6, total_amount = v.column7
+            FROM (VALUES \(Array(repeating: row, count: cart.lines.count).joined(separator: ", "))) AS v
+            WHERE cart_lines.line_id = v.column1 AND cart_lines.cart_id = ?
+            """,
+            arguments
         )
     }
 
