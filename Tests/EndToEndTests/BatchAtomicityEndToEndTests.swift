@@ -141,6 +141,8 @@ struct BatchAtomicityEndToEndTests {
         #expect(try await host.batch(undeclared).status == 400)
         let unknown = #"{"requests":[{"id":"1","method":"post","url":"Carts","body":{}},{"id":"2","dependsOn":["1"],"method":"get","url":"$9"}]}"#
         #expect(try await host.batch(unknown).status == 400)
+        let ownCredentials = #"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"Carts","body":{},"headers":{"Authorization":"ApiKey x"}}]}"#
+        #expect(try await host.batch(ownCredentials).status == 400)
         #expect(host.process.stop() == 0)
     }
 
@@ -306,6 +308,9 @@ struct BatchAtomicityEndToEndTests {
             ])),
             ("a request line without a method", Self.multipartHeaders("b"), Self.multipart(["--b", "Content-Type: application/http", "", "Products", "", "", "--b--"])),
             ("two requests with one Content-ID", Self.multipartHeaders("b"), Self.multipart(["--b"] + create + ["--b"] + create + ["--b--"])),
+            ("a Content-ID outside the request-id rule", Self.multipartHeaders("b"), Self.multipart([
+                "--b", "Content-Type: application/http", "Content-ID: a b", "", "GET Products HTTP/1.1", "", "", "--b--",
+            ])),
         ]
         for (name, headers, body) in cases {
             let result = try await host.batch(body, headers: headers)

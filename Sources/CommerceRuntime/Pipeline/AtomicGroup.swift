@@ -48,7 +48,8 @@ final class AtomicGroup: Sendable {
         try state.withLock { state in
             if state.failed {
                 throw CommerceError(
-                    .conflict, code: "AtomicGroupFailed", "an earlier request of this atomic group failed; the group is rolled back and runs nothing more"
+                    .conflict, code: "AtomicGroupFailed",
+                    "an earlier request of this atomic group failed; the group is rolled back and runs nothing more"
                 )
             }
             if state.running {

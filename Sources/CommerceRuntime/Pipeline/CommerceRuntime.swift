@@ -91,7 +91,9 @@ public final class CommerceRuntime: Sendable {
                 holder.set(group)
                 let result = try await AtomicGroup.$current.withValue(group) { try await body() }
                 if group.hasFailed {
-                    throw CommerceError(.conflict, code: "AtomicGroupFailed", "a request of the atomic group failed; nothing of the group was committed")
+                    throw CommerceError(
+                        .conflict, code: "AtomicGroupFailed", "a request of the atomic group failed; nothing of the group was committed"
+                    )
                 }
                 try Task.checkCancellation()
                 return result

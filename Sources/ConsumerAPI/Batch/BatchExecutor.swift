@@ -62,7 +62,8 @@ struct BatchExecutor: Sendable {
             }
             guard numbers.count <= 1 else {
                 throw ODataError.badRequest(
-                    "all requests of atomicity group or change set '\(name)' must be for one channel (OUN header), not \(numbers.sorted().joined(separator: " and "))",
+                    "all requests of atomicity group or change set '\(name)' must be for one channel (OUN header), "
+                        + "not \(numbers.sorted().joined(separator: " and "))",
                     target: "OUN"
                 )
             }

@@ -29,14 +29,18 @@ enum JSONBatch {
                     throw ODataError.badRequest("atomicity group '\(group)' has the name of a request id; ids and group names must differ")
                 }
                 if previousGroup != group, !started.insert(group).inserted {
-                    throw ODataError.badRequest("the requests of atomicity group '\(group)' must be adjacent; \(part.label) is not next to the others")
+                    throw ODataError.badRequest(
+                        "the requests of atomicity group '\(group)' must be adjacent; \(part.label) is not next to the others"
+                    )
                 }
                 groupOf[id] = group
             }
             if let group = part.group, part.header("Authorization") != nil {
                 // One transaction, one caller: an identity first seen inside a group that then
                 // rolls back would be remembered without its account.
-                throw ODataError.badRequest("batch request \(part.label) of atomicity group '\(group)' has its own Authorization; a group runs with the batch's credentials")
+                throw ODataError.badRequest(
+                    "batch request \(part.label) of atomicity group '\(group)' has its own Authorization; a group runs with the batch's credentials"
+                )
             }
             try checkDependencies(of: part, seen: seen, groupOf: groupOf, closedGroups: closedGroups)
             if let group = part.group, case .group(let name, let members)? = units.last, name == group {
@@ -107,11 +111,14 @@ enum JSONBatch {
         }
         var dependsOn: [String] = []
         if let value = object["dependsOn"], !(value is NSNull) {
-            guard let names = value as? [String] else { throw ODataError.badRequest("batch request '\(id)' has a dependsOn that is not an array of strings") }
+            guard let names = value as? [String] else {
+                throw ODataError.badRequest("batch request '\(id)' has a dependsOn that is not an array of strings")
+            }
             dependsOn = names
         }
         return BatchPart(
-            id: id, method: method, target: try BatchTarget(url: url, label: "'\(id)'"), headers: headers, body: body, dependsOn: dependsOn, group: group
+            id: id, method: method, target: try BatchTarget(url: url, label: "'\(id)'"), headers: headers, body: body, dependsOn: dependsOn,
+            group: group
         )
     }
 

@@ -6,6 +6,7 @@ import HTTPTypes
 /// together.
 enum MultipartBatch {
     /// Request headers a part must not carry (11.7.7.1): the batch's credentials are the parts'.
+    static let requestIdCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
     static let forbiddenHeaders: Set<String> = ["authorization", "proxy-authorization", "expect", "from", "max-forwards", "range", "te"]
 
     static func units(of body: [UInt8], contentType: MediaType, maximumRequests: Int) throws -> [BatchUnit] {
@@ -42,7 +43,9 @@ enum MultipartBatch {
                 let shown = type.name.isEmpty ? "without a Content-Type" : "'\(type.name)'"
                 throw ODataError.badRequest("part \(index + 1) of the batch is \(shown); a part is application/http or a multipart/mixed change set")
             }
-            guard count <= maximumRequests else { throw ODataError.badRequest("a batch holds at most \(maximumRequests) requests, this one more") }
+            guard count <= maximumRequests else {
+                throw ODataError.badRequest("a batch holds at most \(maximumRequests) requests; this one holds more")
+            }
         }
         return units
     }
@@ -87,7 +90,12 @@ enum MultipartBatch {
             guard id != nil else { throw ODataError.badRequest("\(label) has no Content-ID; every request of a change set needs one") }
         }
         if let id {
-            guard !id.isEmpty, ids.insert(id).inserted else { throw ODataError.badRequest("the Content-ID '\(id)' of \(label) is empty or used twice") }
+            // The protocol's request-id rule (unreserved characters) also keeps the id, which is
+            // echoed in the response, free of line breaks.
+            guard !id.isEmpty, id.unicodeScalars.allSatisfy({ requestIdCharacters.contains($0) }) else {
+                throw ODataError.badRequest("the Content-ID of \(label) must be letters, digits, '-', '.', '_' or '~'")
+            }
+            guard ids.insert(id).inserted else { throw ODataError.badRequest("the Content-ID '\(id)' of \(label) is used twice") }
         }
         let target = try BatchTarget(url: words[1], label: id.map { "'\($0)'" } ?? label)
         if let referenced = target.referencedId, referenced == id || !ids.contains(referenced) {

@@ -130,6 +130,7 @@ struct MultipartBody {
         guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
             throw ODataError.badRequest("\(name) has a header line without a name and a colon: '\(text.prefix(80))'")
         }
-        return (String(text[..<colon]).trimmingCharacters(in: .whitespaces), String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces))
+        let field = text[..<colon].trimmingCharacters(in: .whitespaces)
+        return (field, text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces))
     }
 }
