@@ -285,6 +285,12 @@ struct APICall {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw ODataError(.unsupportedMediaType, code: "UnsupportedMediaType", "the body must be application/json, not \(contentType)")
         }
+        return try await readRawBody()
+    }
+
+    /// The body whatever its media type, at most ``APIOptions/maxBodySize`` bytes: 413 when
+    /// larger; nil when empty.
+    func readRawBody() async throws -> Data? {
         let limit = apiOptions.maxBodySize
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw ODataError(.contentTooLarge, code: "PayloadTooLarge", "the body is \(length) bytes; the limit is \(limit)")

@@ -32,12 +32,15 @@ struct BatchEndToEndTests {
         #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: "[1,2]").status == 400)
         #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: #"{"requests":[{"id":"1","method":"get"}]}"#).status == 400)
         #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: #"{"requests":[{"id":"1","method":"get","url":"Products","dependsOn":["9"]}]}"#).status == 400)
-        #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: #"{"requests":[{"id":"1","method":"get","url":"Products","atomicityGroup":"g"}]}"#).status == 501)
+        // Atomicity groups are served (see below); one whose members are not adjacent is malformed.
+        let scattered = #"{"requests":[{"id":"1","method":"get","url":"Products/$count","atomicityGroup":"g"},{"id":"2","method":"get","url":"Products/$count"},{"id":"3","method":"get","url":"Products/$count","atomicityGroup":"g"}]}"#
+        #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: scattered).status == 400)
         let nested = try await host.send("POST", "/Commerce/$batch", headers: json, body: #"{"requests":[{"id":"1","method":"post","url":"$batch","body":{"requests":[]}}]}"#)
         #expect((nested.json?["responses"] as? [[String: Any]])?.first?["status"] as? Int == 400)
         let tooMany = "{\"requests\":[" + (0..<101).map { "{\"id\":\"\($0)\",\"method\":\"get\",\"url\":\"Products/$count\"}" }.joined(separator: ",") + "]}"
         #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: tooMany).status == 400)
         #expect(try await host.get("/Commerce/$batch").status == 405)
+        #expect(try await host.send("POST", "/Commerce/$batch", headers: ["Content-Type": "text/plain"], body: "GET Products").status == 415)
         #expect(host.stop() == 0)
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// Knows no HTTP and no SQL dialect. Each top-level request runs in one channel-database
 /// transaction: it commits when the request succeeds and rolls back when any handler or
-/// trigger throws, so a failed request leaves nothing behind.
+/// trigger throws, so a failed request leaves nothing behind. Several top-level requests can
+/// share one transaction with ``atomically(_:)``.
 public final class CommerceRuntime: Sendable {
     public let database: any ChannelDatabase
     public let registry: HandlerRegistry
@@ -68,11 +69,54 @@ public final class CommerceRuntime: Sendable {
         return try await inTransaction(mode, channel: channel, caller: caller) { try await $0.execute(request) }
     }
 
+    /// Runs `body` as one atomic group: every top-level request the runtime runs inside it (in
+    /// this task and its child tasks) joins one write transaction, which commits when `body`
+    /// returns and every request of the group succeeded, and rolls back when `body` throws or any
+    /// request of the group failed (even one whose error `body` caught). After a rollback the undo
+    /// steps of all requests of the group (``RequestContext/onRollback(_:)``) run, each in a
+    /// transaction of its own; after a commit none do.
+    ///
+    /// For the HTTP layer's atomicity groups and change sets, which must not see SQL. Requests of
+    /// a group run one after another and all for one channel; a request for another channel, or
+    /// any request after one that failed, is refused. Inside a group, `atomically` only runs
+    /// `body`: groups do not nest. Do not open transactions of your own inside `body`: on SQLite
+    /// a second write transaction waits for this one, which cannot end while `body` waits.
+    /// A task cancelled (past its deadline) rolls the group back.
+    public func atomically<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+        if let group = AtomicGroup.current, group.runtime == ObjectIdentifier(self) { return try await body() }
+        let holder = AtomicGroupHolder()
+        do {
+            return try await database.withTransaction(.write) { transaction in
+                let group = AtomicGroup(runtime: ObjectIdentifier(self), transaction: transaction)
+                holder.set(group)
+                let result = try await AtomicGroup.$current.withValue(group) { try await body() }
+                if group.hasFailed {
+                    throw CommerceError(
+                        .conflict, code: "AtomicGroupFailed", "a request of the atomic group failed; nothing of the group was committed"
+                    )
+                }
+                try Task.checkCancellation()
+                return result
+            }
+        } catch {
+            // The group's transaction has ended: the undo steps may open write transactions now.
+            for pending in holder.value?.takePending() ?? [] {
+                await compensate(pending.actions, channel: pending.channel, caller: pending.caller)
+            }
+            throw error
+        }
+    }
+
     /// One top-level request: its transaction, and the compensations its handlers registered,
     /// run when that transaction does not commit (see ``RequestContext/onRollback(_:)``).
+    /// Inside an atomic group the request joins the group's transaction instead, and its
+    /// compensations wait for the group's outcome.
     private func inTransaction<Result: Sendable>(
         _ mode: RequestMode, channel: ChannelRecord, caller: Caller, _ body: @Sendable (RequestContext) async throws -> Result
     ) async throws -> Result {
+        if let group = AtomicGroup.current, group.runtime == ObjectIdentifier(self) {
+            return try await joining(group, channel: channel, caller: caller, body)
+        }
         let compensations = Compensations()
         do {
             return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
@@ -84,6 +128,23 @@ public final class CommerceRuntime: Sendable {
             }
         } catch {
             await compensate(compensations.take(), channel: channel, caller: caller)
+            throw error
+        }
+    }
+
+    private func joining<Result: Sendable>(
+        _ group: AtomicGroup, channel: ChannelRecord, caller: Caller, _ body: @Sendable (RequestContext) async throws -> Result
+    ) async throws -> Result {
+        try group.enter(channel: channel)
+        let compensations = Compensations()
+        do {
+            let response = try await body(makeContext(channel: channel, caller: caller, transaction: group.transaction, compensations: compensations))
+            // As for a request of its own: work past its deadline must not be committed.
+            try Task.checkCancellation()
+            group.leave(channel: channel, caller: caller, actions: compensations.take(), failed: false)
+            return response
+        } catch {
+            group.leave(channel: channel, caller: caller, actions: compensations.take(), failed: true)
             throw error
         }
     }

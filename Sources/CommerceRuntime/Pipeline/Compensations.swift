@@ -7,7 +7,8 @@ import Synchronization
 /// handler that does such a thing registers the undo here; the runtime runs it only when the
 /// request's transaction rolls back, whatever made it roll back (the handler itself, a later
 /// post-trigger, an extension, or the commit), and each in a transaction of its own, since
-/// the request's transaction is gone by then.
+/// the request's transaction is gone by then. A request of an atomic group keeps its actions
+/// until the group ends: they run only when the whole group rolls back.
 final class Compensations: Sendable {
     private let actions = Mutex<[@Sendable (RequestContext) async throws -> Void]>([])
 

@@ -45,7 +45,8 @@ public struct RequestContext: Sendable {
     }
 
     /// Registers what undoes an effect outside the database (an authorization, a message sent)
-    /// should the top-level request not commit. The action runs after the rollback, in a
+    /// should the top-level request (or the atomic group it ran in, see
+    /// ``CommerceRuntime/atomically(_:)``) not commit. The action runs after the rollback, in a
     /// transaction of its own, with a context for the same channel and caller; its errors are
     /// logged, not thrown, because the request's own error is what the caller must see.
     /// An action that is no longer needed (the handler undid the effect itself) must check

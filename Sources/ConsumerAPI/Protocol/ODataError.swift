@@ -80,6 +80,8 @@ enum ODataHeaders {
     static let odataMaxVersion = name("OData-MaxVersion")
     static let referrerPolicy = name("Referrer-Policy")
     static let operatingUnitNumber = name("OUN")
+    static let prefer = name("Prefer")
+    static let preferenceApplied = name("Preference-Applied")
 
     private static func name(_ text: String) -> HTTPField.Name {
         guard let name = HTTPField.Name(text) else { preconditionFailure("'\(text)' is not a valid header name") }
