@@ -44,7 +44,9 @@ final class HostProcess: @unchecked Sendable {
         process.standardError = errors
         try process.run()
         var line = Data()
-        let deadline = Date().addingTimeInterval(60)
+        // Generous: a host seeding the demo into PostgreSQL while a dozen other end-to-end tests
+        // do the same on two cores can take a minute; a hung host still fails the test.
+        let deadline = Date().addingTimeInterval(180)
         while !String(decoding: line, as: UTF8.self).contains("\n") {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty {
@@ -53,7 +55,7 @@ final class HostProcess: @unchecked Sendable {
                 throw HostError("the host exited with \(process.terminationStatus) before listening: \(stderr)")
             }
             line.append(chunk)
-            if Date() > deadline { process.terminate(); throw HostError("the host did not start listening within 60 s") }
+            if Date() > deadline { process.terminate(); throw HostError("the host did not start listening within 180 s") }
         }
         let text = String(decoding: line, as: UTF8.self)
         guard let range = text.range(of: "http://"), let url = URL(string: String(text[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)) else {
