@@ -42,7 +42,7 @@ enum ExtensionController {
             body.raw(value.bytes)
         }
         body.endObject()
-        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: body.bytes), channel: call.channel, caller: call.caller)
+        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: body.bytes), channel: call.channel, caller: call.caller, language: call.language)
         guard let returnType = operation.returnType else { return Response(status: .noContent) }
         return try payload(output, type: returnType, what: operation.name, call: call)
     }
@@ -65,7 +65,7 @@ enum ExtensionController {
             request.field("Skip", Int64(call.options.skip))
         }
         request.endObject()
-        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: request.bytes), channel: call.channel, caller: call.caller)
+        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: request.bytes), channel: call.channel, caller: call.caller, language: call.language)
         if call.path.key != nil {
             if output.isEmpty || output.elementsEqual("null".utf8) { throw ODataError.notFound("\(set.name) has no entity with that key") }
             return try payload(output, type: .entity(set.entityType), what: set.name, call: call, context: "\(set.name)/$entity")
@@ -131,7 +131,7 @@ enum ExtensionController {
                     values[name] = JSONText(bytes: Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])))
                 }
             }
-        } else if let text = call.path.parenthesized, !text.isEmpty {
+        } else if let text = call.functionParameterText, !text.isEmpty {
             for (name, literal) in try FunctionParameters.split(text, function: operation.name) {
                 values[name] = try FunctionParameters.json(of: literal, name: name, aliases: call.request.uri.queryParameters, function: operation.name)
             }
