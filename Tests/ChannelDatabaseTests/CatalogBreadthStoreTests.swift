@@ -1,7 +1,8 @@
-@testable import ChannelDatabase
 import CommerceQuery
 import Foundation
 import Testing
+
+@testable import ChannelDatabase
 
 /// Core schema version 10 on both backends: it applies to a database at version 9 that holds
 /// data, its search index takes translations in, and media URIs are checked.
@@ -32,9 +33,11 @@ struct CatalogBreadthStoreTests {
                 "INSERT INTO products (record_id, item_id, name, description, base_price, created_at, modified_at) VALUES (?, 'BP1', 'Hiking backpack', 'Forty litres', 1, 0, 0)",
                 [.integer(Self.product)]
             )
-            try await tx.execute("INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(Self.channel), .integer(Self.product)])
+            try await tx.execute(
+                "INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(Self.channel), .integer(Self.product)])
             try await tx.execute("INSERT INTO attributes (record_id, name, data_type, is_refinable) VALUES (1, 'Brand', 'Text', 1)", [])
-            try await tx.execute("INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (?, 1, 'Northwind')", [.integer(Self.product)])
+            try await tx.execute(
+                "INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (?, 1, 'Northwind')", [.integer(Self.product)])
         }
 
         let reports = try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
@@ -85,9 +88,11 @@ struct CatalogBreadthStoreTests {
                 [.integer(Self.channel)]
             )
             try await tx.execute(
-                "INSERT INTO products (record_id, item_id, name, base_price, created_at, modified_at) VALUES (?, 'P1', 'Lamp', 1, 0, 0)", [.integer(Self.product)]
+                "INSERT INTO products (record_id, item_id, name, base_price, created_at, modified_at) VALUES (?, 'P1', 'Lamp', 1, 0, 0)",
+                [.integer(Self.product)]
             )
-            try await tx.execute("INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(Self.channel), .integer(Self.product)])
+            try await tx.execute(
+                "INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(Self.channel), .integer(Self.product)])
         }
         let good = [
             MediaLocationRecord(uri: "Products/P1_000_002.png", altText: "Back", displayOrder: 2),
@@ -96,8 +101,11 @@ struct CatalogBreadthStoreTests {
         ]
         try await database.withTransaction(.write) { try await CatalogStore($0).replaceMediaLocations(productId: Self.product, good) }
 
-        for bad in ["javascript:alert(1)", "data:image/png;base64,AAAA", "//evil.example/x.png", "Products/a b.png", "", "HTTP://upper.example/x", "https:///x",
-                    "Products\\x.png"] {
+        for bad in [
+            "javascript:alert(1)", "data:image/png;base64,AAAA", "//evil.example/x.png", "Products/a b.png", "", "HTTP://upper.example/x",
+            "https:///x",
+            "Products\\x.png",
+        ] {
             await #expect(throws: DatabaseError.self, "\(bad)") {
                 try await database.withTransaction(.write) {
                     try await CatalogStore($0).replaceMediaLocations(productId: Self.product, [MediaLocationRecord(uri: bad, displayOrder: 1)])
@@ -106,31 +114,40 @@ struct CatalogBreadthStoreTests {
         }
         await #expect(throws: DatabaseError.self) {
             try await database.withTransaction(.write) {
-                try await CatalogStore($0).replaceMediaLocations(productId: Self.product, [
-                    MediaLocationRecord(uri: "a.png", isDefault: true, displayOrder: 1), MediaLocationRecord(uri: "b.png", isDefault: true, displayOrder: 2),
-                ])
+                try await CatalogStore($0).replaceMediaLocations(
+                    productId: Self.product,
+                    [
+                        MediaLocationRecord(uri: "a.png", isDefault: true, displayOrder: 1),
+                        MediaLocationRecord(uri: "b.png", isDefault: true, displayOrder: 2),
+                    ])
             }
         }
         // Writers that bypass the store meet the table's CHECK and the unique default.
         await #expect(throws: DatabaseError.self) {
             try await database.withTransaction(.write) {
-                try await $0.execute("INSERT INTO product_media (product_id, display_order, uri) VALUES (?, 9, 'javascript:x')", [.integer(Self.product)])
+                try await $0.execute(
+                    "INSERT INTO product_media (product_id, display_order, uri) VALUES (?, 9, 'javascript:x')", [.integer(Self.product)])
             }
         }
         await #expect(throws: DatabaseError.self) {
             try await database.withTransaction(.write) {
-                try await $0.execute("INSERT INTO product_media (product_id, display_order, uri, is_default) VALUES (?, 9, 'c.png', 1)", [.integer(Self.product)])
+                try await $0.execute(
+                    "INSERT INTO product_media (product_id, display_order, uri, is_default) VALUES (?, 9, 'c.png', 1)", [.integer(Self.product)])
             }
         }
 
         let (stored, record) = try await database.withTransaction(.read) { tx in
-            (try await CatalogStore(tx).mediaLocations(productId: Self.product, channelId: Self.channel, skip: 0, top: 10),
-             try await CatalogStore(tx).product(recordId: Self.product, channelId: Self.channel))
+            (
+                try await CatalogStore(tx).mediaLocations(productId: Self.product, channelId: Self.channel, skip: 0, top: 10),
+                try await CatalogStore(tx).product(recordId: Self.product, channelId: Self.channel)
+            )
         }
         #expect(stored?.map(\.uri) == ["https://cdn.example.com/p1.png?w=200", "Products/P1_000_002.png", "/images/p1-detail.jpg"])
         #expect(stored?.map(\.isDefault) == [true, false, false])
         #expect(record?.primaryImageUrl == "https://cdn.example.com/p1.png?w=200")
-        let unknown = try await database.withTransaction(.read) { try await CatalogStore($0).mediaLocations(productId: 999, channelId: Self.channel, skip: 0, top: 10) }
+        let unknown = try await database.withTransaction(.read) {
+            try await CatalogStore($0).mediaLocations(productId: 999, channelId: Self.channel, skip: 0, top: 10)
+        }
         #expect(unknown == nil)
         await database.close()
     }

@@ -1,8 +1,9 @@
 import ChannelDatabase
 import CommerceQuery
-@testable import CommerceRuntime
 import Foundation
 import Testing
+
+@testable import CommerceRuntime
 
 /// Names per language, media locations and navigation hierarchies through the real runtime on
 /// the demo catalog, on both backends.
@@ -18,7 +19,9 @@ struct CatalogBreadthTests {
         let online: ChannelRecord
         let seattle: ChannelRecord
 
-        func run<Request: CommerceRequest>(_ request: Request, in channel: ChannelRecord? = nil, language: String? = nil) async throws -> Request.Response {
+        func run<Request: CommerceRequest>(_ request: Request, in channel: ChannelRecord? = nil, language: String? = nil) async throws
+            -> Request.Response
+        {
             try await runtime.execute(request, channel: channel ?? online, caller: .anonymous, language: language)
         }
     }
@@ -37,7 +40,9 @@ struct CatalogBreadthTests {
         names.sorted { $0.unicodeScalars.map(\.value).lexicographicallyPrecedes($1.unicodeScalars.map(\.value)) }
     }
 
-    @Test("names and descriptions per language by key, in lists with $filter/$orderby on the translated name, and the fallback", arguments: Backend.allCases)
+    @Test(
+        "names and descriptions per language by key, in lists with $filter/$orderby on the translated name, and the fallback",
+        arguments: Backend.allCases)
     func translations(_ backend: Backend) async throws {
         let f = try await Self.fixture(backend)
         #expect(f.online.languages == ["en-us", "de-de", "fr-fr"])
@@ -59,17 +64,21 @@ struct CatalogBreadthTests {
         // their English name, so they are not found by a German word.
         let rucksack = try QueryParser.filter("contains(Name,'Rucksack')")
         let page = try await f.run(
-            GetProductsRequest(paging: PagingOptions(top: 100, includeCount: true), criteria: QueryCriteria(filter: rucksack, orderBy: try QueryParser.orderBy("Name"))),
+            GetProductsRequest(
+                paging: PagingOptions(top: 100, includeCount: true),
+                criteria: QueryCriteria(filter: rucksack, orderBy: try QueryParser.orderBy("Name"))),
             language: "de-de"
         )
         #expect(page.totalCount == 15)
         #expect(page.items.map(\.name) == Self.codePointSorted(page.items.map(\.name)))
         #expect(page.items.allSatisfy { $0.name.contains("Rucksack") })
         #expect(Set(page.items.map(\.recordId)) == Set(stride(from: 16, to: 300, by: 20).map { Self.first + Int64($0) }))
-        let inEnglish = try await f.run(GetProductsRequest(paging: PagingOptions(top: 10, includeCount: true), criteria: QueryCriteria(filter: rucksack)))
+        let inEnglish = try await f.run(
+            GetProductsRequest(paging: PagingOptions(top: 10, includeCount: true), criteria: QueryCriteria(filter: rucksack)))
         #expect(inEnglish.totalCount == 0)
         let descending = try await f.run(
-            GetProductsRequest(paging: PagingOptions(top: 3), criteria: QueryCriteria(filter: rucksack, orderBy: try QueryParser.orderBy("Name desc"))),
+            GetProductsRequest(
+                paging: PagingOptions(top: 3), criteria: QueryCriteria(filter: rucksack, orderBy: try QueryParser.orderBy("Name desc"))),
             language: "de-de"
         )
         #expect(descending.items.map(\.name) == Array(Self.codePointSorted(page.items.map(\.name)).reversed().prefix(3)))
@@ -87,7 +96,8 @@ struct CatalogBreadthTests {
         #expect(english.items.allSatisfy { $0.name.contains("Backpack") })
         // A translated description word, and the $filter of a search on the translated name.
         let described = try await f.run(
-            SearchProductsRequest(criteria: ProductSearchCriteria(searchText: try QueryParser.search("baumwolle")), paging: PagingOptions(top: 1, includeCount: true))
+            SearchProductsRequest(
+                criteria: ProductSearchCriteria(searchText: try QueryParser.search("baumwolle")), paging: PagingOptions(top: 1, includeCount: true))
         )
         #expect(described.totalCount == 43)
         let filtered = try await f.run(
@@ -128,7 +138,8 @@ struct CatalogBreadthTests {
         #expect(try await f.run(GetCategoryRequest(recordId: Self.electronics), language: "de-de")?.name == "Elektronik")
         #expect(try await f.run(GetCategoryRequest(recordId: Self.outdoors + 2), in: f.seattle, language: "de-de")?.name == "Rucksäcke")
         let germanList = try await f.run(
-            GetCategoriesRequest(paging: all, criteria: QueryCriteria(filter: try QueryParser.filter("Name eq 'Kleidung'"))), in: f.seattle, language: "de-de"
+            GetCategoriesRequest(paging: all, criteria: QueryCriteria(filter: try QueryParser.filter("Name eq 'Kleidung'"))), in: f.seattle,
+            language: "de-de"
         )
         #expect(germanList.items.map(\.recordId) == [Self.clothing])
 
@@ -136,13 +147,17 @@ struct CatalogBreadthTests {
         let inElectronics = ProductSearchCriteria(categoryIds: [Self.electronics])
         let onlineFound = try await f.run(SearchProductsRequest(criteria: inElectronics, paging: PagingOptions(top: 1, includeCount: true)))
         #expect((onlineFound.totalCount ?? 0) > 0)
-        let seattleFound = try await f.run(SearchProductsRequest(criteria: inElectronics, paging: PagingOptions(top: 1, includeCount: true)), in: f.seattle)
+        let seattleFound = try await f.run(
+            SearchProductsRequest(criteria: inElectronics, paging: PagingOptions(top: 1, includeCount: true)), in: f.seattle)
         #expect(seattleFound.totalCount == 0)
         let seattleOutdoors = try await f.run(
-            SearchProductsRequest(criteria: ProductSearchCriteria(categoryIds: [Self.outdoors]), paging: PagingOptions(top: 1, includeCount: true)), in: f.seattle
+            SearchProductsRequest(criteria: ProductSearchCriteria(categoryIds: [Self.outdoors]), paging: PagingOptions(top: 1, includeCount: true)),
+            in: f.seattle
         )
         #expect((seattleOutdoors.totalCount ?? 0) > 0)
-        let refiners = try await f.run(GetProductRefinersRequest(criteria: ProductSearchCriteria(searchText: try QueryParser.search("contoso"))), in: f.seattle, language: "de-de")
+        let refiners = try await f.run(
+            GetProductRefinersRequest(criteria: ProductSearchCriteria(searchText: try QueryParser.search("contoso"))), in: f.seattle,
+            language: "de-de")
         let categoryValues = refiners.first { $0.sourceValue == 2 }?.values ?? []
         #expect(!categoryValues.isEmpty)
         #expect(categoryValues.allSatisfy { Int64($0.leftValueBoundString).map(seattleIds.contains) == true })
@@ -153,7 +168,10 @@ struct CatalogBreadthTests {
     func media(_ backend: Backend) async throws {
         let f = try await Self.fixture(backend)
         let page = try #require(try await f.run(GetMediaLocationsRequest(productId: Self.first, paging: PagingOptions(top: 10, includeCount: true))))
-        #expect(page.items.map(\.uri) == ["Products/P00001_000_001.png", "Products/P00001_000_002.png", "https://media.example.com/products/P00001/detail.jpg"])
+        #expect(
+            page.items.map(\.uri) == [
+                "Products/P00001_000_001.png", "Products/P00001_000_002.png", "https://media.example.com/products/P00001/detail.jpg",
+            ])
         #expect(page.items.map(\.isDefault) == [true, false, false])
         #expect(page.items.first?.altText == "Classic Shirt 1, front")
         #expect(page.totalCount == 3)

@@ -1,5 +1,6 @@
-@testable import ConsumerAPI
 import Testing
+
+@testable import ConsumerAPI
 
 @Suite("Accept-Language")
 struct AcceptLanguageTests {

@@ -17,7 +17,9 @@ struct CatalogBreadthEndToEndTests {
 
     private func values(_ result: HTTPResult) -> [[String: Any]] { result.json?["value"] as? [[String: Any]] ?? [] }
 
-    @Test("translated names by key, in lists and in search, chosen by Accept-Language q-values, with Content-Language", arguments: ["sqlite", "postgres"])
+    @Test(
+        "translated names by key, in lists and in search, chosen by Accept-Language q-values, with Content-Language",
+        arguments: ["sqlite", "postgres"])
     func translations(_ backend: String) async throws {
         let host = try await host(backend)
 
@@ -31,6 +33,7 @@ struct CatalogBreadthEndToEndTests {
         #expect(german.json?["Name"] as? String == "Klassik Hemd 1")
         #expect(german.json?["Description"] as? String == "Aus Baumwolle von Contoso.")
         #expect(german.header("Content-Language") == "de-de")
+        #expect(german.header("Vary") == "Accept-Language")
         // The ETag follows the representation: another language, another tag.
         #expect(german.header("ETag") != plain.header("ETag"))
 
@@ -48,7 +51,8 @@ struct CatalogBreadthEndToEndTests {
         #expect(seattle.json?["Name"] as? String == "Klassik Hemd 1")
 
         let listed = try await host.get(
-            "/Commerce/Products?$filter=contains(Name,'Rucksack')&$orderby=Name%20desc&$count=true&$top=2&$select=Name", headers: ["Accept-Language": "de"]
+            "/Commerce/Products?$filter=contains(Name,'Rucksack')&$orderby=Name%20desc&$count=true&$top=2&$select=Name",
+            headers: ["Accept-Language": "de"]
         )
         #expect(listed.status == 200, "\(listed.text)")
         #expect(listed.json?["@odata.count"] as? Int == 15)
@@ -57,7 +61,8 @@ struct CatalogBreadthEndToEndTests {
 
         let body = #"{"searchCriteria":{"SearchCondition":"rucksack"}}"#
         let found = try await host.send(
-            "POST", "/Commerce/Products/Search?$count=true&$top=3", headers: ["Content-Type": "application/json", "Accept-Language": "de-de"], body: body
+            "POST", "/Commerce/Products/Search?$count=true&$top=3", headers: ["Content-Type": "application/json", "Accept-Language": "de-de"],
+            body: body
         )
         #expect(found.status == 200, "\(found.text)")
         #expect(found.json?["@odata.count"] as? Int == 15)
@@ -70,19 +75,25 @@ struct CatalogBreadthEndToEndTests {
         _ = host.stop()
     }
 
-    @Test("GetMediaLocations: order, default, paging, 404 for unknown products, the channel checked; $metadata declares it", arguments: ["sqlite", "postgres"])
+    @Test(
+        "GetMediaLocations: order, default, paging, 404 for unknown products, the channel checked; $metadata declares it",
+        arguments: ["sqlite", "postgres"])
     func media(_ backend: String) async throws {
         let host = try await host(backend)
         let media = try await host.get("/Commerce/Products(\(Self.first))/GetMediaLocations(channelId=\(Self.onlineChannel),catalogId=0)?$count=true")
         #expect(media.status == 200, "\(media.text)")
-        #expect((media.json?["@odata.context"] as? String)?.hasSuffix("$metadata#Collection(Microsoft.Dynamics.Commerce.Runtime.DataModel.MediaLocation)") == true)
+        #expect(
+            (media.json?["@odata.context"] as? String)?.hasSuffix("$metadata#Collection(Microsoft.Dynamics.Commerce.Runtime.DataModel.MediaLocation)")
+                == true)
         #expect(media.json?["@odata.count"] as? Int == 3)
-        #expect(values(media).compactMap { $0["Uri"] as? String }
-            == ["Products/P00001_000_001.png", "Products/P00001_000_002.png", "https://media.example.com/products/P00001/detail.jpg"])
+        #expect(
+            values(media).compactMap { $0["Uri"] as? String }
+                == ["Products/P00001_000_001.png", "Products/P00001_000_002.png", "https://media.example.com/products/P00001/detail.jpg"])
         #expect(values(media).compactMap { $0["IsDefault"] as? Bool } == [true, false, false])
         #expect(values(media).first?["AltText"] as? String == "Classic Shirt 1, front")
 
-        let qualified = try await host.get("/Commerce/Products/\(Self.first)/Microsoft.Dynamics.Commerce.Runtime.DataModel.GetMediaLocations()?$skip=1&$top=1")
+        let qualified = try await host.get(
+            "/Commerce/Products/\(Self.first)/Microsoft.Dynamics.Commerce.Runtime.DataModel.GetMediaLocations()?$skip=1&$top=1")
         #expect(qualified.status == 200, "\(qualified.text)")
         #expect(values(qualified).compactMap { $0["Uri"] as? String } == ["Products/P00001_000_002.png"])
 
@@ -96,7 +107,8 @@ struct CatalogBreadthEndToEndTests {
         #expect((otherChannel.json?["error"] as? [String: Any])?["target"] as? String == "channelId")
         let badParameter = try await host.get("/Commerce/Products(\(Self.first))/GetMediaLocations(channel=1)")
         #expect(badParameter.status == 400)
-        let posted = try await host.send("POST", "/Commerce/Products(\(Self.first))/GetMediaLocations()", headers: ["Content-Type": "application/json"], body: "{}")
+        let posted = try await host.send(
+            "POST", "/Commerce/Products(\(Self.first))/GetMediaLocations()", headers: ["Content-Type": "application/json"], body: "{}")
         #expect(posted.status == 405)
 
         let metadata = try await host.get("/Commerce/$metadata")

@@ -215,8 +215,12 @@ public enum DemoData {
                              stock: Int64((index * 13) % 100 + 5), inStore: index < 500, stamp: stamp, tx)
             // Relative paths as Dynamics stores them (the storefront prefixes its media base
             // URL); every tenth product also has an absolute URL.
-            media.append((nextId, MediaLocationRecord(uri: "Products/\(product.itemId)_000_001.png", altText: "\(product.name), front", isDefault: true, displayOrder: 1)))
-            media.append((nextId, MediaLocationRecord(uri: "Products/\(product.itemId)_000_002.png", altText: "\(product.name), back", displayOrder: 2)))
+            media.append((nextId, MediaLocationRecord(
+                uri: "Products/\(product.itemId)_000_001.png", altText: "\(product.name), front", isDefault: true, displayOrder: 1
+            )))
+            media.append((nextId, MediaLocationRecord(
+                uri: "Products/\(product.itemId)_000_002.png", altText: "\(product.name), back", displayOrder: 2
+            )))
             if index % 10 == 0 {
                 media.append((nextId, MediaLocationRecord(
                     uri: "https://media.example.com/products/\(product.itemId)/detail.jpg", altText: "\(product.name), detail", displayOrder: 3

@@ -15,7 +15,10 @@ public enum CoreSchema {
         Migration(version: 6, name: "customer versions, names and phone; listing orders and carts per channel and customer", portable: version6),
         Migration(version: 8, name: "capture references of payments", portable: version8),
         Migration(version: 9, name: "delivery modes per channel; delivery mode and address per cart line and sales line", portable: version9),
-        Migration(version: 10, name: "translations, media locations, channel languages and navigation hierarchies; translations in the search index", script: version10),
+        Migration(
+            version: 10, name: "translations, media locations, channel languages and navigation hierarchies; translations in the search index",
+            script: version10
+        ),
     ])
 
     /// Catalog breadth: names and descriptions per language, product media, the languages a

@@ -40,7 +40,8 @@ extension CatalogStore {
         for chunk in stride(from: 0, to: locations.count, by: 200).map({ locations[$0..<min($0 + 200, locations.count)] }) {
             var values: [DatabaseValue] = []
             for (productId, location) in chunk {
-                values += [.integer(productId), .integer(Int64(location.displayOrder)), .text(location.uri), .text(location.altText), .bool(location.isDefault)]
+                values += [.integer(productId), .integer(Int64(location.displayOrder)), .text(location.uri)]
+                values += [.text(location.altText), .bool(location.isDefault)]
             }
             try await transaction.execute(
                 "INSERT INTO product_media (product_id, display_order, uri, alt_text, is_default) VALUES "
@@ -69,7 +70,8 @@ extension CatalogStore {
         for chunk in stride(from: 0, to: texts.count, by: 200).map({ texts[$0..<min($0 + 200, texts.count)] }) {
             let ids = chunk.map { DatabaseValue.integer($0.productId) }
             try await transaction.execute(
-                "DELETE FROM product_translations WHERE language_id = ? AND product_id IN (" + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")",
+                "DELETE FROM product_translations WHERE language_id = ? AND product_id IN ("
+                    + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")",
                 [.text(language)] + ids
             )
             var values: [DatabaseValue] = []

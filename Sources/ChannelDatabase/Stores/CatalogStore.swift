@@ -258,7 +258,8 @@ public struct CatalogStore: Sendable {
         """
 
     private static func categoryArguments(channelId: Int64, language: String?) -> [DatabaseValue] {
-        [.integer(channelId), .integer(channelId), language.map { DatabaseValue.text($0) } ?? DatabaseValue.null, .integer(channelId), .integer(channelId)]
+        let language = language.map { DatabaseValue.text($0) } ?? .null
+        return [.integer(channelId), .integer(channelId), language, .integer(channelId), .integer(channelId)]
     }
 
     /// A page of the categories the channel shows, names in `language` where translated.
@@ -276,7 +277,8 @@ public struct CatalogStore: Sendable {
     /// One category, when the channel shows it.
     public func category(recordId: Int64, channelId: Int64, language: String? = nil) async throws -> CategoryRecord? {
         try await transaction.queryFirst(
-            Self.navigation + " SELECT c.record_id, c.parent_category_id, c.name, c.display_order" + Self.channelCategories + " WHERE c.record_id = ?",
+            Self.navigation + " SELECT c.record_id, c.parent_category_id, c.name, c.display_order" + Self.channelCategories
+                + " WHERE c.record_id = ?",
             Self.categoryArguments(channelId: channelId, language: language) + [.integer(recordId)]
         ).map(Self.category)
     }

@@ -107,7 +107,8 @@ enum CatalogHandlers {
             }
         }
         registry.register(GetProductRequest.self) { request, context in
-            try await CatalogStore(context.transaction).product(recordId: request.recordId, channelId: context.channel.recordId, language: context.language)
+            try await CatalogStore(context.transaction)
+                .product(recordId: request.recordId, channelId: context.channel.recordId, language: context.language)
                 .map(Product.init)
         }
         registry.register(GetMediaLocationsRequest.self) { request, context in
@@ -117,7 +118,9 @@ enum CatalogHandlers {
             ) else { return nil }
             // The count is of the product's media, which are few: counted from a full read.
             let count = request.paging.includeCount
-                ? try await store.mediaLocations(productId: request.productId, channelId: context.channel.recordId, skip: 0, top: Int(Int32.max))?.count
+                ? try await store.mediaLocations(
+                    productId: request.productId, channelId: context.channel.recordId, skip: 0, top: Int(Int32.max)
+                )?.count
                 : nil
             return Page(items: locations.map(MediaLocation.init), totalCount: count)
         }
@@ -134,7 +137,8 @@ enum CatalogHandlers {
             }
         }
         registry.register(GetCategoryRequest.self) { request, context in
-            try await CatalogStore(context.transaction).category(recordId: request.recordId, channelId: context.channel.recordId, language: context.language)
+            try await CatalogStore(context.transaction)
+                .category(recordId: request.recordId, channelId: context.channel.recordId, language: context.language)
                 .map(Category.init)
         }
     }
@@ -223,7 +227,8 @@ enum SearchHandlers {
                 let records = try await store.searchProducts(
                     channelId: channelId, skip: request.paging.skip, top: request.paging.top, search: query, language: context.language
                 )
-                let count = request.paging.includeCount ? try await store.searchCount(channelId: channelId, search: query, language: context.language) : nil
+                let count = request.paging.includeCount
+                    ? try await store.searchCount(channelId: channelId, search: query, language: context.language) : nil
                 return Page(items: records.map(Product.init), totalCount: count)
             }
         }

@@ -99,9 +99,10 @@ public final class CommerceRuntime: Sendable {
         for action in actions {
             do {
                 try await database.withTransaction(.write) { transaction in
-                    try await action(
-                        self.makeContext(channel: channel, caller: caller, language: language, transaction: transaction, compensations: Compensations())
+                    let context = self.makeContext(
+                        channel: channel, caller: caller, language: language, transaction: transaction, compensations: Compensations()
                     )
+                    try await action(context)
                 }
             } catch {
                 logger.error("a compensation of a rolled-back request failed", metadata: ["error": "\(error)"])

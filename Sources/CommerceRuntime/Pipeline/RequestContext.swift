@@ -35,8 +35,8 @@ public struct RequestContext: Sendable {
     let compensations: Compensations
 
     init(
-        channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger, settings: CommerceSettings,
-        pipeline: Pipeline, compensations: Compensations = Compensations()
+        channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger,
+        settings: CommerceSettings, pipeline: Pipeline, compensations: Compensations = Compensations()
     ) {
         self.channel = channel
         self.caller = caller

@@ -75,7 +75,7 @@ enum CartsController {
                 customerId: body.customerId, receiptEmail: body.receiptEmail, shippingAddress: body.shippingAddress,
                 cartLines: try body.cartLines?.map { try $0.input() }, extensionProperties: body.extensionProperties
             ),
-            channel: call.channel, caller: call.caller, language: call.language
+            channel: call.channel, caller: call.caller
         )
         var response = try cartResponse(cart, call, status: .created)
         response.headers[.location] = "\(call.serviceRoot)/Carts('\(cart.id)')"
@@ -83,7 +83,7 @@ enum CartsController {
     }
 
     private static func read(_ call: APICall, id: String) async throws -> Response {
-        guard let cart = try await call.runtime.execute(GetCartRequest(cartId: id), channel: call.channel, caller: call.caller, language: call.language) else {
+        guard let cart = try await call.runtime.execute(GetCartRequest(cartId: id), channel: call.channel, caller: call.caller) else {
             throw ODataError(.notFound, code: "CartNotFound", "the channel has no cart '\(id)'")
         }
         let etag = etag(of: cart)
@@ -108,7 +108,7 @@ enum CartsController {
                 cartId: id, cartVersion: version, receiptEmail: body.receiptEmail, shippingAddress: body.shippingAddress, customerId: body.customerId,
                 deliveryMode: body.deliveryMode, extensionProperties: body.extensionProperties
             ),
-            channel: call.channel, caller: call.caller, language: call.language
+            channel: call.channel, caller: call.caller
         )
         return try cartResponse(cart, call)
     }
@@ -116,7 +116,7 @@ enum CartsController {
     /// `DELETE Carts('id')`: 204, or 404 for a cart the caller cannot see; `If-Match` guards it.
     private static func delete(_ call: APICall, id: String) async throws -> Response {
         let deleted = try await call.runtime.execute(
-            DeleteCartRequest(cartId: id, cartVersion: try requestedVersion(call, bodyVersion: nil)), channel: call.channel, caller: call.caller, language: call.language
+            DeleteCartRequest(cartId: id, cartVersion: try requestedVersion(call, bodyVersion: nil)), channel: call.channel, caller: call.caller
         )
         guard deleted else { throw ODataError(.notFound, code: "CartNotFound", "the channel has no cart '\(id)'") }
         return Response(status: .noContent, headers: [ODataHeaders.odataVersion: "4.0"])
@@ -157,7 +157,7 @@ enum CartsController {
         let request = AddCartLinesRequest(
             cartId: id, cartLines: try body.cartLines.map { try $0.input() }, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion)
         )
-        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language), call)
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
     }
 
     private static func updateCartLines(_ call: APICall, id: String) async throws -> Response {
@@ -165,12 +165,12 @@ enum CartsController {
         let request = UpdateCartLinesRequest(
             cartId: id, cartLines: try body.cartLines.map { try $0.update() }, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion)
         )
-        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language), call)
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
     }
 
     /// `GetDeliveryOptions`: the channel's delivery modes, for a cart the caller may use.
     private static func deliveryOptions(_ call: APICall, id: String) async throws -> Response {
-        let options = try await call.runtime.execute(GetDeliveryOptionsRequest(cartId: id), channel: call.channel, caller: call.caller, language: call.language)
+        let options = try await call.runtime.execute(GetDeliveryOptionsRequest(cartId: id), channel: call.channel, caller: call.caller)
         return call.complexCollectionResponse(of: "DeliveryOption", options) { option, writer in
             writer.field("Code", option.code)
             writer.field("Description", option.description)
@@ -184,7 +184,7 @@ enum CartsController {
         }
         let body = try await call.decodeBody(Body.self)
         let request = RemoveCartLinesRequest(cartId: id, cartLineIds: body.cartLineIds, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion))
-        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language), call)
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
     }
 
     /// `AddDiscountCode` (`{"discountCode":"SAVE10"}`): an unknown, expired or used-up code is
@@ -197,7 +197,7 @@ enum CartsController {
         }
         let body = try await call.decodeBody(Body.self)
         let request = AddDiscountCodeRequest(cartId: id, discountCode: body.discountCode, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion))
-        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language), call)
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
     }
 
     private static func removeDiscountCodes(_ call: APICall, id: String) async throws -> Response {
@@ -207,7 +207,7 @@ enum CartsController {
         }
         let body = try await call.decodeBody(Body.self)
         let request = RemoveDiscountCodesRequest(cartId: id, discountCodes: body.discountCodes, cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion))
-        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language), call)
+        return try cartResponse(try await call.runtime.execute(request, channel: call.channel, caller: call.caller), call)
     }
 
     private struct TenderLineBody: Decodable {
@@ -264,7 +264,7 @@ enum CartsController {
             cartId: id, receiptEmail: body.receiptEmail, cartTenderLines: body.cartTenderLines.map(\.line),
             cartVersion: try requestedVersion(call, bodyVersion: body.cartVersion), idempotencyKey: key
         )
-        let order = try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language)
+        let order = try await call.runtime.execute(request, channel: call.channel, caller: call.caller)
         return SalesOrdersController.orderResponse(order, call)
     }
 

@@ -8,10 +8,12 @@ import Hummingbird
 /// `Products`: the channel's sellable products and variants.
 enum ProductsController {
     /// Catalog answers carry `Content-Language`: the language names and descriptions are in
-    /// where translated (see ``AcceptLanguage``).
+    /// where translated (see ``AcceptLanguage``); `Vary: Accept-Language` keeps caches from
+    /// handing one language's answer to another's request.
     static func handle(_ call: APICall) async throws -> Response {
         var response = try await route(call)
         response.headers[.contentLanguage] = call.language
+        response.headers[.vary] = "Accept-Language"
         return response
     }
 
@@ -85,7 +87,8 @@ extension ProductsController {
         let (paging, pageSize) = call.paging()
         let query = QueryCriteria(filter: call.options.criteria.filter, orderBy: call.options.criteria.orderBy)
         let page = try await call.runtime.execute(
-            SearchProductsRequest(criteria: criteria, paging: paging, query: query), channel: call.channel, caller: call.caller, language: call.language
+            SearchProductsRequest(criteria: criteria, paging: paging, query: query),
+            channel: call.channel, caller: call.caller, language: call.language
         )
         let expanded = try await call.expand(Array(page.items.prefix(pageSize)), expands)
         return call.collectionResponse(
@@ -122,7 +125,7 @@ extension ProductsController {
             customer = body.customerId
         }
         let prices = try await call.runtime.execute(
-            CalculatePricesRequest(productIds: body.productIds, customerAccount: customer), channel: call.channel, caller: call.caller, language: call.language
+            CalculatePricesRequest(productIds: body.productIds, customerAccount: customer), channel: call.channel, caller: call.caller
         )
         return call.complexCollectionResponse(of: "ProductPrice", prices) { price, writer in
             writer.field("ProductId", price.productId)
@@ -139,7 +142,7 @@ extension ProductsController {
     static func availabilities(_ call: APICall) async throws -> Response {
         struct Body: Decodable { var itemIds: [String] }
         let body = try await call.decodeBody(Body.self)
-        let availabilities = try await call.runtime.execute(GetProductAvailabilitiesRequest(itemIds: body.itemIds), channel: call.channel, caller: call.caller, language: call.language)
+        let availabilities = try await call.runtime.execute(GetProductAvailabilitiesRequest(itemIds: body.itemIds), channel: call.channel, caller: call.caller)
         return call.complexCollectionResponse(of: "ProductAvailableQuantity", availabilities) { availability, writer in
             writer.field("ProductId", availability.productId)
             writer.field("ItemId", availability.itemId)
@@ -152,7 +155,9 @@ extension ProductsController {
     /// `Search`, each value with the number of products found that have it.
     static func refiners(_ call: APICall) async throws -> Response {
         let criteria = try searchCriteria(try await call.decodeBody(SearchBody.self).searchCriteria)
-        let refiners = try await call.runtime.execute(GetProductRefinersRequest(criteria: criteria), channel: call.channel, caller: call.caller, language: call.language)
+        let refiners = try await call.runtime.execute(
+            GetProductRefinersRequest(criteria: criteria), channel: call.channel, caller: call.caller, language: call.language
+        )
         return call.complexCollectionResponse(of: "ProductRefiner", refiners) { refiner, writer in
             writer.field("RecordId", refiner.recordId)
             writer.field("KeyName", refiner.keyName)
@@ -245,7 +250,9 @@ extension ProductsController {
     /// assortment. `catalogId` is accepted (catalogs are not built: 0 is every product).
     static func mediaLocations(_ call: APICall) async throws -> Response {
         guard case .integer(let id) = call.path.key else {
-            throw ODataError.badRequest("GetMediaLocations is bound to one product: Products(68719476737)/GetMediaLocations(channelId=..,catalogId=0)")
+            throw ODataError.badRequest(
+                "GetMediaLocations is bound to one product: Products(68719476737)/GetMediaLocations(channelId=..,catalogId=0)"
+            )
         }
         var parameters: [String: String] = [:]
         if let text = call.functionParameterText, !text.isEmpty {
@@ -298,7 +305,9 @@ extension ProductsController {
     }
 
     static func product(_ id: Int64, _ call: APICall) async throws -> Product {
-        guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller, language: call.language) else {
+        guard let product = try await call.runtime.execute(
+            GetProductRequest(recordId: id), channel: call.channel, caller: call.caller, language: call.language
+        ) else {
             throw ODataError.notFound("the channel has no product with RecordId \(id)")
         }
         return product
@@ -311,6 +320,7 @@ enum CategoriesController {
     static func handle(_ call: APICall) async throws -> Response {
         var response = try await route(call)
         response.headers[.contentLanguage] = call.language
+        response.headers[.vary] = "Accept-Language"
         return response
     }
 
@@ -340,7 +350,9 @@ enum CategoriesController {
 
 extension CategoriesController {
     static func category(_ id: Int64, _ call: APICall) async throws -> Category {
-        guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller, language: call.language) else {
+        guard let category = try await call.runtime.execute(
+            GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller, language: call.language
+        ) else {
             throw ODataError.notFound("the channel shows no category with RecordId \(id)")
         }
         return category
@@ -413,7 +425,9 @@ extension APICall {
     ) async throws -> Response where Request.Response == Page<Entity> {
         var criteria = QueryCriteria(filter: options.criteria.filter, search: options.criteria.search)
         if let condition { criteria = Self.restricted(criteria, to: condition) }
-        let page = try await runtime.execute(makeRequest(PagingOptions(top: 0, includeCount: true), criteria), channel: channel, caller: caller, language: language)
+        let page = try await runtime.execute(
+            makeRequest(PagingOptions(top: 0, includeCount: true), criteria), channel: channel, caller: caller, language: language
+        )
         return Self.plainCount(page.totalCount ?? 0)
     }
 

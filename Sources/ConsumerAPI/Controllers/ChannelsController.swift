@@ -12,7 +12,7 @@ enum OrgUnitsController {
         if call.options.criteria.filter != nil || call.options.criteria.search != nil || !call.options.criteria.orderBy.isEmpty {
             throw ODataError.notImplemented("$filter, $search and $orderby on OrgUnits are not implemented yet")
         }
-        let units = try await call.runtime.execute(GetOrgUnitsRequest(), channel: call.channel, caller: call.caller, language: call.language)
+        let units = try await call.runtime.execute(GetOrgUnitsRequest(), channel: call.channel, caller: call.caller)
         let select = try call.selection(of: "OrgUnit")
         let write: (OrgUnit, inout JSONWriter) -> Void = { unit, writer in
             if select.includes("OrgUnitNumber") { writer.field("OrgUnitNumber", unit.orgUnitNumber) }
@@ -43,7 +43,7 @@ enum OrgUnitsController {
 enum TenderTypesController {
     static func handle(_ call: APICall) async throws -> Response {
         try call.requireMethods([.get], resource: "GetTenderTypes")
-        let types = try await call.runtime.execute(GetTenderTypesRequest(), channel: call.channel, caller: call.caller, language: call.language)
+        let types = try await call.runtime.execute(GetTenderTypesRequest(), channel: call.channel, caller: call.caller)
         return call.complexCollectionResponse(of: "TenderType", types) { type, writer in
             writer.field("TenderTypeId", type.tenderTypeId)
             writer.field("Name", type.name)

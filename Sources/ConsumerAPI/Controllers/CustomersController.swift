@@ -22,7 +22,7 @@ enum CustomersController {
             try call.requireMethods([.get, .patch], resource: "Customers('\(account)')")
             if call.request.method == .patch { return try await update(call, account: account) }
             let request = GetCustomerRequest(accountNumber: account)
-            guard let customer = try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language) else {
+            guard let customer = try await call.runtime.execute(request, channel: call.channel, caller: call.caller) else {
                 throw notFound(account)
             }
             // Options are checked after the read, so a bad one cannot tell whether another's account exists.
@@ -54,7 +54,7 @@ enum CustomersController {
     private static func create(_ call: APICall) async throws -> Response {
         guard let data = try await call.readBody() else { throw ODataError.badRequest("POST Customers needs a JSON body with the account's properties") }
         let input = try decodeCustomer(data, creating: true)
-        let customer = try await call.runtime.execute(CreateCustomerRequest(customer: input), channel: call.channel, caller: call.caller, language: call.language)
+        let customer = try await call.runtime.execute(CreateCustomerRequest(customer: input), channel: call.channel, caller: call.caller)
         var response = try customerResponse(customer, call, status: .created)
         response.headers[.location] = "\(call.serviceRoot)/Customers('\(customer.accountNumber)')"
         return response
@@ -67,7 +67,7 @@ enum CustomersController {
         let changes = try decodeCustomer(data, creating: false)
         let expected = try requestedVersion(call)
         let customer = try await call.runtime.execute(
-            UpdateCustomerRequest(accountNumber: account, changes: changes, expectedVersion: expected), channel: call.channel, caller: call.caller, language: call.language
+            UpdateCustomerRequest(accountNumber: account, changes: changes, expectedVersion: expected), channel: call.channel, caller: call.caller
         )
         return try customerResponse(customer, call)
     }
@@ -142,7 +142,7 @@ enum CustomersController {
         try call.authorizeReading("SalesOrder")
         let (paging, pageSize) = call.paging()
         let request = GetOrderHistoryRequest(accountNumber: account, paging: paging, criteria: call.options.criteria)
-        guard let page = try await call.runtime.execute(request, channel: call.channel, caller: call.caller, language: call.language) else { throw notFound(account) }
+        guard let page = try await call.runtime.execute(request, channel: call.channel, caller: call.caller) else { throw notFound(account) }
         let select = try call.selection(of: "SalesOrder")
         let expands = try call.expansion(of: "SalesOrder")
         return try await call.collectionResponse(

@@ -42,7 +42,7 @@ enum ExtensionController {
             body.raw(value.bytes)
         }
         body.endObject()
-        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: body.bytes), channel: call.channel, caller: call.caller, language: call.language)
+        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: body.bytes), channel: call.channel, caller: call.caller)
         guard let returnType = operation.returnType else { return Response(status: .noContent) }
         return try payload(output, type: returnType, what: operation.name, call: call)
     }
@@ -65,7 +65,7 @@ enum ExtensionController {
             request.field("Skip", Int64(call.options.skip))
         }
         request.endObject()
-        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: request.bytes), channel: call.channel, caller: call.caller, language: call.language)
+        let output = try await call.runtime.execute(JSONRequest(typeName: requestType, body: request.bytes), channel: call.channel, caller: call.caller)
         if call.path.key != nil {
             if output.isEmpty || output.elementsEqual("null".utf8) { throw ODataError.notFound("\(set.name) has no entity with that key") }
             return try payload(output, type: .entity(set.entityType), what: set.name, call: call, context: "\(set.name)/$entity")

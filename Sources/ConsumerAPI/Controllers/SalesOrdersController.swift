@@ -14,8 +14,8 @@ enum SalesOrdersController {
             let order: SalesOrder
             do {
                 switch operation.name {
-                case "Cancel": order = try await call.runtime.execute(CancelSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller, language: call.language)
-                case "Invoice": order = try await call.runtime.execute(InvoiceSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller, language: call.language)
+                case "Cancel": order = try await call.runtime.execute(CancelSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller)
+                case "Invoice": order = try await call.runtime.execute(InvoiceSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller)
                 default: throw ODataError.notImplemented("SalesOrders/\(operation.name) is declared but not implemented yet")
                 }
             } catch let error as CommerceError where ODataError.paymentCodes.contains(error.code) {
@@ -26,7 +26,7 @@ enum SalesOrdersController {
         try call.requireMethods([.get], resource: "SalesOrders")
         switch (call.path.key, call.path.rest) {
         case (.string(let id), []):
-            guard let order = try await call.runtime.execute(GetSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller, language: call.language) else {
+            guard let order = try await call.runtime.execute(GetSalesOrderRequest(salesOrderId: id), channel: call.channel, caller: call.caller) else {
                 throw ODataError(.notFound, code: "SalesOrderNotFound", "the channel has no sales order '\(id)'")
             }
             let select = try call.selection(of: "SalesOrder")
