@@ -201,6 +201,9 @@ struct APICall {
     let apiOptions: APIOptions
     let channel: ChannelRecord
     let caller: Caller
+    /// The language the catalog answers in: negotiated from `Accept-Language` among the
+    /// channel's languages, else the channel's (see ``AcceptLanguage``).
+    let language: String
     /// What an application caller was granted; empty for the other roles.
     let scopes: Set<String>
     let authenticator: Authenticator
@@ -229,6 +232,7 @@ struct APICall {
         try ODataVersionCheck.check(maxVersion: request.headers[ODataHeaders.odataMaxVersion], version: request.headers[ODataHeaders.odataVersion])
         self.format = path.entitySet == "$metadata" ? .default : try ResponseFormat.negotiate(format: self.options.formatValue, accept: request.headers[.accept])
         self.channel = try runtime.channel(orgUnitNumber: request.headers[ODataHeaders.operatingUnitNumber])
+        self.language = AcceptLanguage.negotiate(request.headers[.acceptLanguage], supported: channel.languages, fallback: channel.languageId)
         let identity: Identity
         if let gate, request.headers[.authorization] != nil {
             try gate.checkCredentialFailures()
@@ -262,8 +266,17 @@ struct APICall {
     func addressedOperation(entityType: String) -> EdmOperation? {
         guard path.rest.count == 1, var name = path.rest.first, !name.hasPrefix("$") else { return nil }
         if name.hasPrefix(EntityModel.namespace + ".") { name.removeFirst(EntityModel.namespace.count + 1) }
-        if name.hasSuffix("()") { name.removeLast(2) }
+        // A function's parameters follow its name: `GetMediaLocations(channelId=1,catalogId=0)`.
+        if let open = name.firstIndex(of: "("), name.hasSuffix(")") { name = String(name[..<open]) }
         return model.boundOperation(name, entityType: entityType, collection: path.key == nil)
+    }
+
+    /// The text inside the parentheses of the addressed function: of the segment after the set
+    /// and key for a bound one, of the first segment for an unbound one.
+    var functionParameterText: String? {
+        guard let segment = path.rest.first else { return path.parenthesized }
+        guard let open = segment.firstIndex(of: "("), segment.hasSuffix(")") else { return nil }
+        return String(segment[segment.index(after: open)..<segment.index(before: segment.endIndex)])
     }
 
     /// Reads the JSON body (at most ``APIOptions/maxBodySize``) into `type`: 413 when larger,

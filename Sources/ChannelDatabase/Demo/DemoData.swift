@@ -16,6 +16,12 @@ public enum DemoData {
     public static var productCount: Int { standaloneProducts + masterProducts * (1 + variantsPerMaster) }
     public static let firstCategoryId: Int64 = 5_637_145_326
     public static let categoryCount = 24
+    /// Products (standalone, from the first) with German names and descriptions, and French.
+    public static let germanProducts = 300
+    public static let frenchProducts = 100
+    /// The languages of the online store; the Seattle store speaks the first two.
+    public static let onlineStoreLanguages = ["en-us", "de-de", "fr-fr"]
+    public static let physicalStoreLanguages = ["en-us", "de-de"]
     public static let discountCode = "SAVE10"
     public static let customerAccount = "004011"
 
@@ -29,6 +35,36 @@ public enum DemoData {
     static let adjectives = ["Classic", "Urban", "Trail", "Studio", "Compact", "Premium", "Everyday", "Pro", "Summit", "Coastal"]
     static let brands = ["Contoso", "Fabrikam", "Northwind", "Adventure Works", "Litware", "Proseware"]
     static let materials = ["Cotton", "Aluminium", "Oak", "Nylon", "Leather", "Steel", "Wool"]
+    static let germanTopCategories = ["Kleidung", "Elektronik", "Haushalt", "Outdoor"]
+    static let germanSubCategories = [
+        ["Hemden", "Hosen", "Jacken", "Schuhe", "Accessoires"],
+        ["Kopfhörer", "Lautsprecher", "Kameras", "Telefone", "Kabel"],
+        ["Küche", "Bettwäsche", "Beleuchtung", "Aufbewahrung", "Deko"],
+        ["Zelte", "Rucksäcke", "Fahrräder", "Angeln", "Klettern"],
+    ]
+    /// The singular a German product name uses, per subcategory (as the English names drop the s).
+    static let germanProductNouns = [
+        ["Hemd", "Hose", "Jacke", "Schuh", "Accessoire"],
+        ["Kopfhörer", "Lautsprecher", "Kamera", "Telefon", "Kabel"],
+        ["Küchenhelfer", "Bettbezug", "Leuchte", "Aufbewahrungsbox", "Dekoartikel"],
+        ["Zelt", "Rucksack", "Fahrrad", "Angelrute", "Kletterseil"],
+    ]
+    static let germanAdjectives = ["Klassik", "Urban", "Wander", "Studio", "Kompakt", "Premium", "Alltags", "Profi", "Gipfel", "Küsten"]
+    static let germanMaterials = ["Baumwolle", "Aluminium", "Eiche", "Nylon", "Leder", "Stahl", "Wolle"]
+    static let frenchTopCategories = ["Vêtements", "Électronique", "Maison", "Plein air"]
+    static let frenchSubCategories = [
+        ["Chemises", "Pantalons", "Vestes", "Chaussures", "Accessoires"],
+        ["Casques", "Enceintes", "Appareils photo", "Téléphones", "Câbles"],
+        ["Cuisine", "Literie", "Éclairage", "Rangement", "Décoration"],
+        ["Tentes", "Sacs à dos", "Vélos", "Pêche", "Escalade"],
+    ]
+    static let frenchProductNouns = [
+        ["Chemise", "Pantalon", "Veste", "Chaussure", "Accessoire"],
+        ["Casque", "Enceinte", "Appareil photo", "Téléphone", "Câble"],
+        ["Ustensile", "Housse", "Lampe", "Boîte", "Objet déco"],
+        ["Tente", "Sac à dos", "Vélo", "Canne à pêche", "Corde"],
+    ]
+    static let frenchMaterials = ["coton", "aluminium", "chêne", "nylon", "cuir", "acier", "laine"]
     static let colors = ["Black", "Blue", "Red"]
     static let sizes = ["M", "L"]
 
@@ -102,6 +138,9 @@ public enum DemoData {
                     "INSERT INTO delivery_modes (channel_id, code, description) VALUES (?, ?, ?)", [.integer(id), .text(code), .text(description)]
                 )
             }
+            for language in id == onlineStoreId ? onlineStoreLanguages : physicalStoreLanguages {
+                try await tx.execute("INSERT INTO channel_languages (channel_id, language_id) VALUES (?, ?)", [.integer(id), .text(language)])
+            }
         }
 
         // Category tree: four top-level categories with five children each.
@@ -124,12 +163,42 @@ public enum DemoData {
             }
         }
 
+        // Category names in German and French, in the order the tree was made.
+        let store = CatalogStore(tx)
+        for (language, tops, subs) in [("de-de", germanTopCategories, germanSubCategories), ("fr-fr", frenchTopCategories, frenchSubCategories)] {
+            var names: [(categoryId: Int64, name: String)] = []
+            var id = firstCategoryId
+            for (topIndex, top) in tops.enumerated() {
+                names.append((id, top))
+                id += 1
+                for sub in subs[topIndex] {
+                    names.append((id, sub))
+                    id += 1
+                }
+            }
+            try await store.addCategoryTranslations(language: language, names)
+        }
+        // Navigation hierarchies: the online store shows the four trees in its order; the
+        // Seattle store only outdoor goods and clothing, outdoor first.
+        let tops = (0..<topCategories.count).map { firstCategoryId + Int64($0 * 6) }
+        for (channel, roots) in [(onlineStoreId, tops), (physicalStoreId, [tops[3], tops[0]])] {
+            for (order, root) in roots.enumerated() {
+                try await tx.execute(
+                    "INSERT INTO channel_categories (channel_id, category_id, display_order) VALUES (?, ?, ?)",
+                    [.integer(channel), .integer(root), .integer(Int64(order))]
+                )
+            }
+        }
+
         for (id, name) in [(1, "Brand"), (2, "Material")] {
             try await tx.execute(
                 "INSERT INTO attributes (record_id, name, data_type, is_refinable) VALUES (?, ?, 'Text', 1)", [.integer(Int64(id)), .text(name)]
             )
         }
 
+        var media: [(productId: Int64, location: MediaLocationRecord)] = []
+        var german: [(productId: Int64, name: String, description: String)] = []
+        var french: [(productId: Int64, name: String, description: String)] = []
         var nextId = firstProductId
         for index in 0..<standaloneProducts {
             let category = leafCategories[index % leafCategories.count]
@@ -144,6 +213,28 @@ public enum DemoData {
             )
             try await insert(product, brand: brands[index % brands.count], material: materials[index % materials.count],
                              stock: Int64((index * 13) % 100 + 5), inStore: index < 500, stamp: stamp, tx)
+            // Relative paths as Dynamics stores them (the storefront prefixes its media base
+            // URL); every tenth product also has an absolute URL.
+            media.append((nextId, MediaLocationRecord(
+                uri: "Products/\(product.itemId)_000_001.png", altText: "\(product.name), front", isDefault: true, displayOrder: 1
+            )))
+            media.append((nextId, MediaLocationRecord(
+                uri: "Products/\(product.itemId)_000_002.png", altText: "\(product.name), back", displayOrder: 2
+            )))
+            if index % 10 == 0 {
+                media.append((nextId, MediaLocationRecord(
+                    uri: "https://media.example.com/products/\(product.itemId)/detail.jpg", altText: "\(product.name), detail", displayOrder: 3
+                )))
+            }
+            let leaf = index % leafCategories.count
+            if index < germanProducts {
+                german.append((nextId, "\(germanAdjectives[index % germanAdjectives.count]) \(germanProductNouns[leaf / 5][leaf % 5]) \(index + 1)",
+                               "Aus \(germanMaterials[index % germanMaterials.count]) von \(brands[index % brands.count])."))
+            }
+            if index < frenchProducts {
+                french.append((nextId, "\(frenchProductNouns[leaf / 5][leaf % 5]) \(adjectives[index % adjectives.count]) \(index + 1)",
+                               "En \(frenchMaterials[index % frenchMaterials.count]), par \(brands[index % brands.count])."))
+            }
             nextId += 1
         }
         for master in 0..<masterProducts {
@@ -157,6 +248,11 @@ public enum DemoData {
                 ProductRecord(recordId: masterId, itemId: itemId, isMaster: true, name: name, basePrice: price, itemTaxGroup: "FULL", categoryIds: [category]),
                 brand: brands[master % brands.count], material: "Cotton", stock: nil, inStore: true, stamp: stamp, tx
             )
+            for (order, view) in ["front", "back", "side"].enumerated() {
+                media.append((masterId, MediaLocationRecord(
+                    uri: "Products/\(itemId)_000_00\(order + 1).png", altText: "\(name), \(view)", isDefault: order == 0, displayOrder: order + 1
+                )))
+            }
             for (variant, (color, size)) in zip(0..., colors.flatMap { color in sizes.map { (color, $0) } }) {
                 try await insert(
                     ProductRecord(
@@ -165,9 +261,16 @@ public enum DemoData {
                     ),
                     brand: brands[master % brands.count], material: "Cotton", stock: Int64(10 + variant), inStore: true, stamp: stamp, tx
                 )
+                media.append((nextId, MediaLocationRecord(
+                    uri: "Products/\(itemId)_\(color)_\(size)_000_001.png", altText: "\(name) \(color) \(size)", isDefault: true, displayOrder: 1
+                )))
                 nextId += 1
             }
         }
+
+        try await store.addMediaLocations(media)
+        try await store.addProductTranslations(language: "de-de", german)
+        try await store.addProductTranslations(language: "fr-fr", french)
 
         // Trade agreements: the online price group pays 10% less on the first ten products, and
         // everybody pays less from 10 units of the first product on.

@@ -15,7 +15,176 @@ public enum CoreSchema {
         Migration(version: 6, name: "customer versions, names and phone; listing orders and carts per channel and customer", portable: version6),
         Migration(version: 8, name: "capture references of payments", portable: version8),
         Migration(version: 9, name: "delivery modes per channel; delivery mode and address per cart line and sales line", portable: version9),
+        Migration(
+            version: 10, name: "translations, media locations, channel languages and navigation hierarchies; translations in the search index",
+            script: version10
+        ),
     ])
+
+    /// Catalog breadth: names and descriptions per language, product media, the languages a
+    /// channel speaks and the categories it shows.
+    ///
+    /// Language ids are stored lower-case (`de-de`), so comparing them case-insensitively is an
+    /// equality on an index. `channel_categories` names the roots of the sub-trees a channel shows
+    /// (with the channel's order for them); a channel without rows shows the whole tree, as
+    /// before this version. Media URIs are absolute http(s) URLs or relative paths: the CHECK is
+    /// the backstop for writers other than ``CatalogStore/replaceMediaLocations(productId:_:)``,
+    /// which says what is wrong first. The search index is rebuilt with two more columns,
+    /// translated names (weighted as names) and translated descriptions.
+    static let version10: @Sendable (SQLDialect) -> String = { dialect in
+        SchemaText.render(version10Tables, for: dialect) + "\n" + (dialect == .sqlite ? version10SQLite : version10Postgres)
+    }
+
+    static let version10Tables = """
+        CREATE TABLE channel_languages (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            language_id TEXT NOT NULL CHECK (language_id = lower(language_id) AND language_id <> ''),
+            PRIMARY KEY (channel_id, language_id)
+        );
+        CREATE TABLE product_translations (
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            language_id TEXT NOT NULL CHECK (language_id = lower(language_id) AND language_id <> ''),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (product_id, language_id)
+        );
+        CREATE INDEX product_translations_language_name ON product_translations(language_id, name);
+        CREATE TABLE category_translations (
+            category_id BIGINT NOT NULL REFERENCES categories(record_id),
+            language_id TEXT NOT NULL CHECK (language_id = lower(language_id) AND language_id <> ''),
+            name TEXT NOT NULL,
+            PRIMARY KEY (category_id, language_id)
+        );
+        CREATE TABLE product_media (
+            product_id BIGINT NOT NULL REFERENCES products(record_id),
+            display_order INTEGER NOT NULL,
+            uri TEXT NOT NULL CHECK (
+                substr(uri, 1, 7) = 'http://' OR substr(uri, 1, 8) = 'https://'
+                OR (uri <> '' AND uri NOT LIKE '%:%' AND uri NOT LIKE '//%' AND uri NOT LIKE '% %')
+            ),
+            alt_text TEXT NOT NULL DEFAULT '',
+            is_default INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (product_id, display_order)
+        );
+        CREATE UNIQUE INDEX product_media_default ON product_media(product_id) WHERE is_default = 1;
+        CREATE TABLE channel_categories (
+            channel_id BIGINT NOT NULL REFERENCES channels(record_id),
+            category_id BIGINT NOT NULL REFERENCES categories(record_id),
+            display_order INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (channel_id, category_id)
+        );
+        INSERT INTO channel_languages (channel_id, language_id) SELECT record_id, lower(language_id) FROM channels;
+        """
+
+    /// FTS5 tables cannot gain columns: the index and its triggers are made again, with the
+    /// translations of every language in two more columns.
+    static let version10SQLite = """
+        DROP TRIGGER product_search_product_insert;
+        DROP TRIGGER product_search_product_update;
+        DROP TRIGGER product_search_product_delete;
+        DROP TRIGGER product_search_attribute_insert;
+        DROP TRIGGER product_search_attribute_update;
+        DROP TRIGGER product_search_attribute_delete;
+        DROP TABLE product_search;
+        CREATE VIRTUAL TABLE product_search USING fts5(
+            name, description, item_id, attributes, translated_names, translated_descriptions,
+            tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3'
+        );
+        INSERT INTO product_search (rowid, name, description, item_id, attributes, translated_names, translated_descriptions)
+            SELECT p.record_id, p.name, p.description, p.item_id,
+                   (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = p.record_id),
+                   (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = p.record_id),
+                   (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = p.record_id)
+            FROM products p;
+        CREATE TRIGGER product_search_product_insert AFTER INSERT ON products BEGIN
+            INSERT INTO product_search (rowid, name, description, item_id, attributes, translated_names, translated_descriptions)
+                VALUES (new.record_id, new.name, new.description, new.item_id,
+                        (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.record_id),
+                        (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = new.record_id),
+                        (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = new.record_id));
+        END;
+        CREATE TRIGGER product_search_product_update AFTER UPDATE OF record_id, name, description, item_id ON products BEGIN
+            DELETE FROM product_search WHERE rowid = old.record_id;
+            INSERT INTO product_search (rowid, name, description, item_id, attributes, translated_names, translated_descriptions)
+                VALUES (new.record_id, new.name, new.description, new.item_id,
+                        (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.record_id),
+                        (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = new.record_id),
+                        (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = new.record_id));
+        END;
+        CREATE TRIGGER product_search_product_delete AFTER DELETE ON products BEGIN
+            DELETE FROM product_search WHERE rowid = old.record_id;
+        END;
+        CREATE TRIGGER product_search_attribute_insert AFTER INSERT ON product_attribute_values BEGIN
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.product_id)
+            WHERE rowid = new.product_id;
+        END;
+        CREATE TRIGGER product_search_attribute_update AFTER UPDATE ON product_attribute_values BEGIN
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = old.product_id)
+            WHERE rowid = old.product_id;
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = new.product_id)
+            WHERE rowid = new.product_id;
+        END;
+        CREATE TRIGGER product_search_attribute_delete AFTER DELETE ON product_attribute_values BEGIN
+            UPDATE product_search
+            SET attributes = (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = old.product_id)
+            WHERE rowid = old.product_id;
+        END;
+        CREATE TRIGGER product_search_translation_insert AFTER INSERT ON product_translations BEGIN
+            UPDATE product_search
+            SET translated_names = (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = new.product_id),
+                translated_descriptions = (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = new.product_id)
+            WHERE rowid = new.product_id;
+        END;
+        CREATE TRIGGER product_search_translation_update AFTER UPDATE ON product_translations BEGIN
+            UPDATE product_search
+            SET translated_names = (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = old.product_id),
+                translated_descriptions = (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = old.product_id)
+            WHERE rowid = old.product_id;
+            UPDATE product_search
+            SET translated_names = (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = new.product_id),
+                translated_descriptions = (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = new.product_id)
+            WHERE rowid = new.product_id;
+        END;
+        CREATE TRIGGER product_search_translation_delete AFTER DELETE ON product_translations BEGIN
+            UPDATE product_search
+            SET translated_names = (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = old.product_id),
+                translated_descriptions = (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = old.product_id)
+            WHERE rowid = old.product_id;
+        END;
+        """
+
+    /// The document gains the translations: names weighted A like the name, descriptions D.
+    /// Translation rows carry `product_id`, so the attribute triggers' functions (which read
+    /// only that column of their transition tables) refresh for them too.
+    static let version10Postgres = """
+        CREATE OR REPLACE FUNCTION product_search_refresh(ids BIGINT[]) RETURNS void
+            LANGUAGE sql
+            AS 'INSERT INTO product_search (product_id, document)
+                SELECT p.record_id,
+                       setweight(product_search_words(p.name), ''A'')
+                       || setweight(product_search_words(
+                              (SELECT string_agg(t.name, '' '') FROM product_translations t WHERE t.product_id = p.record_id)
+                          ), ''A'')
+                       || setweight(product_search_words(p.item_id), ''B'')
+                       || setweight(product_search_words(
+                              (SELECT string_agg(av.text_value, '' '') FROM product_attribute_values av WHERE av.product_id = p.record_id)
+                          ), ''C'')
+                       || setweight(product_search_words(p.description), ''D'')
+                       || setweight(product_search_words(
+                              (SELECT string_agg(t.description, '' '') FROM product_translations t WHERE t.product_id = p.record_id)
+                          ), ''D'')
+                FROM products p WHERE p.record_id = ANY(ids)
+                ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document';
+        CREATE TRIGGER product_search_translation_insert AFTER INSERT ON product_translations
+            REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION product_search_attributes_added();
+        CREATE TRIGGER product_search_translation_delete AFTER DELETE ON product_translations
+            REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION product_search_attributes_removed();
+        CREATE TRIGGER product_search_translation_update AFTER UPDATE ON product_translations
+            REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION product_search_attributes_updated();
+        """
 
     /// How a channel delivers (`delivery_modes`), chosen per cart or per line; a line's own
     /// address and mode override the cart's.

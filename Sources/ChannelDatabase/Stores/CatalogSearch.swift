@@ -69,24 +69,26 @@ extension CatalogStore {
 
     /// One page of the channel's products found by `search`: by relevance when there is text
     /// and no `$orderby`, then by record id, so pages never overlap or skip.
-    public func searchProducts(channelId: Int64, skip: Int, top: Int, search: ProductSearchQuery) async throws -> [ProductRecord] {
-        var statement = try SearchStatement(search, channelId: channelId, dialect: transaction.dialect, ranked: true)
+    /// Names and descriptions come in `language` where translated; `$filter` and `$orderby` on
+    /// `Name` see the translated name. Category filters and refinements reach only the
+    /// categories the channel shows (see ``categories(channelId:language:skip:top:criteria:)``).
+    public func searchProducts(
+        channelId: Int64, skip: Int, top: Int, search: ProductSearchQuery, language: String? = nil
+    ) async throws -> [ProductRecord] {
+        let source = try await productSource(language: language)
+        var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: transaction.dialect, ranked: true)
         statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
         let rows = try await transaction.query(
             "SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure, "
                 + "p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration" + statement.sql,
             statement.arguments
         )
-        let categories = try await categoryIds(of: rows.compactMap { $0.int64("record_id") })
-        return rows.map { row in
-            var record = Self.record(row)
-            record.categoryIds = categories[record.recordId] ?? []
-            return record
-        }
+        return try await completed(rows)
     }
 
-    public func searchCount(channelId: Int64, search: ProductSearchQuery) async throws -> Int {
-        let statement = try SearchStatement(search, channelId: channelId, dialect: transaction.dialect, ranked: false)
+    public func searchCount(channelId: Int64, search: ProductSearchQuery, language: String? = nil) async throws -> Int {
+        let source = try await filterSource(search.criteria.filter == nil, language: language)
+        let statement = try SearchStatement(search, channelId: channelId, source: source, dialect: transaction.dialect, ranked: false)
         return try await transaction.queryFirst("SELECT COUNT(*) AS n" + statement.sql, statement.arguments)?.int("n") ?? 0
     }
 
@@ -94,8 +96,10 @@ extension CatalogStore {
     /// and below it), price ranges, and each refinable attribute's text values. Counts are of
     /// distinct products found with every selected refinement applied; values found on no
     /// product are left out.
-    public func refiners(channelId: Int64, search: ProductSearchQuery) async throws -> [RefinerRecord] {
-        let found = try SearchStatement(search, channelId: channelId, dialect: transaction.dialect, ranked: false)
+    /// Only categories the channel shows are category values, named in `language`.
+    public func refiners(channelId: Int64, search: ProductSearchQuery, language: String? = nil) async throws -> [RefinerRecord] {
+        let source = try await filterSource(search.criteria.filter == nil, language: language)
+        let found = try SearchStatement(search, channelId: channelId, source: source, dialect: transaction.dialect, ranked: false)
         let matches = "(SELECT p.record_id" + found.sql + ") m"
         var refiners: [RefinerRecord] = []
 
@@ -106,15 +110,17 @@ extension CatalogStore {
                 UNION ALL
                 SELECT t.ancestor, c.record_id FROM tree t JOIN categories c ON c.parent_category_id = t.id
             )
-            SELECT c.record_id, c.name, COUNT(DISTINCT pc.product_id) AS n
+            SELECT c.record_id, COALESCE(NULLIF(ct.name, ''), c.name) AS name, COUNT(DISTINCT pc.product_id) AS n
             FROM \(matches)
             JOIN product_categories pc ON pc.product_id = m.record_id
             JOIN tree t ON t.id = pc.category_id
             JOIN categories c ON c.record_id = t.ancestor
-            GROUP BY c.record_id, c.name
+            LEFT JOIN category_translations ct ON ct.category_id = c.record_id AND ct.language_id = ?
+            WHERE c.record_id IN \(Self.channelCategoryIds)
+            GROUP BY c.record_id, COALESCE(NULLIF(ct.name, ''), c.name)
             ORDER BY n DESC, c.record_id
             """,
-            found.arguments
+            found.arguments + [language.map { DatabaseValue.text($0) } ?? DatabaseValue.null, .integer(channelId), .integer(channelId)]
         )
         let categoryValues = categoryRows.compactMap { row -> RefinerValueRecord? in
             guard let id = row.int64("record_id") else { return nil }
@@ -172,25 +178,34 @@ extension CatalogStore {
 struct SearchStatement {
     private(set) var sql = ""
     private(set) var arguments: [DatabaseValue] = []
+    private let channelId: Int64
 
     mutating func append(_ text: String, _ values: [DatabaseValue] = []) {
         sql += text
         arguments += values
     }
 
-    init(_ search: ProductSearchQuery, channelId: Int64, dialect: SQLDialect, ranked: Bool) throws(QueryTranslationError) {
+    /// `source` is the products as `p` (``CatalogStore/plainProducts`` or the translated ones)
+    /// with its arguments.
+    init(
+        _ search: ProductSearchQuery, channelId: Int64, source: (sql: String, arguments: [DatabaseValue]), dialect: SQLDialect, ranked: Bool
+    ) throws(QueryTranslationError) {
+        self.channelId = channelId
         var match: String?
         if let text = search.text { match = try FullTextQuery.render(text, for: dialect) }
         switch (match, dialect) {
         case (let match?, .sqlite):
-            append(" FROM product_search JOIN products p ON p.record_id = product_search.rowid WHERE product_search MATCH ?", [.text(match)])
+            append(
+                " FROM product_search JOIN \(source.sql) ON p.record_id = product_search.rowid WHERE product_search MATCH ?",
+                source.arguments + [.text(match)]
+            )
         case (let match?, .postgres):
             append(
-                " FROM products p JOIN product_search s ON s.product_id = p.record_id CROSS JOIN to_tsquery('simple', ?) q WHERE s.document @@ q",
-                [.text(match)]
+                " FROM \(source.sql) JOIN product_search s ON s.product_id = p.record_id CROSS JOIN to_tsquery('simple', ?) q WHERE s.document @@ q",
+                source.arguments + [.text(match)]
             )
         case (nil, _):
-            append(" FROM products p WHERE 1 = 1")
+            append(" FROM \(source.sql) WHERE 1 = 1", source.arguments)
         }
 
         append(" AND EXISTS (SELECT 1 FROM channel_products cp WHERE cp.channel_id = ? AND cp.product_id = p.record_id)", [.integer(channelId)])
@@ -255,11 +270,12 @@ struct SearchStatement {
             let fragment = try SQLQueryTranslator.orderBy(search.criteria.orderBy, table: CatalogStore.productTable, dialect: dialect)
             append(" ORDER BY \(fragment.sql), p.record_id", fragment.arguments)
         } else if match != nil {
-            // Column weights: name, description, item id, attributes (FTS5 column order). bm25 is
-            // lower for better matches; ts_rank higher, with weights A name ... D description.
+            // Column weights: name, description, item id, attributes, translated names, translated
+            // descriptions (FTS5 column order). bm25 is lower for better matches; ts_rank higher,
+            // with weights A names ... D descriptions.
             append(
                 dialect == .sqlite
-                    ? " ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 2.0), p.record_id"
+                    ? " ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 2.0, 10.0, 1.0), p.record_id"
                     : " ORDER BY ts_rank(s.document, q) DESC, p.record_id"
             )
         } else {
@@ -267,7 +283,8 @@ struct SearchStatement {
         }
     }
 
-    /// Products in any of `categories` (and, for `subtree`, any category below them).
+    /// Products in any of `categories` (and, for `subtree`, any category below them) that the
+    /// channel shows: a category outside its navigation hierarchy finds nothing.
     private mutating func appendCategories(_ categories: [Int64], subtree: Bool) {
         let list = Self.placeholders(categories.count)
         let ids = subtree
@@ -279,8 +296,9 @@ struct SearchStatement {
             """
             : list
         append(
-            " AND EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = p.record_id AND pc.category_id IN (\(ids)))",
-            categories.map { .integer($0) }
+            " AND EXISTS (SELECT 1 FROM product_categories pc WHERE pc.product_id = p.record_id AND pc.category_id IN (\(ids))"
+                + " AND pc.category_id IN \(CatalogStore.channelCategoryIds))",
+            categories.map { .integer($0) } + [.integer(channelId), .integer(channelId)]
         )
     }
 

@@ -11,13 +11,16 @@ public struct CatalogStore: Sendable {
         self.transaction = transaction
     }
 
-    /// One product with its category ids as one comma-separated text, so a read by key is one
-    /// statement. Built once per dialect: statement texts are also prepared-statement cache keys.
-    private static func selectProduct(categoryIds: String) -> String {
+    /// One product with its category ids as one comma-separated text and its primary image, so
+    /// a read by key is one statement. Built once per dialect and source: statement texts are
+    /// also prepared-statement cache keys.
+    private static func selectProduct(categoryIds: String, source: String) -> String {
         """
         SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure,
-               p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration, \(categoryIds) AS category_ids
-        FROM products p WHERE \(inAssortment)
+               p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration, \(categoryIds) AS category_ids,
+               (SELECT m.uri FROM product_media m WHERE m.product_id = p.record_id ORDER BY m.is_default DESC, m.display_order LIMIT 1)
+               AS primary_image_url
+        FROM \(source) WHERE \(inAssortment) AND p.record_id = ?
         """
     }
 
@@ -26,40 +29,87 @@ public struct CatalogStore: Sendable {
     /// `channel_products` and sorting it (100k products: 0.1 ms instead of 90 ms for a page).
     private static let inAssortment = "EXISTS (SELECT 1 FROM channel_products cp WHERE cp.channel_id = ? AND cp.product_id = p.record_id)"
 
-    private static let selectProductSQLite = selectProduct(
-        categoryIds: "(SELECT group_concat(pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
-    )
-    private static let selectProductPostgres = selectProduct(
-        categoryIds: "(SELECT string_agg(pc.category_id::text, ',' ORDER BY pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
-    )
-    private static let selectProductColumns = """
+    /// `products` as `p`, untranslated: master data names and descriptions.
+    static let plainProducts = "products p"
+    /// `products` as `p` with name and description in one language (the first argument), the
+    /// master data text where the language has none. Every other column and condition reads `p`
+    /// as before, so `$filter` and `$orderby` on `Name` work on the translated name.
+    static let translatedProducts = """
+        (SELECT p0.record_id, p0.item_id, p0.master_product_id, p0.is_master,
+                COALESCE(NULLIF(t.name, ''), p0.name) AS name, COALESCE(NULLIF(t.description, ''), p0.description) AS description,
+                p0.unit_of_measure, p0.base_price, p0.item_tax_group, p0.color, p0.size, p0.style, p0.configuration
+         FROM products p0 LEFT JOIN product_translations t ON t.product_id = p0.record_id AND t.language_id = ?) p
+        """
+
+    private static let categoryIdsSQLite = "(SELECT group_concat(pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
+    private static let categoryIdsPostgres =
+        "(SELECT string_agg(pc.category_id::text, ',' ORDER BY pc.category_id) FROM product_categories pc WHERE pc.product_id = p.record_id)"
+    private static let selectProductByKeySQLite = selectProduct(categoryIds: categoryIdsSQLite, source: plainProducts)
+    private static let selectProductByKeyPostgres = selectProduct(categoryIds: categoryIdsPostgres, source: plainProducts)
+    private static let selectTranslatedProductByKeySQLite = selectProduct(categoryIds: categoryIdsSQLite, source: translatedProducts)
+    private static let selectTranslatedProductByKeyPostgres = selectProduct(categoryIds: categoryIdsPostgres, source: translatedProducts)
+    private static let productColumns = """
         SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure,
                p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration
-        FROM products p
         """
-    private static let selectProductByKeySQLite = selectProductSQLite + " AND p.record_id = ?"
-    private static let selectProductByKeyPostgres = selectProductPostgres + " AND p.record_id = ?"
 
-    public func product(recordId: Int64, channelId: Int64) async throws -> ProductRecord? {
-        let sql = transaction.dialect == .sqlite ? Self.selectProductByKeySQLite : Self.selectProductByKeyPostgres
-        return try await transaction.queryFirst(sql, [.integer(channelId), .integer(recordId)])
-            .map(Self.record)
+    /// The product as the channel has it, with name and description in `language` where they
+    /// are translated; nil `language` reads the master data text (carts, which show no names).
+    public func product(recordId: Int64, channelId: Int64, language: String? = nil) async throws -> ProductRecord? {
+        let sql: String
+        var arguments: [DatabaseValue] = [.integer(channelId), .integer(recordId)]
+        switch (language, transaction.dialect) {
+        case (nil, .sqlite): sql = Self.selectProductByKeySQLite
+        case (nil, .postgres): sql = Self.selectProductByKeyPostgres
+        case (let language?, let dialect):
+            sql = dialect == .sqlite ? Self.selectTranslatedProductByKeySQLite : Self.selectTranslatedProductByKeyPostgres
+            arguments.insert(.text(language), at: 0)
+        }
+        return try await transaction.queryFirst(sql, arguments).map(Self.record)
+    }
+
+    /// The source of a product list in `language`, with its argument: the translated one only
+    /// when the language has product translations at all, so lists in the master data language
+    /// keep walking the name index for `$orderby=Name`.
+    func productSource(language: String?) async throws -> (sql: String, arguments: [DatabaseValue]) {
+        guard let language,
+              try await transaction.queryFirst("SELECT 1 AS found FROM product_translations WHERE language_id = ? LIMIT 1", [.text(language)]) != nil
+        else { return (Self.plainProducts, []) }
+        return (Self.translatedProducts, [.text(language)])
+    }
+
+    /// The source for counting: plain when nothing filters (names do not matter then).
+    func filterSource(_ unfiltered: Bool, language: String?) async throws -> (sql: String, arguments: [DatabaseValue]) {
+        if unfiltered { return (Self.plainProducts, []) }
+        return try await productSource(language: language)
     }
 
     /// One page of the channel's products matching `criteria`, in its order and then by record id
-    /// (so pages are stable).
-    public func products(channelId: Int64, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()) async throws -> [ProductRecord] {
+    /// (so pages are stable); names and descriptions in `language` where translated.
+    public func products(
+        channelId: Int64, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria(), language: String? = nil
+    ) async throws -> [ProductRecord] {
+        let source = try await productSource(language: language)
         let query = try Self.selection(criteria, table: Self.productTable, key: "p.record_id", base: Self.inAssortment, dialect: transaction.dialect)
-        // Category ids are read for the page only, in a second statement: as a correlated
-        // sub-select they would be computed for every matching row before the sort and LIMIT.
+        // Category ids and images are read for the page only, in further statements: as
+        // correlated sub-selects they would be computed for every matching row before the sort
+        // and LIMIT.
         let rows = try await transaction.query(
-            Self.selectProductColumns + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
-            [.integer(channelId)] + query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
+            Self.productColumns + " FROM " + source.sql + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
+            source.arguments + [.integer(channelId)] + query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
         )
-        let categories = try await categoryIds(of: rows.compactMap { $0.int64("record_id") })
+        return try await completed(rows)
+    }
+
+    /// Records of a page of rows, with their category ids and primary images.
+    func completed(_ rows: [DatabaseRow]) async throws -> [ProductRecord] {
+        let ids = rows.compactMap { $0.int64("record_id") }
+        let categories = try await categoryIds(of: ids)
+        let images = try await primaryImageUrls(of: ids)
         return rows.map { row in
             var record = Self.record(row)
             record.categoryIds = categories[record.recordId] ?? []
+            record.primaryImageUrl = images[record.recordId]
             return record
         }
     }
@@ -79,13 +129,30 @@ public struct CatalogStore: Sendable {
         return result
     }
 
-    public func productCount(channelId: Int64, criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
+    /// The primary image of several products: the default media location, else the first.
+    func primaryImageUrls(of products: [Int64]) async throws -> [Int64: String] {
+        guard !products.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: products.count).joined(separator: ", ")
+        let rows = try await transaction.query(
+            "SELECT product_id, uri FROM product_media WHERE product_id IN (\(placeholders)) ORDER BY product_id, is_default DESC, display_order",
+            products.map { .integer($0) }
+        )
+        var result: [Int64: String] = [:]
+        for row in rows {
+            if let product = row.int64("product_id"), result[product] == nil, let uri = row.string("uri") { result[product] = uri }
+        }
+        return result
+    }
+
+    public func productCount(channelId: Int64, criteria: QueryCriteria = QueryCriteria(), language: String? = nil) async throws -> Int {
+        // Only a filter on Name needs the translated text; counting the plain table is cheaper.
+        let source = try await filterSource(criteria.filter == nil && criteria.search == nil, language: language)
         let query = try Self.selection(
             QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.productTable, key: nil, base: Self.inAssortment, dialect: transaction.dialect
         )
         let row = try await transaction.queryFirst(
-            "SELECT COUNT(*) AS n FROM products p" + query.whereSQL,
-            [.integer(channelId)] + query.arguments
+            "SELECT COUNT(*) AS n FROM " + source.sql + query.whereSQL,
+            source.arguments + [.integer(channelId)] + query.arguments
         )
         return row?.int("n") ?? 0
     }
@@ -156,23 +223,72 @@ public struct CatalogStore: Sendable {
         return (whereSQL, orderSQL, arguments)
     }
 
-    public func categories(skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()) async throws -> [CategoryRecord] {
+    /// The categories a channel shows: the sub-trees under its `channel_categories` rows, or
+    /// the whole tree when it has none. A recursive CTE named `nav` (one argument: the channel).
+    static let navigation = """
+        WITH RECURSIVE nav(id) AS (
+            SELECT category_id FROM channel_categories WHERE channel_id = ?
+            UNION SELECT c.record_id FROM categories c JOIN nav n ON c.parent_category_id = n.id
+        )
+        """
+
+    /// The record ids of the categories a channel shows, as a sub-select (arguments: the channel
+    /// twice).
+    static let channelCategoryIds = """
+        (\(navigation) SELECT id FROM nav
+         UNION ALL SELECT record_id FROM categories WHERE NOT EXISTS (SELECT 1 FROM channel_categories x WHERE x.channel_id = ?))
+        """
+
+    /// The channel's categories as `c`, after ``navigation``, with the name in one language and
+    /// the channel's order for the roots it assigns. A root whose parent the channel does not
+    /// show has no `ParentCategory`: it is a top level of the channel's navigation.
+    /// Arguments: the channel, the language, the channel, the channel.
+    private static let channelCategories = """
+         FROM (
+            SELECT c0.record_id,
+                   CASE WHEN NOT EXISTS (SELECT 1 FROM channel_categories x WHERE x.channel_id = ?)
+                             OR c0.parent_category_id IN (SELECT id FROM nav) THEN c0.parent_category_id END AS parent_category_id,
+                   COALESCE(NULLIF(t.name, ''), c0.name) AS name,
+                   COALESCE(cc.display_order, c0.display_order) AS display_order
+            FROM categories c0
+            LEFT JOIN category_translations t ON t.category_id = c0.record_id AND t.language_id = ?
+            LEFT JOIN channel_categories cc ON cc.category_id = c0.record_id AND cc.channel_id = ?
+            WHERE NOT EXISTS (SELECT 1 FROM channel_categories x WHERE x.channel_id = ?) OR c0.record_id IN (SELECT id FROM nav)
+        ) c
+        """
+
+    private static func categoryArguments(channelId: Int64, language: String?) -> [DatabaseValue] {
+        let language = language.map { DatabaseValue.text($0) } ?? .null
+        return [.integer(channelId), .integer(channelId), language, .integer(channelId), .integer(channelId)]
+    }
+
+    /// A page of the categories the channel shows, names in `language` where translated.
+    public func categories(
+        channelId: Int64, language: String? = nil, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria()
+    ) async throws -> [CategoryRecord] {
         let query = try Self.selection(criteria, table: Self.categoryTable, key: "c.record_id", dialect: transaction.dialect)
         return try await transaction.query(
-            "SELECT c.record_id, c.parent_category_id, c.name, c.display_order FROM categories c" + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
-            query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
+            Self.navigation + " SELECT c.record_id, c.parent_category_id, c.name, c.display_order" + Self.channelCategories
+                + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
+            Self.categoryArguments(channelId: channelId, language: language) + query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
         ).map(Self.category)
     }
 
-    public func category(recordId: Int64) async throws -> CategoryRecord? {
+    /// One category, when the channel shows it.
+    public func category(recordId: Int64, channelId: Int64, language: String? = nil) async throws -> CategoryRecord? {
         try await transaction.queryFirst(
-            "SELECT record_id, parent_category_id, name, display_order FROM categories WHERE record_id = ?", [.integer(recordId)]
+            Self.navigation + " SELECT c.record_id, c.parent_category_id, c.name, c.display_order" + Self.channelCategories
+                + " WHERE c.record_id = ?",
+            Self.categoryArguments(channelId: channelId, language: language) + [.integer(recordId)]
         ).map(Self.category)
     }
 
-    public func categoryCount(criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
+    public func categoryCount(channelId: Int64, language: String? = nil, criteria: QueryCriteria = QueryCriteria()) async throws -> Int {
         let query = try Self.selection(QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.categoryTable, key: nil, dialect: transaction.dialect)
-        return try await transaction.queryFirst("SELECT COUNT(*) AS n FROM categories c" + query.whereSQL, query.arguments)?.int("n") ?? 0
+        return try await transaction.queryFirst(
+            Self.navigation + " SELECT COUNT(*) AS n" + Self.channelCategories + query.whereSQL,
+            Self.categoryArguments(channelId: channelId, language: language) + query.arguments
+        )?.int("n") ?? 0
     }
 
     static func record(_ row: DatabaseRow) -> ProductRecord {
@@ -191,7 +307,8 @@ public struct CatalogStore: Sendable {
             size: row.string("size"),
             style: row.string("style"),
             configuration: row.string("configuration"),
-            categoryIds: categories.sorted()
+            categoryIds: categories.sorted(),
+            primaryImageUrl: row.string("primary_image_url")
         )
     }
 

@@ -19,7 +19,17 @@ public struct ChannelStore: Sendable {
     }
 
     public func channels() async throws -> [ChannelRecord] {
-        try await transaction.query(Self.select + " ORDER BY c.record_id", []).map(Self.record)
+        var channels = try await transaction.query(Self.select + " ORDER BY c.record_id", []).map(Self.record)
+        let rows = try await transaction.query("SELECT channel_id, language_id FROM channel_languages ORDER BY channel_id, language_id", [])
+        var languages: [Int64: [String]] = [:]
+        for row in rows {
+            if let channel = row.int64("channel_id"), let language = row.string("language_id") { languages[channel, default: []].append(language) }
+        }
+        for index in channels.indices {
+            let own = channels[index].languageId
+            channels[index].languages = [own] + (languages[channels[index].recordId] ?? []).filter { $0 != own }
+        }
+        return channels
     }
 
     /// The payment methods a channel accepts, in tender type id order.
@@ -36,19 +46,21 @@ public struct ChannelStore: Sendable {
     }
 
     static func record(_ row: DatabaseRow) -> ChannelRecord {
-        ChannelRecord(
+        var channel = ChannelRecord(
             recordId: row.int64("record_id") ?? 0,
             orgUnitNumber: row.string("org_unit_number") ?? "",
             name: row.string("name") ?? "",
             channelType: row.string("channel_type") ?? "",
             currencyCode: row.string("currency_code") ?? "",
             currencyDecimals: row.int("rounding_decimals") ?? 2,
-            languageId: row.string("language_id") ?? "en-us",
+            languageId: (row.string("language_id") ?? "en-us").lowercased(),
             priceIncludesTax: row.bool("price_includes_tax"),
             salesTaxGroup: row.string("sales_tax_group"),
             defaultWarehouseId: row.string("default_warehouse_id"),
             priceGroup: row.string("price_group")
         )
+        channel.languages = [channel.languageId]
+        return channel
     }
 }
 

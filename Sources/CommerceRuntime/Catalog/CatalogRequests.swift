@@ -51,7 +51,23 @@ public struct GetProductRequest: CommerceRequest {
     public init(recordId: Int64) { self.recordId = recordId }
 }
 
-/// Reads a page of categories.
+/// The media locations (images) of one product of the channel, in display order; nil when the
+/// channel has no such product.
+public struct GetMediaLocationsRequest: CommerceRequest {
+    public typealias Response = Page<MediaLocation>?
+    public static let typeName = "GetMediaLocationsRequest"
+    public static let mode = RequestMode.read
+    public var productId: Int64
+    public var paging: PagingOptions
+
+    public init(productId: Int64, paging: PagingOptions) {
+        self.productId = productId
+        self.paging = paging
+    }
+}
+
+/// Reads a page of the categories the channel shows (its navigation hierarchy), names in the
+/// request's language.
 public struct GetCategoriesRequest: CommerceRequest {
     public typealias Response = Page<Category>
     public static let typeName = "GetCategoriesRequest"
@@ -66,7 +82,7 @@ public struct GetCategoriesRequest: CommerceRequest {
     }
 }
 
-/// Reads one category by record id.
+/// Reads one category of the channel's navigation hierarchy by record id; nil outside it.
 public struct GetCategoryRequest: CommerceRequest {
     public typealias Response = Category?
     public static let typeName = "GetCategoryRequest"
@@ -82,24 +98,48 @@ enum CatalogHandlers {
             let store = CatalogStore(context.transaction)
             let channelId = context.channel.recordId
             return try await translatingQueryErrors {
-                let records = try await store.products(channelId: channelId, skip: request.paging.skip, top: request.paging.top, criteria: request.criteria)
-                let count = request.paging.includeCount ? try await store.productCount(channelId: channelId, criteria: request.criteria) : nil
+                let records = try await store.products(
+                    channelId: channelId, skip: request.paging.skip, top: request.paging.top, criteria: request.criteria, language: context.language
+                )
+                let count = request.paging.includeCount
+                    ? try await store.productCount(channelId: channelId, criteria: request.criteria, language: context.language) : nil
                 return Page(items: records.map(Product.init), totalCount: count)
             }
         }
         registry.register(GetProductRequest.self) { request, context in
-            try await CatalogStore(context.transaction).product(recordId: request.recordId, channelId: context.channel.recordId).map(Product.init)
+            try await CatalogStore(context.transaction)
+                .product(recordId: request.recordId, channelId: context.channel.recordId, language: context.language)
+                .map(Product.init)
+        }
+        registry.register(GetMediaLocationsRequest.self) { request, context in
+            let store = CatalogStore(context.transaction)
+            guard let locations = try await store.mediaLocations(
+                productId: request.productId, channelId: context.channel.recordId, skip: request.paging.skip, top: request.paging.top
+            ) else { return nil }
+            // The count is of the product's media, which are few: counted from a full read.
+            let count = request.paging.includeCount
+                ? try await store.mediaLocations(
+                    productId: request.productId, channelId: context.channel.recordId, skip: 0, top: Int(Int32.max)
+                )?.count
+                : nil
+            return Page(items: locations.map(MediaLocation.init), totalCount: count)
         }
         registry.register(GetCategoriesRequest.self) { request, context in
             let store = CatalogStore(context.transaction)
             return try await translatingQueryErrors {
-                let records = try await store.categories(skip: request.paging.skip, top: request.paging.top, criteria: request.criteria)
-                let count = request.paging.includeCount ? try await store.categoryCount(criteria: request.criteria) : nil
+                let channelId = context.channel.recordId
+                let records = try await store.categories(
+                    channelId: channelId, language: context.language, skip: request.paging.skip, top: request.paging.top, criteria: request.criteria
+                )
+                let count = request.paging.includeCount
+                    ? try await store.categoryCount(channelId: channelId, language: context.language, criteria: request.criteria) : nil
                 return Page(items: records.map(Category.init), totalCount: count)
             }
         }
         registry.register(GetCategoryRequest.self) { request, context in
-            try await CatalogStore(context.transaction).category(recordId: request.recordId).map(Category.init)
+            try await CatalogStore(context.transaction)
+                .category(recordId: request.recordId, channelId: context.channel.recordId, language: context.language)
+                .map(Category.init)
         }
     }
 }
@@ -184,8 +224,11 @@ enum SearchHandlers {
             let channelId = context.channel.recordId
             let query = try await storeQuery(request.criteria, query: request.query, store: store)
             return try await translatingQueryErrors {
-                let records = try await store.searchProducts(channelId: channelId, skip: request.paging.skip, top: request.paging.top, search: query)
-                let count = request.paging.includeCount ? try await store.searchCount(channelId: channelId, search: query) : nil
+                let records = try await store.searchProducts(
+                    channelId: channelId, skip: request.paging.skip, top: request.paging.top, search: query, language: context.language
+                )
+                let count = request.paging.includeCount
+                    ? try await store.searchCount(channelId: channelId, search: query, language: context.language) : nil
                 return Page(items: records.map(Product.init), totalCount: count)
             }
         }
@@ -193,7 +236,7 @@ enum SearchHandlers {
             let store = CatalogStore(context.transaction)
             let query = try await storeQuery(request.criteria, query: QueryCriteria(), store: store)
             return try await translatingQueryErrors {
-                try await store.refiners(channelId: context.channel.recordId, search: query).map(ProductRefiner.init)
+                try await store.refiners(channelId: context.channel.recordId, search: query, language: context.language).map(ProductRefiner.init)
             }
         }
     }

@@ -15,6 +15,9 @@ public struct Product: Codable, Sendable, Equatable {
     public var defaultUnitOfMeasure: String
     public var dimensions: [ProductDimension]
     public var categoryIds: [Int64]
+    /// Retail Server's `PrimaryImageUrl` (of `SimpleProduct` and search results): the default
+    /// media location's URI, else the first one's; nil without media.
+    public var primaryImageUrl: String?
     public var extensionProperties: [CommerceProperty]
 
     enum CodingKeys: String, CodingKey {
@@ -30,6 +33,7 @@ public struct Product: Codable, Sendable, Equatable {
         case defaultUnitOfMeasure = "DefaultUnitOfMeasure"
         case dimensions = "Dimensions"
         case categoryIds = "CategoryIds"
+        case primaryImageUrl = "PrimaryImageUrl"
         case extensionProperties = "ExtensionProperties"
     }
 
@@ -45,6 +49,7 @@ public struct Product: Codable, Sendable, Equatable {
         isMasterProduct = record.isMaster
         defaultUnitOfMeasure = record.unitOfMeasure
         categoryIds = record.categoryIds
+        primaryImageUrl = record.primaryImageUrl
         extensionProperties = []
         var dimensions: [ProductDimension] = []
         for (kind, value) in [(ProductDimension.Kind.color, record.color), (.size, record.size), (.style, record.style), (.configuration, record.configuration)] {
@@ -92,5 +97,27 @@ public struct Category: Codable, Sendable, Equatable {
         name = record.name
         parentCategory = record.parentCategoryId
         displayOrder = record.displayOrder
+    }
+}
+
+/// An image (or other media) of a product: Retail Server's `MediaLocation`.
+public struct MediaLocation: Codable, Sendable, Equatable {
+    /// An absolute http(s) URL, or a path relative to the retailer's media base URL
+    /// (`Products/P00001_000_001.png`) that the storefront prefixes, as with Dynamics 365 Commerce.
+    public var uri: String
+    public var altText: String
+    /// The product's default image (its `PrimaryImageUrl`); at most one per product.
+    public var isDefault: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case uri = "Uri"
+        case altText = "AltText"
+        case isDefault = "IsDefault"
+    }
+
+    init(_ record: MediaLocationRecord) {
+        uri = record.uri
+        altText = record.altText
+        isDefault = record.isDefault
     }
 }

@@ -57,16 +57,19 @@ public final class CommerceRuntime: Sendable {
         channels.withLock { Array($0.byNumber.values).sorted { $0.recordId < $1.recordId } }
     }
 
-    /// Runs a request in its own transaction.
-    public func execute<Request: CommerceRequest>(_ request: Request, channel: ChannelRecord, caller: Caller) async throws -> Request.Response {
+    /// Runs a request in its own transaction; `language` is the request's (see
+    /// ``RequestContext/language``), the channel's when nil.
+    public func execute<Request: CommerceRequest>(
+        _ request: Request, channel: ChannelRecord, caller: Caller, language: String? = nil
+    ) async throws -> Request.Response {
         guard pipeline.mode(of: Request.typeName) != nil else { throw CommerceError.unknownRequestType(Request.typeName) }
-        return try await inTransaction(Request.mode, channel: channel, caller: caller) { try await $0.execute(request) }
+        return try await inTransaction(Request.mode, channel: channel, caller: caller, language: language) { try await $0.execute(request) }
     }
 
     /// Runs a request known by type name with a JSON body, in its own transaction.
-    public func execute(_ request: JSONRequest, channel: ChannelRecord, caller: Caller) async throws -> [UInt8] {
+    public func execute(_ request: JSONRequest, channel: ChannelRecord, caller: Caller, language: String? = nil) async throws -> [UInt8] {
         guard let mode = pipeline.mode(of: request.typeName) else { throw CommerceError.unknownRequestType(request.typeName) }
-        return try await inTransaction(mode, channel: channel, caller: caller) { try await $0.execute(request) }
+        return try await inTransaction(mode, channel: channel, caller: caller, language: language) { try await $0.execute(request) }
     }
 
     /// Runs `body` as one atomic group: every top-level request the runtime runs inside it (in
@@ -101,7 +104,8 @@ public final class CommerceRuntime: Sendable {
         } catch {
             // The group's transaction has ended: the undo steps may open write transactions now.
             for pending in holder.value?.takePending() ?? [] {
-                await compensate(pending.actions, channel: pending.channel, caller: pending.caller)
+                // Undo steps (voids, refunds) do not read the catalog: no language.
+                await compensate(pending.actions, channel: pending.channel, caller: pending.caller, language: nil)
             }
             throw error
         }
@@ -112,33 +116,37 @@ public final class CommerceRuntime: Sendable {
     /// Inside an atomic group the request joins the group's transaction instead, and its
     /// compensations wait for the group's outcome.
     private func inTransaction<Result: Sendable>(
-        _ mode: RequestMode, channel: ChannelRecord, caller: Caller, _ body: @Sendable (RequestContext) async throws -> Result
+        _ mode: RequestMode, channel: ChannelRecord, caller: Caller, language: String?, _ body: @Sendable (RequestContext) async throws -> Result
     ) async throws -> Result {
         if let group = AtomicGroup.current, group.runtime == ObjectIdentifier(self) {
-            return try await joining(group, channel: channel, caller: caller, body)
+            return try await joining(group, channel: channel, caller: caller, language: language, body)
         }
         let compensations = Compensations()
         do {
             return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
-                let response = try await body(self.makeContext(channel: channel, caller: caller, transaction: transaction, compensations: compensations))
+                let response = try await body(
+                    self.makeContext(channel: channel, caller: caller, language: language, transaction: transaction, compensations: compensations)
+                )
                 // A request abandoned at its deadline rolls back, even when its handlers could not
                 // notice the cancellation (an extension blocked in C) and finished anyway.
                 try Task.checkCancellation()
                 return response
             }
         } catch {
-            await compensate(compensations.take(), channel: channel, caller: caller)
+            await compensate(compensations.take(), channel: channel, caller: caller, language: language)
             throw error
         }
     }
 
     private func joining<Result: Sendable>(
-        _ group: AtomicGroup, channel: ChannelRecord, caller: Caller, _ body: @Sendable (RequestContext) async throws -> Result
+        _ group: AtomicGroup, channel: ChannelRecord, caller: Caller, language: String?, _ body: @Sendable (RequestContext) async throws -> Result
     ) async throws -> Result {
         try group.enter(channel: channel)
         let compensations = Compensations()
         do {
-            let response = try await body(makeContext(channel: channel, caller: caller, transaction: group.transaction, compensations: compensations))
+            let response = try await body(makeContext(
+                channel: channel, caller: caller, language: language, transaction: group.transaction, compensations: compensations
+            ))
             // As for a request of its own: work past its deadline must not be committed.
             try Task.checkCancellation()
             group.leave(channel: channel, caller: caller, actions: compensations.take(), failed: false)
@@ -149,11 +157,16 @@ public final class CommerceRuntime: Sendable {
         }
     }
 
-    private func compensate(_ actions: [@Sendable (RequestContext) async throws -> Void], channel: ChannelRecord, caller: Caller) async {
+    private func compensate(
+        _ actions: [@Sendable (RequestContext) async throws -> Void], channel: ChannelRecord, caller: Caller, language: String?
+    ) async {
         for action in actions {
             do {
                 try await database.withTransaction(.write) { transaction in
-                    try await action(self.makeContext(channel: channel, caller: caller, transaction: transaction, compensations: Compensations()))
+                    let context = self.makeContext(
+                        channel: channel, caller: caller, language: language, transaction: transaction, compensations: Compensations()
+                    )
+                    try await action(context)
                 }
             } catch {
                 logger.error("a compensation of a rolled-back request failed", metadata: ["error": "\(error)"])
@@ -162,10 +175,10 @@ public final class CommerceRuntime: Sendable {
     }
 
     private func makeContext(
-        channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, compensations: Compensations
+        channel: ChannelRecord, caller: Caller, language: String?, transaction: any DatabaseTransaction, compensations: Compensations
     ) -> RequestContext {
         RequestContext(
-            channel: channel, caller: caller, transaction: transaction, logger: logger, settings: settings, pipeline: pipeline,
+            channel: channel, caller: caller, language: language, transaction: transaction, logger: logger, settings: settings, pipeline: pipeline,
             compensations: compensations
         )
     }

@@ -25,6 +25,9 @@ public enum Caller: Sendable, Equatable {
 public struct RequestContext: Sendable {
     public let channel: ChannelRecord
     public let caller: Caller
+    /// The language the caller reads the catalog in (lower-case, `de-de`): negotiated by the
+    /// consumer API from `Accept-Language` among the channel's languages, else the channel's.
+    public let language: String
     public let transaction: any DatabaseTransaction
     public var logger: Logger
     public let settings: CommerceSettings
@@ -32,11 +35,12 @@ public struct RequestContext: Sendable {
     let compensations: Compensations
 
     init(
-        channel: ChannelRecord, caller: Caller, transaction: any DatabaseTransaction, logger: Logger, settings: CommerceSettings, pipeline: Pipeline,
-        compensations: Compensations = Compensations()
+        channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger,
+        settings: CommerceSettings, pipeline: Pipeline, compensations: Compensations = Compensations()
     ) {
         self.channel = channel
         self.caller = caller
+        self.language = language ?? channel.languageId
         self.transaction = transaction
         self.logger = logger
         self.settings = settings

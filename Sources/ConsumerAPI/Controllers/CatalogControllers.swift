@@ -1,14 +1,26 @@
 import Foundation
 import HTTPTypes
+import ChannelDatabase
 import CommerceQuery
 import CommerceRuntime
 import Hummingbird
 
 /// `Products`: the channel's sellable products and variants.
 enum ProductsController {
+    /// Catalog answers carry `Content-Language`: the language names and descriptions are in
+    /// where translated (see ``AcceptLanguage``); `Vary: Accept-Language` keeps caches from
+    /// handing one language's answer to another's request.
     static func handle(_ call: APICall) async throws -> Response {
+        var response = try await route(call)
+        response.headers[.contentLanguage] = call.language
+        response.headers[.vary] = "Accept-Language"
+        return response
+    }
+
+    private static func route(_ call: APICall) async throws -> Response {
         if let operation = try call.boundOperation(entityType: "Product") {
             switch operation.name {
+            case "GetMediaLocations": return try await mediaLocations(call)
             case "Search": return try await search(call)
             case "GetRefinersByCriteria": return try await refiners(call)
             case "GetActivePrices": return try await activePrices(call)
@@ -75,7 +87,8 @@ extension ProductsController {
         let (paging, pageSize) = call.paging()
         let query = QueryCriteria(filter: call.options.criteria.filter, orderBy: call.options.criteria.orderBy)
         let page = try await call.runtime.execute(
-            SearchProductsRequest(criteria: criteria, paging: paging, query: query), channel: call.channel, caller: call.caller
+            SearchProductsRequest(criteria: criteria, paging: paging, query: query),
+            channel: call.channel, caller: call.caller, language: call.language
         )
         let expanded = try await call.expand(Array(page.items.prefix(pageSize)), expands)
         return call.collectionResponse(
@@ -142,7 +155,9 @@ extension ProductsController {
     /// `Search`, each value with the number of products found that have it.
     static func refiners(_ call: APICall) async throws -> Response {
         let criteria = try searchCriteria(try await call.decodeBody(SearchBody.self).searchCriteria)
-        let refiners = try await call.runtime.execute(GetProductRefinersRequest(criteria: criteria), channel: call.channel, caller: call.caller)
+        let refiners = try await call.runtime.execute(
+            GetProductRefinersRequest(criteria: criteria), channel: call.channel, caller: call.caller, language: call.language
+        )
         return call.complexCollectionResponse(of: "ProductRefiner", refiners) { refiner, writer in
             writer.field("RecordId", refiner.recordId)
             writer.field("KeyName", refiner.keyName)
@@ -229,17 +244,87 @@ extension ProductsController {
 }
 
 extension ProductsController {
+    /// `GET Products(id)/GetMediaLocations(channelId=..,catalogId=..)`: the product's images in
+    /// display order, with `$top`, `$skip` and `$count`. As in Retail Server the channel may be
+    /// named; it must then be the request's channel (the `OUN` header's), since that decides the
+    /// assortment. `catalogId` is accepted (catalogs are not built: 0 is every product).
+    static func mediaLocations(_ call: APICall) async throws -> Response {
+        guard case .integer(let id) = call.path.key else {
+            throw ODataError.badRequest(
+                "GetMediaLocations is bound to one product: Products(68719476737)/GetMediaLocations(channelId=..,catalogId=0)"
+            )
+        }
+        var parameters: [String: String] = [:]
+        if let text = call.functionParameterText, !text.isEmpty {
+            for (name, literal) in try FunctionParameters.split(text, function: "GetMediaLocations") {
+                guard name == "channelId" || name == "catalogId" else {
+                    throw ODataError.badRequest("GetMediaLocations has no parameter '\(name)'", target: name)
+                }
+                var value = literal
+                if value.hasPrefix("@") {
+                    guard let aliased = call.request.uri.queryParameters[Substring(value)] else {
+                        throw ODataError.badRequest("the parameter alias \(value) of GetMediaLocations has no value in the query", target: name)
+                    }
+                    value = String(aliased)
+                }
+                guard value == "null" || Int64(value) != nil else {
+                    throw ODataError.badRequest("the parameter '\(name)' must be of type Edm.Int64", target: name)
+                }
+                parameters[name] = value
+            }
+        }
+        if let channelId = parameters["channelId"].flatMap({ Int64($0) }), channelId != 0, channelId != call.channel.recordId {
+            throw ODataError.badRequest(
+                "channelId \(channelId) is not the request's channel (\(call.channel.recordId), chosen by the OUN header)", target: "channelId"
+            )
+        }
+        let (paging, pageSize) = call.paging()
+        guard let page = try await call.runtime.execute(
+            GetMediaLocationsRequest(productId: id, paging: paging), channel: call.channel, caller: call.caller, language: call.language
+        ) else {
+            throw ODataError.notFound("the channel has no product with RecordId \(id)")
+        }
+        var writer = JSONWriter(capacity: 128 * (page.items.count + 1))
+        writer.beginObject()
+        if call.format.metadata != .none {
+            writer.field("@odata.context", "\(call.serviceRoot)/$metadata#Collection(\(EntityModel.namespace).MediaLocation)")
+        }
+        if let count = page.totalCount { writer.field("@odata.count", Int64(count)) }
+        writer.key("value")
+        writer.beginArray()
+        for location in page.items.prefix(pageSize) {
+            writer.beginObject()
+            writer.field("Uri", location.uri)
+            writer.field("AltText", location.altText)
+            writer.field("IsDefault", location.isDefault)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return CommerceAPI.json(writer.bytes, status: .ok, contentType: call.format.contentType)
+    }
+
     static func product(_ id: Int64, _ call: APICall) async throws -> Product {
-        guard let product = try await call.runtime.execute(GetProductRequest(recordId: id), channel: call.channel, caller: call.caller) else {
+        guard let product = try await call.runtime.execute(
+            GetProductRequest(recordId: id), channel: call.channel, caller: call.caller, language: call.language
+        ) else {
             throw ODataError.notFound("the channel has no product with RecordId \(id)")
         }
         return product
     }
 }
 
-/// `Categories`: the category tree.
+/// `Categories`: the channel's navigation hierarchy (the sub-trees of the category tree it
+/// shows), names in the request's language.
 enum CategoriesController {
     static func handle(_ call: APICall) async throws -> Response {
+        var response = try await route(call)
+        response.headers[.contentLanguage] = call.language
+        response.headers[.vary] = "Accept-Language"
+        return response
+    }
+
+    private static func route(_ call: APICall) async throws -> Response {
         try call.requireMethods([.get], resource: "Categories")
         switch (call.path.key, call.path.rest) {
         case (nil, []):
@@ -265,8 +350,10 @@ enum CategoriesController {
 
 extension CategoriesController {
     static func category(_ id: Int64, _ call: APICall) async throws -> Category {
-        guard let category = try await call.runtime.execute(GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller) else {
-            throw ODataError.notFound("there is no category with RecordId \(id)")
+        guard let category = try await call.runtime.execute(
+            GetCategoryRequest(recordId: id), channel: call.channel, caller: call.caller, language: call.language
+        ) else {
+            throw ODataError.notFound("the channel shows no category with RecordId \(id)")
         }
         return category
     }
@@ -287,7 +374,7 @@ extension APICall {
         let expands = try expansion(of: entityType)
         let (paging, pageSize) = paging()
         let criteria = condition.map { Self.restricted(options.criteria, to: $0) } ?? options.criteria
-        let page = try await runtime.execute(makeRequest(paging, criteria), channel: channel, caller: caller)
+        let page = try await runtime.execute(makeRequest(paging, criteria), channel: channel, caller: caller, language: language)
         return try await collectionResponse(page, pageSize: pageSize, select: select, expands: expands, entitySet: entitySet, resource: resource)
     }
 
@@ -338,7 +425,9 @@ extension APICall {
     ) async throws -> Response where Request.Response == Page<Entity> {
         var criteria = QueryCriteria(filter: options.criteria.filter, search: options.criteria.search)
         if let condition { criteria = Self.restricted(criteria, to: condition) }
-        let page = try await runtime.execute(makeRequest(PagingOptions(top: 0, includeCount: true), criteria), channel: channel, caller: caller)
+        let page = try await runtime.execute(
+            makeRequest(PagingOptions(top: 0, includeCount: true), criteria), channel: channel, caller: caller, language: language
+        )
         return Self.plainCount(page.totalCount ?? 0)
     }
 

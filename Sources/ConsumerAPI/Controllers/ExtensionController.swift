@@ -131,7 +131,7 @@ enum ExtensionController {
                     values[name] = JSONText(bytes: Array(try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])))
                 }
             }
-        } else if let text = call.path.parenthesized, !text.isEmpty {
+        } else if let text = call.functionParameterText, !text.isEmpty {
             for (name, literal) in try FunctionParameters.split(text, function: operation.name) {
                 values[name] = try FunctionParameters.json(of: literal, name: name, aliases: call.request.uri.queryParameters, function: operation.name)
             }

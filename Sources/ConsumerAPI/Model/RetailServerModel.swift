@@ -145,6 +145,11 @@ extension EntityModel {
             EdmProperty("AvailableQuantity", .primitive(.decimal), nullable: false),
             EdmProperty("UnitOfMeasure", .primitive(.string)),
         ]))
+        try add(EdmComplexType("MediaLocation", properties: [
+            EdmProperty("Uri", .primitive(.string)),
+            EdmProperty("AltText", .primitive(.string)),
+            EdmProperty("IsDefault", .primitive(.boolean), nullable: false),
+        ]))
         try add(EdmComplexType("TenderType", properties: [
             EdmProperty("TenderTypeId", .primitive(.string), nullable: false),
             EdmProperty("Name", .primitive(.string)),
@@ -164,6 +169,7 @@ extension EntityModel {
             EdmProperty("DefaultUnitOfMeasure", .primitive(.string)),
             EdmProperty("Dimensions", .collection(.complex("ProductDimension")), nullable: false),
             EdmProperty("CategoryIds", .collection(.primitive(.int64)), nullable: false),
+            EdmProperty("PrimaryImageUrl", .primitive(.string)),
             extensionProperties,
         ], navigationProperties: [
             EdmNavigationProperty("Categories", target: "Category", isCollection: true),
@@ -263,6 +269,10 @@ extension EntityModel {
         try add(EdmOperation("GetRefinersByCriteria", kind: .action, binding: products, parameters: [
             .init("searchCriteria", .complex("ProductSearchCriteria"), nullable: false),
         ], returnType: .collection(.complex("ProductRefiner")), roles: everyone))
+        try add(EdmOperation("GetMediaLocations", kind: .function, binding: .init(entityType: "Product", isCollection: false), parameters: [
+            .init("channelId", .primitive(.int64)),
+            .init("catalogId", .primitive(.int64)),
+        ], returnType: .collection(.complex("MediaLocation")), roles: everyone))
         try add(EdmOperation("GetActivePrices", kind: .action, binding: products, parameters: [
             .init("productIds", .collection(.primitive(.int64)), nullable: false),
             .init("customerId", .primitive(.string)),

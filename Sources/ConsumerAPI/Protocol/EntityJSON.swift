@@ -30,6 +30,7 @@ enum EntityJSON {
             for id in product.categoryIds { writer.int(id) }
             writer.endArray()
         }
+        if select.includes("PrimaryImageUrl") { writer.field("PrimaryImageUrl", product.primaryImageUrl) }
         if select.includes("ExtensionProperties") { writeExtensionProperties(product.extensionProperties, to: &writer) }
     }
 

@@ -186,7 +186,7 @@ extension APICall {
         if !ids.isEmpty {
             let criteria = Self.restricted(item.criteria, to: .inList(.property(["RecordId"]), ids.map { .literal(.integer($0)) }))
             found = try await runtime.execute(
-                GetCategoriesRequest(paging: PagingOptions(top: ids.count), criteria: criteria), channel: channel, caller: caller
+                GetCategoriesRequest(paging: PagingOptions(top: ids.count), criteria: criteria), channel: channel, caller: caller, language: language
             ).items
         }
         var values: [String: NavigationValue] = [:]
@@ -207,7 +207,7 @@ extension APICall {
                 paging: PagingOptions(skip: item.skip, top: paged ? limit + 1 : limit, includeCount: item.count),
                 criteria: Self.restricted(item.criteria, to: Self.inCategory(categoryId))
             ),
-            channel: channel, caller: caller
+            channel: channel, caller: caller, language: language
         )
         var next: String?
         if page.items.count > limit {
