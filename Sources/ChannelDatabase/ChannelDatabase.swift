@@ -72,6 +72,33 @@ extension DatabaseTransaction {
     public func queryFirst(_ sql: String, _ arguments: [DatabaseValue] = []) async throws -> DatabaseRow? {
         try await query(sql, arguments).first
     }
+
+    /// Inserts many rows in few statements, each a multi-row `INSERT ... VALUES`: on PostgreSQL
+    /// every statement is a round trip and fires the statement-level triggers (the search index)
+    /// once, so master data in bulk goes in hundreds of times faster than row by row. Statements
+    /// stay below 2,000 parameters, far inside both backends' limits.
+    public func insertRows(into table: String, columns: [String], _ rows: [[DatabaseValue]]) async throws {
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let perStatement = max(1, 2_000 / columns.count)
+        var start = 0
+        while start < rows.count {
+            let end = min(start + perStatement, rows.count)
+            var arguments: [DatabaseValue] = []
+            arguments.reserveCapacity((end - start) * columns.count)
+            for values in rows[start..<end] {
+                guard values.count == columns.count else {
+                    throw DatabaseError.statementFailed("a row for \(table) has \(values.count) values for \(columns.count) columns")
+                }
+                arguments += values
+            }
+            try await execute(
+                "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES " + Array(repeating: row, count: end - start).joined(separator: ", "),
+                arguments
+            )
+            start = end
+        }
+    }
 }
 
 /// Opens the channel database named by a configuration value.

@@ -199,6 +199,7 @@ public enum DemoData {
         var media: [(productId: Int64, location: MediaLocationRecord)] = []
         var german: [(productId: Int64, name: String, description: String)] = []
         var french: [(productId: Int64, name: String, description: String)] = []
+        var rows = ProductRows()
         var nextId = firstProductId
         for index in 0..<standaloneProducts {
             let category = leafCategories[index % leafCategories.count]
@@ -211,7 +212,7 @@ public enum DemoData {
                 itemTaxGroup: index % 10 == 9 ? nil : "FULL",
                 categoryIds: [category]
             )
-            try await insert(product, brand: brands[index % brands.count], material: materials[index % materials.count],
+            try await rows.add(product, brand: brands[index % brands.count], material: materials[index % materials.count],
                              stock: Int64((index * 13) % 100 + 5), inStore: index < 500, stamp: stamp, tx)
             // Relative paths as Dynamics stores them (the storefront prefixes its media base
             // URL); every tenth product also has an absolute URL.
@@ -244,7 +245,7 @@ public enum DemoData {
             let itemId = String(format: "M%04d", master + 1)
             let price = Decimal(20 + master * 5) + Decimal(95) / 100
             let name = "\(adjectives[master % adjectives.count]) \(["Shirt", "Pant", "Jacket", "Shoe", "Scarf"][master % 5]) \(master + 1)"
-            try await insert(
+            try await rows.add(
                 ProductRecord(recordId: masterId, itemId: itemId, isMaster: true, name: name, basePrice: price, itemTaxGroup: "FULL", categoryIds: [category]),
                 brand: brands[master % brands.count], material: "Cotton", stock: nil, inStore: true, stamp: stamp, tx
             )
@@ -254,7 +255,7 @@ public enum DemoData {
                 )))
             }
             for (variant, (color, size)) in zip(0..., colors.flatMap { color in sizes.map { (color, $0) } }) {
-                try await insert(
+                try await rows.add(
                     ProductRecord(
                         recordId: nextId, itemId: itemId, masterProductId: masterId, name: "\(name) \(color) \(size)",
                         basePrice: price + (size == "L" ? 2 : 0), itemTaxGroup: "FULL", color: color, size: size, categoryIds: [category]
@@ -268,6 +269,7 @@ public enum DemoData {
             }
         }
 
+        try await rows.write(tx)
         try await store.addMediaLocations(media)
         try await store.addProductTranslations(language: "de-de", german)
         try await store.addProductTranslations(language: "fr-fr", french)
@@ -360,48 +362,56 @@ public enum DemoData {
         NSDecimalRound(&output, &input, 2, .plain)
         return output
     }
+}
 
-    private static func insert(
-        _ product: ProductRecord, brand: String, material: String, stock: Int64?, inStore: Bool, stamp: Int64,
-        _ tx: any DatabaseTransaction
+/// The rows of the demo's products, gathered while the catalog is made up and written in bulk
+/// afterwards: row by row, a PostgreSQL seed paid a round trip and a search-index refresh per
+/// statement, some ten thousand of them.
+private struct ProductRows {
+    var products: [[DatabaseValue]] = []
+    var categories: [[DatabaseValue]] = []
+    var assortment: [[DatabaseValue]] = []
+    var attributes: [[DatabaseValue]] = []
+    var stock: [[DatabaseValue]] = []
+
+    /// Gathers one product's rows; every 5,000 products go to the database, so a benchmark's
+    /// catalog of 100,000 does not sit in memory.
+    mutating func add(
+        _ product: ProductRecord, brand: String, material: String, stock units: Int64?, inStore: Bool, stamp: Int64, _ tx: any DatabaseTransaction
     ) async throws {
-        try await tx.execute(
-            """
-            INSERT INTO products (record_id, item_id, master_product_id, is_master, name, description, unit_of_measure, base_price,
-                                  item_tax_group, color, size, style, configuration, created_at, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                .integer(product.recordId), .text(product.itemId), .optional(product.masterProductId), .bool(product.isMaster),
-                .text(product.name), .text(product.description), .text(product.unitOfMeasure), try .decimal(product.basePrice),
-                .optional(product.itemTaxGroup), .optional(product.color), .optional(product.size), .optional(product.style),
-                .optional(product.configuration), .integer(stamp), .integer(stamp),
-            ]
-        )
-        for category in product.categoryIds {
-            try await tx.execute(
-                "INSERT INTO product_categories (product_id, category_id) VALUES (?, ?)", [.integer(product.recordId), .integer(category)]
-            )
-        }
-        try await tx.execute(
-            "INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(onlineStoreId), .integer(product.recordId)]
-        )
-        if inStore {
-            try await tx.execute(
-                "INSERT INTO channel_products (channel_id, product_id) VALUES (?, ?)", [.integer(physicalStoreId), .integer(product.recordId)]
-            )
-        }
-        try await tx.execute(
-            "INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (?, 1, ?), (?, 2, ?)",
-            [.integer(product.recordId), .text(brand), .integer(product.recordId), .text(material)]
-        )
-        if let stock {
-            for (warehouse, share) in [("WH-EAST", stock / 2), ("WH-WEST", stock - stock / 2)] {
-                try await tx.execute(
-                    "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES (?, ?, ?, 0)",
-                    [.integer(product.recordId), .text(warehouse), try .decimal(Decimal(share))]
-                )
+        products.append([
+            .integer(product.recordId), .text(product.itemId), .optional(product.masterProductId), .bool(product.isMaster),
+            .text(product.name), .text(product.description), .text(product.unitOfMeasure), try .decimal(product.basePrice),
+            .optional(product.itemTaxGroup), .optional(product.color), .optional(product.size), .optional(product.style),
+            .optional(product.configuration), .integer(stamp), .integer(stamp),
+        ])
+        for category in product.categoryIds { categories.append([.integer(product.recordId), .integer(category)]) }
+        assortment.append([.integer(DemoData.onlineStoreId), .integer(product.recordId)])
+        if inStore { assortment.append([.integer(DemoData.physicalStoreId), .integer(product.recordId)]) }
+        attributes.append([.integer(product.recordId), .integer(1), .text(brand)])
+        attributes.append([.integer(product.recordId), .integer(2), .text(material)])
+        if let units {
+            for (warehouse, share) in [("WH-EAST", units / 2), ("WH-WEST", units - units / 2)] {
+                stock.append([.integer(product.recordId), .text(warehouse), try .decimal(Decimal(share)), .integer(0)])
             }
         }
+        if products.count >= 5_000 { try await write(tx) }
+    }
+
+    /// Products first: every other row refers to one.
+    mutating func write(_ tx: any DatabaseTransaction) async throws {
+        try await tx.insertRows(
+            into: "products",
+            columns: [
+                "record_id", "item_id", "master_product_id", "is_master", "name", "description", "unit_of_measure", "base_price",
+                "item_tax_group", "color", "size", "style", "configuration", "created_at", "modified_at",
+            ],
+            products
+        )
+        try await tx.insertRows(into: "product_categories", columns: ["product_id", "category_id"], categories)
+        try await tx.insertRows(into: "channel_products", columns: ["channel_id", "product_id"], assortment)
+        try await tx.insertRows(into: "product_attribute_values", columns: ["product_id", "attribute_id", "text_value"], attributes)
+        try await tx.insertRows(into: "stock", columns: ["product_id", "warehouse_id", "on_hand", "reserved"], stock)
+        self = ProductRows()
     }
 }

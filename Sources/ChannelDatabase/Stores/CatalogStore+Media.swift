@@ -37,18 +37,12 @@ extension CatalogStore {
     }
 
     private func insertMediaLocations(_ locations: [(productId: Int64, location: MediaLocationRecord)]) async throws {
-        for chunk in stride(from: 0, to: locations.count, by: 200).map({ locations[$0..<min($0 + 200, locations.count)] }) {
-            var values: [DatabaseValue] = []
-            for (productId, location) in chunk {
-                values += [.integer(productId), .integer(Int64(location.displayOrder)), .text(location.uri)]
-                values += [.text(location.altText), .bool(location.isDefault)]
+        try await transaction.insertRows(
+            into: "product_media", columns: ["product_id", "display_order", "uri", "alt_text", "is_default"],
+            locations.map { productId, location in
+                [.integer(productId), .integer(Int64(location.displayOrder)), .text(location.uri), .text(location.altText), .bool(location.isDefault)]
             }
-            try await transaction.execute(
-                "INSERT INTO product_media (product_id, display_order, uri, alt_text, is_default) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "),
-                values
-            )
-        }
+        )
     }
 
     private static func check(_ locations: [(productId: Int64, location: MediaLocationRecord)]) throws {
@@ -74,12 +68,9 @@ extension CatalogStore {
                     + Array(repeating: "?", count: ids.count).joined(separator: ", ") + ")",
                 [.text(language)] + ids
             )
-            var values: [DatabaseValue] = []
-            for text in chunk { values += [.integer(text.productId), .text(language), .text(text.name), .text(text.description)] }
-            try await transaction.execute(
-                "INSERT INTO product_translations (product_id, language_id, name, description) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?)", count: chunk.count).joined(separator: ", "),
-                values
+            try await transaction.insertRows(
+                into: "product_translations", columns: ["product_id", "language_id", "name", "description"],
+                chunk.map { [.integer($0.productId), .text(language), .text($0.name), .text($0.description)] }
             )
         }
     }
