@@ -8,7 +8,9 @@
 // It measures, one cart after another on one task:
 //   - CalculateCartTotalsRequest: one write transaction that reads the cart, runs
 //     CalculatePricesRequest, CalculateDiscountsRequest and CalculateTaxRequest through the
-//     pipeline and stores the amounts; what every cart change costs;
+//     pipeline; the amounts come out as stored, so nothing is written;
+//   - RemoveDiscountCodes and AddDiscountCode alternately: a change that moves all 20 lines'
+//     amounts, so each stores all of them; what a real cart change costs;
 //   - DiscountEngine.calculate alone on the same lines and offers (no database).
 import ChannelDatabase
 import CommerceRuntime
@@ -72,8 +74,19 @@ func measure(_ label: String, _ body: () async throws -> Void) async throws -> D
 }
 
 let cartId = cart.id
-let full = try await measure("CalculateCartTotalsRequest (read cart, price, discount, tax, store)") {
+let full = try await measure("CalculateCartTotalsRequest (read cart, price, discount, tax; amounts unchanged, nothing to store)") {
     _ = try await runtime.execute(CalculateCartTotalsRequest(cartId: cartId), channel: channel, caller: .anonymous)
+}
+// A change that moves every line's amounts: the code off, then on again. Each is one write
+// transaction that changes the cart's codes, recalculates it and stores all 20 lines.
+var codeOn = true
+_ = try await measure("Remove/AddDiscountCode alternately (change, recalculate, store 20 lines)") {
+    if codeOn {
+        _ = try await runtime.execute(RemoveDiscountCodesRequest(cartId: cartId, discountCodes: [DemoData.discountCode]), channel: channel, caller: .anonymous)
+    } else {
+        _ = try await runtime.execute(AddDiscountCodeRequest(cartId: cartId, discountCode: DemoData.discountCode), channel: channel, caller: .anonymous)
+    }
+    codeOn.toggle()
 }
 
 // PRICING_BENCH_ONLY_REQUEST=1 leaves out the engine-alone run, e.g. to profile the request.

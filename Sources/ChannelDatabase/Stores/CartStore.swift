@@ -316,13 +316,29 @@ public struct CartStore: Sendable {
     }
 
     /// Writes the amounts of a calculation: every line's and the header's totals.
-    public func saveAmounts(_ cart: CartRecord) async throws {
+    /// Stores the amounts of `cart`. With `stored`, the cart as it was read, only lines whose
+    /// amounts changed are written (a recalculation often changes one line or none), and the
+    /// header only when its totals changed.
+    public func saveAmounts(_ cart: CartRecord, stored: CartRecord? = nil) async throws {
+        var changed = cart
+        if let stored {
+            let before = Dictionary(stored.lines.map { ($0.lineId, $0) }, uniquingKeysWith: { first, _ in first })
+            changed.lines = cart.lines.filter { line in
+                guard let old = before[line.lineId] else { return true }
+                return old.price != line.price || old.extendedPrice != line.extendedPrice || old.discountAmount != line.discountAmount
+                    || old.taxAmount != line.taxAmount || old.netAmount != line.netAmount || old.totalAmount != line.totalAmount
+            }
+        }
         // PostgreSQL takes at most 65,535 parameters in a statement, seven per line here; carts stop
         // at 500 lines long before that.
-        if transaction.dialect == .postgres, !cart.lines.isEmpty, cart.lines.count <= 9_000 {
-            try await saveLineAmountsBatched(cart)
+        if transaction.dialect == .postgres, !changed.lines.isEmpty, changed.lines.count <= 9_000 {
+            try await saveLineAmountsBatched(changed)
         } else {
-            try await saveLineAmountsOneByOne(cart)
+            try await saveLineAmountsOneByOne(changed)
+        }
+        if let stored, stored.subtotalAmount == cart.subtotalAmount, stored.discountAmount == cart.discountAmount,
+           stored.taxAmount == cart.taxAmount, stored.totalAmount == cart.totalAmount {
+            return
         }
         try await transaction.execute(
             "UPDATE carts SET subtotal_amount = ?, discount_amount = ?, tax_amount = ?, total_amount = ? WHERE id = ?",

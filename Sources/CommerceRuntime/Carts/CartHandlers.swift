@@ -111,8 +111,9 @@ enum CartHandlers {
             guard var record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else {
                 throw cartNotFound(request.cartId)
             }
+            let stored = record
             try await CartCalculator(context: context).calculate(&record)
-            try await store.saveAmounts(record)
+            try await store.saveAmounts(record, stored: stored)
             var cart = try cart(from: record, decimals: context.channel.currencyDecimals)
             try await StoredProperties.attach(to: &cart, context: context)
             return cart
