@@ -25,6 +25,36 @@ struct UnregisteredRequest: CommerceRequest {
     static let mode = RequestMode.read
 }
 
+/// Locks two rows of `test_visits` one after the other; answers which attempt succeeded.
+struct LockPairRequest: CommerceRequest {
+    typealias Response = Int
+    static let typeName = "LockPairRequest"
+    static let mode = RequestMode.write
+    var first: String
+    var second: String
+}
+
+/// Counts attempts per request, and lets the first attempts of `expected` requests wait until
+/// all have arrived (at most ten seconds, so a broken test fails instead of hanging).
+actor Meeting {
+    let expected: Int
+    private var arrived = 0
+    private var attempts: [String: Int] = [:]
+
+    init(expected: Int) { self.expected = expected }
+
+    func attempt(_ key: String) -> Int {
+        attempts[key, default: 0] += 1
+        return attempts[key] ?? 0
+    }
+
+    func arrive() async {
+        arrived += 1
+        let deadline = ContinuousClock.now + .seconds(10)
+        while arrived < expected, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+}
+
 enum Backend: String, CaseIterable, Sendable {
     case sqlite
     case postgres
@@ -211,6 +241,40 @@ struct PipelineTests {
         #expect(try await visitCount(database) == 0)
         _ = try await runtime.execute(RecordVisitRequest(name: "fine"), channel: channel, caller: .anonymous)
         #expect(try await visitCount(database) == 1)
+        await database.close()
+    }
+
+    /// Two requests lock two rows in opposite orders and wait for each other: PostgreSQL ends one
+    /// of them with a deadlock error. The runtime runs that one again, so both succeed and every
+    /// row is written once. (SQLite runs one writer at a time: it cannot deadlock.)
+    @Test("a write request ended by a PostgreSQL deadlock runs again, once, and leaves one result")
+    func deadlockedRequestRunsAgain() async throws {
+        let database = try await openSeededDatabase(.postgres)
+        try await database.withTransaction(.write) { transaction in
+            for name in ["left", "right"] { try await transaction.execute("INSERT INTO test_visits (name) VALUES (?)", [.text(name)]) }
+        }
+        let meeting = Meeting(expected: 2)
+        let runtime = try await makeRuntime(database) { registry in
+            registry.register(LockPairRequest.self) { request, context in
+                let attempt = await meeting.attempt(request.first)
+                try await context.transaction.execute("UPDATE test_visits SET name = name WHERE name = ?", [.text(request.first)])
+                // Only the first attempts wait for each other, so that each holds its first row.
+                if attempt == 1 { await meeting.arrive() }
+                try await context.transaction.execute("UPDATE test_visits SET name = name WHERE name = ?", [.text(request.second)])
+                try await context.transaction.execute("INSERT INTO test_visits (name) VALUES (?)", [.text("done by \(request.first)")])
+                return attempt
+            }
+        }
+        let channel = try runtime.channel(orgUnitNumber: nil)
+        async let one = runtime.execute(LockPairRequest(first: "left", second: "right"), channel: channel, caller: .anonymous)
+        async let two = runtime.execute(LockPairRequest(first: "right", second: "left"), channel: channel, caller: .anonymous)
+        let attempts = try await [one, two]
+        // One of them was chosen as the deadlock victim and ran a second time.
+        #expect(attempts.sorted() == [1, 2])
+        let names = try await database.withTransaction(.read) { transaction in
+            try await transaction.query("SELECT name FROM test_visits ORDER BY name", []).compactMap { $0.string("name") }
+        }
+        #expect(names == ["done by left", "done by right", "left", "right"])
         await database.close()
     }
 

@@ -121,21 +121,35 @@ public final class CommerceRuntime: Sendable {
         if let group = AtomicGroup.current, group.runtime == ObjectIdentifier(self) {
             return try await joining(group, channel: channel, caller: caller, language: language, body)
         }
-        let compensations = Compensations()
-        do {
-            return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
-                let response = try await body(
-                    self.makeContext(channel: channel, caller: caller, language: language, transaction: transaction, compensations: compensations)
-                )
-                // A request abandoned at its deadline rolls back, even when its handlers could not
-                // notice the cancellation (an extension blocked in C) and finished anyway.
-                try Task.checkCancellation()
-                return response
+        var attempt = 1
+        while true {
+            let compensations = Compensations()
+            do {
+                return try await database.withTransaction(mode == .write ? .write : .read) { transaction in
+                    let response = try await body(
+                        self.makeContext(channel: channel, caller: caller, language: language, transaction: transaction, compensations: compensations)
+                    )
+                    // A request abandoned at its deadline rolls back, even when its handlers could not
+                    // notice the cancellation (an extension blocked in C) and finished anyway.
+                    try Task.checkCancellation()
+                    return response
+                }
+            } catch {
+                await compensate(compensations.take(), channel: channel, caller: caller, language: language)
+                // PostgreSQL ends one of two transactions that wait for each other (a deadlock) or
+                // that could not be serialized; the request itself was fine and, rolled back
+                // entirely, can simply run again. Once: a conflict that repeats is reported.
+                guard mode == .write, attempt < Self.attemptsAfterConflict, Self.isTransientConflict(error), !Task.isCancelled else { throw error }
+                logger.notice("a write request met a database conflict and runs again", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                attempt += 1
             }
-        } catch {
-            await compensate(compensations.take(), channel: channel, caller: caller, language: language)
-            throw error
         }
+    }
+
+    static let attemptsAfterConflict = 2
+
+    static func isTransientConflict(_ error: any Error) -> Bool {
+        (error as? DatabaseError)?.kind == .busy
     }
 
     private func joining<Result: Sendable>(
