@@ -55,10 +55,9 @@ public enum FixedPoint {
     /// below costs microseconds, this well under one. Values outside the fast path (a
     /// significand of 2^63 or more) take the exact general path.
     public static func encode(_ value: Decimal) throws -> Int64 {
-        let magnitude = value.significand
-        if magnitude < largestFastSignificand {
-            let significand = NSDecimalNumber(decimal: magnitude).uint64Value
-            let shift = value.exponent + scale
+        if let parts = value.smallParts {
+            let significand = parts.significand
+            let shift = parts.exponent + scale
             var micros: UInt64
             if significand == 0 {
                 micros = 0
@@ -74,7 +73,7 @@ public enum FixedPoint {
                 }
                 micros = significand / powersOfTen[-shift]
             }
-            if value.sign == .minus {
+            if parts.negative {
                 guard micros <= UInt64(Int64.max) + 1 else { throw DatabaseError.valueOutOfRange("a decimal is too large to store") }
                 return micros == UInt64(Int64.max) + 1 ? Int64.min : -Int64(micros)
             }
@@ -94,10 +93,24 @@ public enum FixedPoint {
 
     /// Builds the decimal from sign, exponent and significand instead of dividing by 10^6: every
     /// row decodes its amounts, and `Decimal` division costs microseconds, this a few nanoseconds.
-    private static let largestFastSignificand = Decimal(Int64.max)
     private static let powersOfTen: [UInt64] = (0...19).map { power in (0..<power).reduce(UInt64(1)) { value, _ in value * 10 } }
 
     public static func decode(_ stored: Int64) -> Decimal {
         Decimal(sign: stored < 0 ? .minus : .plus, exponent: -scale, significand: Decimal(stored.magnitude))
     }
+}
+
+extension Decimal {
+    /// The decimal as a sign, a significand of at most 63 bits and a power-of-ten exponent, read
+    /// without `Decimal` arithmetic (which allocates); nil for NaN or a larger significand. Every
+    /// amount the channel database stores has such parts, so the hot paths that encode, compute
+    /// and write amounts start here and keep `Decimal` for the rare rest.
+    public var smallParts: (negative: Bool, significand: UInt64, exponent: Int)? {
+        guard !isNaN else { return nil }
+        let magnitude = significand
+        guard magnitude <= Self.largestSmallSignificand else { return nil }
+        return (sign == .minus, NSDecimalNumber(decimal: magnitude).uint64Value, exponent)
+    }
+
+    private static let largestSmallSignificand = Decimal(Int64.max)
 }

@@ -1,3 +1,4 @@
+import ChannelDatabase
 import Foundation
 
 /// A decimal number held as an `Int128` significand and a count of fractional digits, for the
@@ -32,14 +33,12 @@ struct SmallDecimal: Comparable, Sendable, CustomStringConvertible {
         self.init(significand: Int128(integer), scale: 0)
     }
 
-    /// Exact for every `Decimal` whose significand fits in 64 bits and whose exponent lies between
+    /// Exact for every `Decimal` whose significand fits in 63 bits and whose exponent lies between
     /// -18 and +18 (all amounts of the channel database); others go through their text.
     init(_ value: Decimal) {
-        let exponent = value.exponent
-        let magnitude = value.significand
-        if magnitude < Self.largestFastSignificand, exponent >= -Self.maximumScale, exponent <= Self.maximumScale {
-            var significand = Int128(NSDecimalNumber(decimal: magnitude).uint64Value)
-            if value.sign == .minus { significand = -significand }
+        if let parts = value.smallParts, parts.exponent >= -Self.maximumScale, parts.exponent <= Self.maximumScale {
+            let exponent = parts.exponent
+            let significand = parts.negative ? -Int128(parts.significand) : Int128(parts.significand)
             if exponent >= 0 {
                 self.init(significand: significand * Self.powerOfTen(exponent), scale: 0)
             } else {
@@ -49,8 +48,6 @@ struct SmallDecimal: Comparable, Sendable, CustomStringConvertible {
             self.init(parsing: value.description)
         }
     }
-
-    private static let largestFastSignificand = Decimal(UInt64.max)
 
     /// Parses `-123.456` or `1.5e-7` (what `Decimal.description` writes), rounding past
     /// ``maximumScale`` fractional digits.

@@ -1,3 +1,4 @@
+import ChannelDatabase
 public import Foundation
 
 /// Writes JSON straight into bytes, in the order the caller gives.
@@ -123,18 +124,15 @@ public struct JSONWriter: Sendable {
     /// the engine stores; answers false (writing nothing) for any other, which then goes through
     /// `Decimal.description`, several times slower on the hot path of every priced entity.
     private mutating func appendPlainDecimal(_ value: Decimal) -> Bool {
-        let exponent = value.exponent
-        guard !value.isNaN, exponent <= 0, exponent >= -38 else { return false }
-        let significand = value.significand
-        guard significand <= Self.largestPlainSignificand else { return false }
-        var mantissa = NSDecimalNumber(decimal: significand).int64Value
-        var fraction = -exponent
+        guard let parts = value.smallParts, parts.exponent <= 0, parts.exponent >= -38 else { return false }
+        var mantissa = Int64(parts.significand)
+        var fraction = -parts.exponent
         // Same text as `description`: no trailing fractional zeros.
         while fraction > 0, mantissa % 10 == 0 {
             mantissa /= 10
             fraction -= 1
         }
-        if value.sign == .minus, mantissa != 0 { bytes.append(UInt8(ascii: "-")) }
+        if parts.negative, mantissa != 0 { bytes.append(UInt8(ascii: "-")) }
         let digits = Array(String(mantissa).utf8)
         if fraction == 0 {
             bytes.append(contentsOf: digits)
@@ -149,8 +147,6 @@ public struct JSONWriter: Sendable {
         }
         return true
     }
-
-    private static let largestPlainSignificand = Decimal(Int64.max)
 
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
