@@ -19,7 +19,61 @@ public enum CoreSchema {
             version: 10, name: "translations, media locations, channel languages and navigation hierarchies; translations in the search index",
             script: version10
         ),
+        Migration(version: 13, name: "generations of the master data the runtime caches (discounts, category scopes)", script: version13),
     ])
+
+    /// A counter per group of master data that a write to any of its tables moves on, in the
+    /// writing transaction. The runtime caches that data per generation (see
+    /// `MasterDataCache`): reading the counter is one statement where reading the data was
+    /// several, and a change is seen by the first transaction whose snapshot includes it, on every
+    /// host sharing the database. Writers of the same group serialize on its counter row, which
+    /// is acceptable for master data (headquarters pushes it, not shoppers).
+    static let version13: @Sendable (SQLDialect) -> String = { dialect in
+        let tables = """
+            CREATE TABLE master_data_generations (
+                name TEXT PRIMARY KEY,
+                generation BIGINT NOT NULL
+            );
+            INSERT INTO master_data_generations (name, generation) VALUES ('discounts', 1), ('catalog', 1);
+            """
+        let watched: [(table: String, group: String)] = [
+            ("discounts", "discounts"), ("discount_lines", "discounts"), ("channel_discounts", "discounts"),
+            ("categories", "catalog"), ("product_categories", "catalog"), ("products", "catalog"),
+        ]
+        var script = tables + "\n"
+        switch dialect {
+        case .sqlite:
+            for (table, group) in watched {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    script += """
+                        CREATE TRIGGER \(table)_\(event.lowercased())_generation AFTER \(event) ON \(table) BEGIN
+                            UPDATE master_data_generations SET generation = generation + 1 WHERE name = '\(group)';
+                        END;
+
+                        """
+                }
+            }
+        case .postgres:
+            // Statement-level: a bulk write moves the counter once, not once per row.
+            script += """
+                CREATE FUNCTION master_data_generation_next() RETURNS trigger
+                    LANGUAGE plpgsql
+                    AS 'BEGIN
+                            UPDATE master_data_generations SET generation = generation + 1 WHERE name = TG_ARGV[0];
+                            RETURN NULL;
+                        END';
+
+                """
+            for (table, group) in watched {
+                script += """
+                    CREATE TRIGGER \(table)_generation AFTER INSERT OR UPDATE OR DELETE ON \(table)
+                        FOR EACH STATEMENT EXECUTE FUNCTION master_data_generation_next('\(group)');
+
+                    """
+            }
+        }
+        return script
+    }
 
     /// Catalog breadth: names and descriptions per language, product media, the languages a
     /// channel speaks and the categories it shows.

@@ -192,28 +192,37 @@ public struct PricingStore: Sendable {
                 """
             arguments += codes.map(DatabaseValue.text) + [.integer(instant), .integer(instant)]
         }
+        return try await offers(
+            channelId: channelId, codeCondition: codeCondition,
+            validity: "(d.valid_from IS NULL OR d.valid_from <= ?) AND (d.valid_to IS NULL OR d.valid_to >= ?)", arguments: arguments
+        ).map(\.offer)
+    }
+
+    private func offers(
+        channelId: Int64, codeCondition: String, validity: String, arguments: [DatabaseValue]
+    ) async throws -> [(offer: DiscountOfferRecord, validFrom: Int64?, validTo: Int64?)] {
         let rows = try await transaction.query(
             """
             SELECT d.offer_id, d.name, d.discount_type, d.concurrency_mode, d.priority, d.percent_off, d.amount_off, d.deal_price,
-                   d.threshold_amount, d.currency_code, d.requires_code
+                   d.threshold_amount, d.currency_code, d.requires_code, d.valid_from, d.valid_to
             FROM discounts d JOIN channel_discounts c ON c.offer_id = d.offer_id AND c.channel_id = ?
-            WHERE d.is_active = 1 AND (d.valid_from IS NULL OR d.valid_from <= ?) AND (d.valid_to IS NULL OR d.valid_to >= ?)
-              AND (\(codeCondition))
+            WHERE d.is_active = 1 AND \(validity) AND (\(codeCondition))
             ORDER BY d.offer_id
             """,
             arguments
         )
-        var offers: [DiscountOfferRecord] = rows.compactMap { row in
+        var offers: [(offer: DiscountOfferRecord, validFrom: Int64?, validTo: Int64?)] = rows.compactMap { row in
             // A kind or mode this engine does not know is left out rather than guessed at.
             guard let id = row.string("offer_id"),
                   let kind = row.string("discount_type").flatMap(DiscountOfferRecord.Kind.init(rawValue:)),
                   let mode = row.string("concurrency_mode").flatMap(DiscountOfferRecord.Concurrency.init(rawValue:))
             else { return nil }
-            return DiscountOfferRecord(
+            let offer = DiscountOfferRecord(
                 offerId: id, name: row.string("name") ?? "", kind: kind, concurrency: mode, priority: row.int("priority") ?? 0,
                 percentOff: row.decimal("percent_off"), amountOff: row.decimal("amount_off"), dealPrice: row.decimal("deal_price"),
                 thresholdAmount: row.decimal("threshold_amount"), currencyCode: row.string("currency_code"), requiresCode: row.bool("requires_code")
             )
+            return (offer, row.int64("valid_from"), row.int64("valid_to"))
         }
         guard !offers.isEmpty else { return [] }
         let lineRows = try await transaction.query(
@@ -221,7 +230,7 @@ public struct PricingStore: Sendable {
             SELECT offer_id, product_id, category_id, mix_match_group, quantity FROM discount_lines
             WHERE offer_id IN (\(Self.placeholders(offers.count))) ORDER BY offer_id, line_number
             """,
-            offers.map { .text($0.offerId) }
+            offers.map { .text($0.offer.offerId) }
         )
         var linesOfOffer: [String: [DiscountLineRecord]] = [:]
         for row in lineRows {
@@ -231,8 +240,28 @@ public struct PricingStore: Sendable {
                 quantity: row.decimal("quantity")
             ))
         }
-        for index in offers.indices { offers[index].lines = linesOfOffer[offers[index].offerId] ?? [] }
+        for index in offers.indices { offers[index].offer.lines = linesOfOffer[offers[index].offer.offerId] ?? [] }
         return offers
+    }
+
+    /// The generation of each group of cached master data (core schema 13): `discounts` and `catalog`.
+    public func masterDataGenerations() async throws -> (discounts: Int64, catalog: Int64) {
+        var discounts: Int64 = 0
+        var catalog: Int64 = 0
+        for row in try await transaction.query("SELECT name, generation FROM master_data_generations", []) {
+            switch row.string("name") {
+            case "discounts": discounts = row.int64("generation") ?? 0
+            case "catalog": catalog = row.int64("generation") ?? 0
+            default: break
+            }
+        }
+        return (discounts, catalog)
+    }
+
+    /// Every active offer of a channel that needs no code, whatever its validity dates, with
+    /// those dates: what a cache keeps, to pick the valid ones at each instant itself.
+    public func uncodedOffers(channelId: Int64) async throws -> [(offer: DiscountOfferRecord, validFrom: Int64?, validTo: Int64?)] {
+        try await offers(channelId: channelId, codeCondition: "d.requires_code = 0", validity: "1 = 1", arguments: [.integer(channelId)])
     }
 
     /// For each product: its master (for variants) and every category it or its master is in,

@@ -70,11 +70,21 @@ struct CartCalculator {
         // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.
         var regions: [Region: [CartLineRecord]] = [:]
         var order: [Region] = []
+        // Lines nearly always share the cart's address: each distinct text is decoded once, as
+        // a JSON decode costs more than the rest of this loop.
+        var regionOfAddress: [String: Region] = [:]
         for line in cart.lines {
-            let address = CartHandlers.decodeAddress(line.shippingAddress ?? cart.shippingAddress)
-            let region = Region(
-                country: address?.threeLetterISORegionName.flatMap { $0.isEmpty ? nil : $0 }, state: address?.state.flatMap { $0.isEmpty ? nil : $0 }
-            )
+            let region: Region
+            if let text = line.shippingAddress ?? cart.shippingAddress {
+                if let known = regionOfAddress[text] {
+                    region = known
+                } else {
+                    region = Region(CartHandlers.decodeAddress(text))
+                    regionOfAddress[text] = region
+                }
+            } else {
+                region = Region(nil)
+            }
             if regions[region] == nil { order.append(region) }
             regions[region, default: []].append(line)
         }
@@ -116,6 +126,11 @@ struct CartCalculator {
 private struct Region: Hashable {
     var country: String?
     var state: String?
+
+    init(_ address: Address?) {
+        country = address?.threeLetterISORegionName.flatMap { $0.isEmpty ? nil : $0 }
+        state = address?.state.flatMap { $0.isEmpty ? nil : $0 }
+    }
 }
 
 extension Optional {

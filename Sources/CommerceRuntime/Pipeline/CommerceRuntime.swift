@@ -12,6 +12,8 @@ public final class CommerceRuntime: Sendable {
     public let database: any ChannelDatabase
     public let registry: HandlerRegistry
     let pipeline: Pipeline
+    /// Offers and discount scopes between requests; see ``MasterDataCache``.
+    let masterData = MasterDataCache()
     public let settings: CommerceSettings
     private let logger: Logger
     private let channels: Mutex<ChannelDirectory>
@@ -193,7 +195,7 @@ public final class CommerceRuntime: Sendable {
     ) -> RequestContext {
         RequestContext(
             channel: channel, caller: caller, language: language, transaction: transaction, logger: logger, settings: settings, pipeline: pipeline,
-            compensations: compensations
+            compensations: compensations, masterData: masterData
         )
     }
 }

@@ -33,11 +33,13 @@ public struct RequestContext: Sendable {
     public let settings: CommerceSettings
     let pipeline: Pipeline
     let compensations: Compensations
+    let masterData: MasterDataCache
 
     init(
         channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger,
-        settings: CommerceSettings, pipeline: Pipeline, compensations: Compensations = Compensations()
+        settings: CommerceSettings, pipeline: Pipeline, compensations: Compensations = Compensations(), masterData: MasterDataCache
     ) {
+        self.masterData = masterData
         self.channel = channel
         self.caller = caller
         self.language = language ?? channel.languageId

@@ -204,11 +204,17 @@ enum PricingHandlers {
         registry.register(CalculateDiscountsRequest.self) { request, context in
             let store = PricingStore(context.transaction)
             let channel = context.channel
-            let offers = try await store.discountOffers(
-                channelId: channel.recordId, codes: request.discountCodes, at: request.atInstant ?? currentInstant()
-            )
+            let instant = request.atInstant ?? currentInstant()
+            let generations = try await store.masterDataGenerations()
+            // Offers behind a code depend on the code's own validity and usage count, which
+            // change with every order that uses it: those carts read the database.
+            let offers = request.discountCodes.isEmpty
+                ? try await context.masterData.uncodedOffers(channelId: channel.recordId, at: instant, generation: generations.discounts, store: store)
+                : try await store.discountOffers(channelId: channel.recordId, codes: request.discountCodes, at: instant)
             guard !offers.isEmpty else { return request.lines.map { LineDiscount(lineId: $0.lineId, discountAmount: 0, offerIds: []) } }
-            let scopes = try await store.discountScopes(productIds: Array(Set(request.lines.map(\.productId))).sorted())
+            let scopes = try await context.masterData.scopes(
+                productIds: Array(Set(request.lines.map(\.productId))).sorted(), generation: generations.catalog, store: store
+            )
             let lines = request.lines.map { line in
                 DiscountEngine.Line(
                     lineId: line.lineId, productId: line.productId, masterId: scopes[line.productId]?.masterId,

@@ -1,0 +1,84 @@
+import ChannelDatabase
+import Synchronization
+
+/// Master data that every cart change reads, kept between requests: the channels' offers that
+/// need no code, and each product's discount scope (its master and categories with their
+/// ancestors).
+///
+/// Reading them took six statements per cart calculation, a fifth of a cart change's CPU on
+/// SQLite and six round trips on PostgreSQL. Now a calculation reads the two generation
+/// counters of core schema 13 (one statement), and uses what is cached for exactly those
+/// generations. A write to the watched tables moves a counter in its own transaction, so the
+/// first transaction that can see the change also sees the new generation and reloads, on every
+/// host sharing the database. A transaction that sees an older generation than the cache holds
+/// (a snapshot taken before the change) reads the database itself.
+final class MasterDataCache: Sendable {
+    typealias TimedOffer = (offer: DiscountOfferRecord, validFrom: Int64?, validTo: Int64?)
+    typealias Scope = (masterId: Int64?, categoryIds: Set<Int64>)
+
+    private struct State {
+        var discountsGeneration: Int64 = .min
+        var offersByChannel: [Int64: [TimedOffer]] = [:]
+        var catalogGeneration: Int64 = .min
+        var scopes: [Int64: Scope] = [:]
+    }
+
+    /// Scopes are small, but a catalog has no fixed size: past this many the cache starts over.
+    static let scopeLimit = 200_000
+
+    private let state = Mutex(State())
+
+    /// The active offers of the channel that need no code and are valid at `instant`, in
+    /// offer-id order (the order `PricingStore.discountOffers` returns).
+    func uncodedOffers(channelId: Int64, at instant: Int64, generation: Int64, store: PricingStore) async throws -> [DiscountOfferRecord] {
+        let cached: [TimedOffer]? = state.withLock { state in
+            guard state.discountsGeneration == generation else { return nil }
+            return state.offersByChannel[channelId]
+        }
+        let timed: [TimedOffer]
+        if let cached {
+            timed = cached
+        } else {
+            timed = try await store.uncodedOffers(channelId: channelId)
+            state.withLock { state in
+                guard generation >= state.discountsGeneration else { return }
+                if generation > state.discountsGeneration {
+                    state.discountsGeneration = generation
+                    state.offersByChannel = [:]
+                }
+                state.offersByChannel[channelId] = timed
+            }
+        }
+        return timed.compactMap { entry in
+            guard entry.validFrom.map({ $0 <= instant }) ?? true, entry.validTo.map({ $0 >= instant }) ?? true else { return nil }
+            return entry.offer
+        }
+    }
+
+    /// Each product's scope, as `PricingStore.discountScopes(productIds:)` reads it.
+    func scopes(productIds: [Int64], generation: Int64, store: PricingStore) async throws -> [Int64: Scope] {
+        var result: [Int64: Scope] = [:]
+        var missing: [Int64] = []
+        state.withLock { state in
+            guard state.catalogGeneration == generation else {
+                missing = productIds
+                return
+            }
+            for id in productIds {
+                if let scope = state.scopes[id] { result[id] = scope } else { missing.append(id) }
+            }
+        }
+        guard !missing.isEmpty else { return result }
+        let loaded = try await store.discountScopes(productIds: missing)
+        state.withLock { state in
+            guard generation >= state.catalogGeneration else { return }
+            if generation > state.catalogGeneration || state.scopes.count + loaded.count > Self.scopeLimit {
+                state.catalogGeneration = generation
+                state.scopes = [:]
+            }
+            state.scopes.merge(loaded) { _, new in new }
+        }
+        result.merge(loaded) { _, new in new }
+        return result
+    }
+}

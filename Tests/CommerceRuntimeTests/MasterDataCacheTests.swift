@@ -1,0 +1,86 @@
+import ChannelDatabase
+import Foundation
+import Testing
+
+@testable import CommerceRuntime
+
+/// The runtime keeps offers and discount scopes between requests (``MasterDataCache``). These
+/// tests change that master data behind its back, with plain SQL as a headquarters package
+/// would, and check that the very next cart calculation sees each change.
+@Suite("Master data cache")
+struct MasterDataCacheTests {
+    /// A standalone demo product in the headphones category, which OFFER-ELEC15 discounts 15%.
+    static let headphones = DemoData.firstProductId + 5
+    /// A standalone demo product in a category no offer without a code covers.
+    static let undiscounted = DemoData.firstProductId + 4
+
+    @Test("offers, their lines, their dates and product categories written between two calculations are seen by the second", arguments: Backend.allCases)
+    func changesAreSeen(_ backend: Backend) async throws {
+        let f = try await CartTests.fixture(backend)
+        let cart = try await f.run(CreateCartRequest(cartLines: [CartLineInput(productId: Self.headphones, quantity: 1)]))
+        let line = try #require(cart.cartLines.first)
+        let price = line.extendedPrice
+        #expect(line.discountAmount == (price * Decimal(string: "0.15")!).rounded(toDecimals: 2))
+
+        func recalculated() async throws -> Decimal {
+            try #require(try await f.run(CalculateCartTotalsRequest(cartId: cart.id)).cartLines.first).discountAmount
+        }
+        func write(_ sql: String, _ arguments: [DatabaseValue] = []) async throws {
+            try await f.database.withTransaction(.write) { _ = try await $0.execute(sql, arguments) }
+        }
+
+        // The same answer twice in a row (the second from the cache).
+        #expect(try await recalculated() == line.discountAmount)
+        #expect(try await recalculated() == line.discountAmount)
+
+        try await write("UPDATE discounts SET percent_off = ? WHERE offer_id = 'OFFER-ELEC15'", [try .decimal(30)])
+        #expect(try await recalculated() == (price * Decimal(string: "0.30")!).rounded(toDecimals: 2))
+
+        try await write("UPDATE discounts SET is_active = 0 WHERE offer_id = 'OFFER-ELEC15'")
+        #expect(try await recalculated() == 0)
+        try await write("UPDATE discounts SET is_active = 1 WHERE offer_id = 'OFFER-ELEC15'")
+        #expect(try await recalculated() == (price * Decimal(string: "0.30")!).rounded(toDecimals: 2))
+
+        // Dates are judged at each calculation, from what the cache holds.
+        let now = PricingHandlers.currentInstant()
+        try await write("UPDATE discounts SET valid_to = ? WHERE offer_id = 'OFFER-ELEC15'", [.integer(now - 60_000)])
+        #expect(try await recalculated() == 0)
+        try await write("UPDATE discounts SET valid_to = NULL, valid_from = ? WHERE offer_id = 'OFFER-ELEC15'", [.integer(now + 3_600_000)])
+        #expect(try await recalculated() == 0)
+        try await write("UPDATE discounts SET valid_from = NULL WHERE offer_id = 'OFFER-ELEC15'")
+        #expect(try await recalculated() > 0)
+
+        // The offer leaves the channel, then comes back.
+        try await write("DELETE FROM channel_discounts WHERE offer_id = 'OFFER-ELEC15' AND channel_id = ?", [.integer(f.channel.recordId)])
+        #expect(try await recalculated() == 0)
+        try await write("INSERT INTO channel_discounts (channel_id, offer_id) VALUES (?, 'OFFER-ELEC15')", [.integer(f.channel.recordId)])
+        #expect(try await recalculated() > 0)
+
+        // The product moves to a category no offer covers, then an offer line covers that one.
+        let undiscountedCategory = try #require(try await f.database.withTransaction(.read) {
+            try await $0.queryFirst("SELECT category_id FROM product_categories WHERE product_id = ?", [.integer(Self.undiscounted)])?.int64("category_id")
+        })
+        try await write("UPDATE product_categories SET category_id = ? WHERE product_id = ?", [.integer(undiscountedCategory), .integer(Self.headphones)])
+        #expect(try await recalculated() == 0)
+        try await write(
+            "INSERT INTO discount_lines (offer_id, line_number, category_id) VALUES ('OFFER-ELEC15', 2, ?)", [.integer(undiscountedCategory)]
+        )
+        #expect(try await recalculated() == (price * Decimal(string: "0.30")!).rounded(toDecimals: 2))
+    }
+
+    @Test("a write that rolls back leaves the cached offers in use", arguments: Backend.allCases)
+    func rolledBackWrite(_ backend: Backend) async throws {
+        let f = try await CartTests.fixture(backend)
+        let cart = try await f.run(CreateCartRequest(cartLines: [CartLineInput(productId: Self.headphones, quantity: 1)]))
+        let discount = try #require(cart.cartLines.first).discountAmount
+        #expect(discount > 0)
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await f.database.withTransaction(.write) { transaction in
+                _ = try await transaction.execute("UPDATE discounts SET is_active = 0 WHERE offer_id = 'OFFER-ELEC15'", [])
+                throw Abort()
+            }
+        }
+        #expect(try await f.run(CalculateCartTotalsRequest(cartId: cart.id)).cartLines.first?.discountAmount == discount)
+    }
+}
