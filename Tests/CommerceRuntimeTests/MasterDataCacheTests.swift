@@ -68,6 +68,30 @@ struct MasterDataCacheTests {
         #expect(try await recalculated() == (price * Decimal(string: "0.30")!).rounded(toDecimals: 2))
     }
 
+    @Test("an offer behind a code follows its cached offer and the code's live validity and usage", arguments: Backend.allCases)
+    func codedOffers(_ backend: Backend) async throws {
+        let f = try await CartTests.fixture(backend)
+        let created = try await f.run(CreateCartRequest(cartLines: [CartLineInput(productId: Self.undiscounted, quantity: 1)]))
+        #expect(created.cartLines.first?.discountAmount == 0)
+        let cart = try await f.run(AddDiscountCodeRequest(cartId: created.id, discountCode: DemoData.discountCode))
+        let price = try #require(cart.cartLines.first).extendedPrice
+        #expect(cart.cartLines.first?.discountAmount == (price * Decimal(string: "0.10")!).rounded(toDecimals: 2))
+
+        func recalculated() async throws -> Decimal {
+            try #require(try await f.run(CalculateCartTotalsRequest(cartId: cart.id)).cartLines.first).discountAmount
+        }
+        func write(_ sql: String, _ arguments: [DatabaseValue] = []) async throws {
+            try await f.database.withTransaction(.write) { _ = try await $0.execute(sql, arguments) }
+        }
+        try await write("UPDATE discounts SET percent_off = ? WHERE offer_id = 'OFFER-SAVE10'", [try .decimal(40)])
+        #expect(try await recalculated() == (price * Decimal(string: "0.40")!).rounded(toDecimals: 2))
+        // The code is used up elsewhere (its count is not master data the cache watches).
+        try await write("UPDATE discount_codes SET usage_limit = usage_count WHERE code = ?", [.text(DemoData.discountCode)])
+        #expect(try await recalculated() == 0)
+        try await write("UPDATE discount_codes SET usage_limit = NULL WHERE code = ?", [.text(DemoData.discountCode)])
+        #expect(try await recalculated() == (price * Decimal(string: "0.40")!).rounded(toDecimals: 2))
+    }
+
     @Test("a write that rolls back leaves the cached offers in use", arguments: Backend.allCases)
     func rolledBackWrite(_ backend: Backend) async throws {
         let f = try await CartTests.fixture(backend)

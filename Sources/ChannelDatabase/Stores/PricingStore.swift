@@ -258,10 +258,24 @@ public struct PricingStore: Sendable {
         return (discounts, catalog)
     }
 
-    /// Every active offer of a channel that needs no code, whatever its validity dates, with
-    /// those dates: what a cache keeps, to pick the valid ones at each instant itself.
-    public func uncodedOffers(channelId: Int64) async throws -> [(offer: DiscountOfferRecord, validFrom: Int64?, validTo: Int64?)] {
-        try await offers(channelId: channelId, codeCondition: "d.requires_code = 0", validity: "1 = 1", arguments: [.integer(channelId)])
+    /// Every active offer of a channel, whatever its validity dates, with those dates: what a
+    /// cache keeps, to pick the valid ones at each instant itself.
+    public func channelOffers(channelId: Int64) async throws -> [(offer: DiscountOfferRecord, validFrom: Int64?, validTo: Int64?)] {
+        try await offers(channelId: channelId, codeCondition: "1 = 1", validity: "1 = 1", arguments: [.integer(channelId)])
+    }
+
+    /// The offers that `codes` unlock at `instant`: each code valid then and not used up.
+    public func offerIds(unlockedBy codes: [String], at instant: Int64) async throws -> Set<String> {
+        guard !codes.isEmpty else { return [] }
+        let rows = try await transaction.query(
+            """
+            SELECT k.offer_id FROM discount_codes k WHERE k.code IN (\(Self.placeholders(codes.count)))
+              AND (k.valid_from IS NULL OR k.valid_from <= ?) AND (k.valid_to IS NULL OR k.valid_to >= ?)
+              AND (k.usage_limit IS NULL OR k.usage_count < k.usage_limit)
+            """,
+            codes.map(DatabaseValue.text) + [.integer(instant), .integer(instant)]
+        )
+        return Set(rows.compactMap { $0.string("offer_id") })
     }
 
     /// For each product: its master (for variants) and every category it or its master is in,

@@ -1,8 +1,8 @@
 import ChannelDatabase
 import Synchronization
 
-/// Master data that every cart change reads, kept between requests: the channels' offers that
-/// need no code, and each product's discount scope (its master and categories with their
+/// Master data that every cart change reads, kept between requests: the channels' offers, and
+/// each product's discount scope (its master and categories with their
 /// ancestors).
 ///
 /// Reading them took six statements per cart calculation, a fifth of a cart change's CPU on
@@ -28,9 +28,11 @@ final class MasterDataCache: Sendable {
 
     private let state = Mutex(State())
 
-    /// The active offers of the channel that need no code and are valid at `instant`, in
-    /// offer-id order (the order `PricingStore.discountOffers` returns).
-    func uncodedOffers(channelId: Int64, at instant: Int64, generation: Int64, store: PricingStore) async throws -> [DiscountOfferRecord] {
+    /// The active offers of the channel valid at `instant` that need no code or that
+    /// `unlocked` names, in offer-id order: what `PricingStore.discountOffers` reads.
+    func offers(
+        channelId: Int64, at instant: Int64, unlocked: Set<String>, generation: Int64, store: PricingStore
+    ) async throws -> [DiscountOfferRecord] {
         let cached: [TimedOffer]? = state.withLock { state in
             guard state.discountsGeneration == generation else { return nil }
             return state.offersByChannel[channelId]
@@ -39,7 +41,7 @@ final class MasterDataCache: Sendable {
         if let cached {
             timed = cached
         } else {
-            timed = try await store.uncodedOffers(channelId: channelId)
+            timed = try await store.channelOffers(channelId: channelId)
             state.withLock { state in
                 guard generation >= state.discountsGeneration else { return }
                 if generation > state.discountsGeneration {
@@ -50,7 +52,9 @@ final class MasterDataCache: Sendable {
             }
         }
         return timed.compactMap { entry in
-            guard entry.validFrom.map({ $0 <= instant }) ?? true, entry.validTo.map({ $0 >= instant }) ?? true else { return nil }
+            guard entry.validFrom.map({ $0 <= instant }) ?? true, entry.validTo.map({ $0 >= instant }) ?? true,
+                  !entry.offer.requiresCode || unlocked.contains(entry.offer.offerId)
+            else { return nil }
             return entry.offer
         }
     }

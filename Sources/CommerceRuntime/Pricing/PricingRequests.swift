@@ -206,11 +206,11 @@ enum PricingHandlers {
             let channel = context.channel
             let instant = request.atInstant ?? currentInstant()
             let generations = try await store.masterDataGenerations()
-            // Offers behind a code depend on the code's own validity and usage count, which
-            // change with every order that uses it: those carts read the database.
-            let offers = request.discountCodes.isEmpty
-                ? try await context.masterData.uncodedOffers(channelId: channel.recordId, at: instant, generation: generations.discounts, store: store)
-                : try await store.discountOffers(channelId: channel.recordId, codes: request.discountCodes, at: instant)
+            // Codes are read each time: their usage counts move with every order that uses one.
+            let unlocked = try await store.offerIds(unlockedBy: request.discountCodes, at: instant)
+            let offers = try await context.masterData.offers(
+                channelId: channel.recordId, at: instant, unlocked: unlocked, generation: generations.discounts, store: store
+            )
             guard !offers.isEmpty else { return request.lines.map { LineDiscount(lineId: $0.lineId, discountAmount: 0, offerIds: []) } }
             let scopes = try await context.masterData.scopes(
                 productIds: Array(Set(request.lines.map(\.productId))).sorted(), generation: generations.catalog, store: store
