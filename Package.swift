@@ -140,6 +140,13 @@ let package = Package(
             path: "bench/CheckoutBench",
             swiftSettings: swiftSettings
         ),
+        // CPU per cart request inside the runtime, without HTTP (bench/cart.sh).
+        .executableTarget(
+            name: "CartBench",
+            dependencies: ["ChannelDatabase", "CommerceRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "bench/CartBench",
+            swiftSettings: swiftSettings
+        ),
         // Product search on a catalog of 100k products and 1M attribute values (bench/search.sh).
         .executableTarget(
             name: "SearchBench",
