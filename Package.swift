@@ -143,7 +143,7 @@ let package = Package(
         // CPU per cart request inside the runtime, without HTTP (bench/cart.sh).
         .executableTarget(
             name: "CartBench",
-            dependencies: ["ChannelDatabase", "CommerceRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BenchSupport", "ChannelDatabase", "CommerceRuntime"],
             path: "bench/CartBench",
             swiftSettings: swiftSettings
         ),
@@ -154,10 +154,17 @@ let package = Package(
             path: "bench/SearchBench",
             swiftSettings: swiftSettings
         ),
+        // What the in-process benchmarks share: the runtime over the demo data.
+        .target(
+            name: "BenchSupport",
+            dependencies: ["ChannelDatabase", "CommerceRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "bench/BenchSupport",
+            swiftSettings: swiftSettings
+        ),
         // Price, discount and tax calculation of a 20-line cart (bench/pricing.sh).
         .executableTarget(
             name: "PricingBench",
-            dependencies: ["ChannelDatabase", "CommerceRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BenchSupport", "ChannelDatabase", "CommerceRuntime"],
             path: "bench/PricingBench",
             swiftSettings: swiftSettings
         ),

@@ -5,6 +5,8 @@
 # Run from the repository root:  bench/pricing.sh
 #
 # Environment:
+#   BENCH_PRODUCT                 the in-process benchmark to run (default PricingBench;
+#                                 bench/cart.sh runs CartBench through this script)
 #   SKIP_BUILD=1                  use the binary already in $SCRATCH_PATH
 #   SCRATCH_PATH                  SwiftPM scratch path for the release build (default .build-bench)
 #   ITERATIONS                    carts measured one after another (default 2000)
@@ -15,19 +17,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCRATCH_PATH=${SCRATCH_PATH:-.build-bench}
 ITERATIONS=${ITERATIONS:-2000}
+BENCH_PRODUCT=${BENCH_PRODUCT:-PricingBench}
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
-    log "building PricingBench (release, scratch path $SCRATCH_PATH)"
-    swift build -c release --scratch-path "$SCRATCH_PATH" --product PricingBench
+    log "building $BENCH_PRODUCT (release, scratch path $SCRATCH_PATH)"
+    swift build -c release --scratch-path "$SCRATCH_PATH" --product "$BENCH_PRODUCT"
 fi
 BIN_DIR=$(swift build -c release --scratch-path "$SCRATCH_PATH" --show-bin-path)
 
-log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); $(date -u)"
+log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u)"
 log "SQLite (fresh file with the demo data)"
-"$BIN_DIR/PricingBench" "$ITERATIONS"
+"$BIN_DIR/$BENCH_PRODUCT" "$ITERATIONS"
 if [[ -n ${COMMERCE_BENCH_POSTGRES_URL:-} ]]; then
     log "PostgreSQL"
-    "$BIN_DIR/PricingBench" "$ITERATIONS" "$COMMERCE_BENCH_POSTGRES_URL"
+    "$BIN_DIR/$BENCH_PRODUCT" "$ITERATIONS" "$COMMERCE_BENCH_POSTGRES_URL"
 fi

@@ -12,10 +12,10 @@
 //   - AddCartLinesRequest raising a line's quantity (claim, change, recalculate, store);
 //   - UpdateCartRequest setting the e-mail and the shipping address (the tax region changes);
 //   - the whole flow of bench/checkout.sh: CreateCart, 3 x AddCartLines, UpdateCart, Checkout.
+import BenchSupport
 import ChannelDatabase
 import CommerceRuntime
 import Foundation
-import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -23,25 +23,10 @@ import Glibc
 
 let arguments = CommandLine.arguments
 let iterations = arguments.count > 1 ? max(Int(arguments[1]) ?? 2_000, 10) : 2_000
-var logger = Logger(label: "bench")
-logger.logLevel = .warning
-
-let location: DatabaseLocation
-if arguments.count > 2 {
-    location = try DatabaseLocation(parsing: arguments[2])
-} else {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cart-bench-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    location = .sqlite(path: directory.appendingPathComponent("channel.sqlite").path)
-}
-let database = try await ChannelDatabaseFactory.open(location, logger: logger)
-try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
-if try await database.withTransaction(.read, { try await DemoData.isEmpty($0) }) {
-    try await database.withTransaction(.write) { try await DemoData.seed($0) }
-}
-let runtime = CommerceRuntime(database: database, registry: HandlerRegistry.builtIn(), logger: logger)
-try await runtime.reloadChannels()
-let channel = try runtime.channel(orgUnitNumber: DemoData.onlineStoreNumber)
+let demo = try await DemoRuntime.open(arguments.count > 2 ? arguments[2] : nil, label: "cart-bench")
+let database = demo.database
+let runtime = demo.runtime
+let channel = demo.channel
 // The three products bench/checkout.sh buys, with stock for every checkout.
 let products = (1...3).map { DemoData.firstProductId + Int64($0) * 7 }
 try await database.withTransaction(.write) { transaction in

@@ -12,32 +12,17 @@
 //   - RemoveDiscountCodes and AddDiscountCode alternately: a change that moves all 20 lines'
 //     amounts, so each stores all of them; what a real cart change costs;
 //   - DiscountEngine.calculate alone on the same lines and offers (no database).
+import BenchSupport
 import ChannelDatabase
 import CommerceRuntime
 import Foundation
-import Logging
 
 let arguments = CommandLine.arguments
 let iterations = arguments.count > 1 ? max(Int(arguments[1]) ?? 2_000, 10) : 2_000
-var logger = Logger(label: "bench")
-logger.logLevel = .warning
-
-let location: DatabaseLocation
-if arguments.count > 2 {
-    location = try DatabaseLocation(parsing: arguments[2])
-} else {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pricing-bench-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    location = .sqlite(path: directory.appendingPathComponent("channel.sqlite").path)
-}
-let database = try await ChannelDatabaseFactory.open(location, logger: logger)
-try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
-if try await database.withTransaction(.read, { try await DemoData.isEmpty($0) }) {
-    try await database.withTransaction(.write) { try await DemoData.seed($0) }
-}
-let runtime = CommerceRuntime(database: database, registry: HandlerRegistry.builtIn(), logger: logger)
-try await runtime.reloadChannels()
-let channel = try runtime.channel(orgUnitNumber: DemoData.onlineStoreNumber)
+let demo = try await DemoRuntime.open(arguments.count > 2 ? arguments[2] : nil, label: "pricing-bench")
+let database = demo.database
+let runtime = demo.runtime
+let channel = demo.channel
 
 // Standalone product i is filed under leaf category i % 20: 3 shoes, 5 headphones, 6 speakers,
 // 9 cables, 10-14 home, 15 tents.
