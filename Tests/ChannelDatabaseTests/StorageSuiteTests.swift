@@ -196,6 +196,7 @@ struct PlaceholderTests {
     @Test func rewritesOutsideQuotesOnly() {
         #expect(PostgresPlaceholders.rewrite("SELECT ? , '?' , \"a?\" , ?") == "SELECT $1 , '?' , \"a?\" , $2")
         #expect(PostgresPlaceholders.rewrite("SELECT 1") == "SELECT 1")
+        #expect(PostgresPlaceholders.rewrite("SELECT 'Grüße?', ?, 'naïve' || ?") == "SELECT 'Grüße?', $1, 'naïve' || $2")
     }
 
     @Test func fixedPointIsExact() throws {
