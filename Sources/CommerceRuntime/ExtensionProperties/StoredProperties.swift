@@ -1,5 +1,6 @@
 import ChannelDatabase
 import Foundation
+import Synchronization
 
 /// Keeps the `ExtensionProperties` of carts, sales orders and their lines in the channel DB.
 ///
@@ -25,7 +26,7 @@ enum StoredProperties {
     // MARK: Carts
 
     static func attach(to cart: inout Cart, context: RequestContext) async throws {
-        let stored = try await ExtensionPropertyStore(context.transaction).properties(ownerType: cartOwner, ownerId: cart.id)
+        let stored = try await storedParts(ownerType: cartOwner, ownerId: cart.id, context: context)
         guard !stored.isEmpty else { return }
         cart.extensionProperties = decode(stored[""])
         for index in cart.cartLines.indices {
@@ -56,13 +57,12 @@ enum StoredProperties {
     static func merge(_ changes: [CommerceProperty]?, cartId: String, part: String, context: RequestContext) async throws {
         guard let changes, !changes.isEmpty else { return }
         for change in changes { try validate(change) }
-        let store = ExtensionPropertyStore(context.transaction)
-        let stored = try await store.properties(ownerType: cartOwner, ownerId: cartId)
+        let stored = try await storedParts(ownerType: cartOwner, ownerId: cartId, context: context)
         let merged = CommerceProperty.merged(changes, into: decode(stored[part]))
         guard merged.count <= maximumCount else {
             throw CommerceError.invalidRequest("an entity holds at most \(maximumCount) ExtensionProperties", target: "ExtensionProperties")
         }
-        try await store.set(ownerType: cartOwner, ownerId: cartId, part: part, json: try encode(merged))
+        try await set(ownerType: cartOwner, ownerId: cartId, part: part, json: try encode(merged), context: context)
     }
 
     /// Client-sent properties are bounded so that a cart stays a cart, not free storage.
@@ -93,12 +93,13 @@ enum StoredProperties {
 
     static func forgetCart(_ cartId: String, context: RequestContext) async throws {
         try await ExtensionPropertyStore(context.transaction).delete(ownerType: cartOwner, ownerId: cartId)
+        context.storedProperties.remember([:], ownerType: cartOwner, ownerId: cartId)
     }
 
     // MARK: Sales orders
 
     static func attach(to order: inout SalesOrder, context: RequestContext) async throws {
-        let stored = try await ExtensionPropertyStore(context.transaction).properties(ownerType: salesOrderOwner, ownerId: order.id)
+        let stored = try await storedParts(ownerType: salesOrderOwner, ownerId: order.id, context: context)
         guard !stored.isEmpty else { return }
         order.extensionProperties = decode(stored[""])
         for index in order.salesLines.indices {
@@ -130,16 +131,31 @@ enum StoredProperties {
     /// Writes only what differs from what is stored, so a request that changes no property
     /// (nearly all of them) costs one read.
     private static func replace(_ parts: [String: [CommerceProperty]], ownerType: String, ownerId: String, context: RequestContext) async throws {
-        let store = ExtensionPropertyStore(context.transaction)
-        let stored = try await store.properties(ownerType: ownerType, ownerId: ownerId)
+        let stored = try await storedParts(ownerType: ownerType, ownerId: ownerId, context: context)
         for part in stored.keys.sorted() where parts[part] == nil {
-            try await store.set(ownerType: ownerType, ownerId: ownerId, part: part, json: nil)
+            try await set(ownerType: ownerType, ownerId: ownerId, part: part, json: nil, context: context)
         }
         for (part, properties) in parts.sorted(by: { $0.key < $1.key }) {
             let normalized = CommerceProperty.merged(properties, into: [])
             guard normalized != decode(stored[part]) else { continue }
-            try await store.set(ownerType: ownerType, ownerId: ownerId, part: part, json: try encode(normalized))
+            try await set(ownerType: ownerType, ownerId: ownerId, part: part, json: try encode(normalized), context: context)
         }
+    }
+
+    /// What is stored for one owner, read once per top-level request: a cart change reads its
+    /// properties to answer them and then twice more to store what its completions see (the
+    /// nested `CalculateCartTotalsRequest` and the change itself). Every write here goes
+    /// through ``set(ownerType:ownerId:part:json:context:)``, which keeps the memo true.
+    private static func storedParts(ownerType: String, ownerId: String, context: RequestContext) async throws -> [String: String] {
+        if let known = context.storedProperties.parts(ownerType: ownerType, ownerId: ownerId) { return known }
+        let stored = try await ExtensionPropertyStore(context.transaction).properties(ownerType: ownerType, ownerId: ownerId)
+        context.storedProperties.remember(stored, ownerType: ownerType, ownerId: ownerId)
+        return stored
+    }
+
+    private static func set(ownerType: String, ownerId: String, part: String, json: String?, context: RequestContext) async throws {
+        try await ExtensionPropertyStore(context.transaction).set(ownerType: ownerType, ownerId: ownerId, part: part, json: json)
+        context.storedProperties.update(part: part, json: json, ownerType: ownerType, ownerId: ownerId)
     }
 
     private static func encode(_ properties: [CommerceProperty]) throws -> String? {
@@ -177,5 +193,31 @@ extension CommercePropertyValue {
     /// True when no member is set: in a change, "remove this key".
     public var isEmpty: Bool {
         stringValue == nil && booleanValue == nil && decimalValue == nil && integerValue == nil && longValue == nil && dateTimeOffsetValue == nil
+    }
+}
+
+/// The stored properties one top-level request has read or written, by owner (see
+/// `StoredProperties.storedParts`). A context, and so this memo, lives for one transaction of
+/// one top-level request; nested requests share it.
+final class StoredPropertiesMemo: Sendable {
+    private let owners = Mutex<[String: [String: String]]>([:])
+
+    private static func key(_ ownerType: String, _ ownerId: String) -> String { ownerType + "\u{1F}" + ownerId }
+
+    func parts(ownerType: String, ownerId: String) -> [String: String]? {
+        owners.withLock { $0[Self.key(ownerType, ownerId)] }
+    }
+
+    func remember(_ parts: [String: String], ownerType: String, ownerId: String) {
+        owners.withLock { $0[Self.key(ownerType, ownerId)] = parts }
+    }
+
+    /// A part written: only an owner already read is kept, so a memo never stands for parts it has not seen.
+    func update(part: String, json: String?, ownerType: String, ownerId: String) {
+        owners.withLock { owners in
+            let key = Self.key(ownerType, ownerId)
+            guard owners[key] != nil else { return }
+            owners[key]?[part] = json
+        }
     }
 }

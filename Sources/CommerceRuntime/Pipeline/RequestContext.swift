@@ -34,6 +34,8 @@ public struct RequestContext: Sendable {
     let pipeline: Pipeline
     let compensations: Compensations
     let masterData: MasterDataCache
+    /// Extension properties this request has read or written; see `StoredPropertiesMemo`.
+    let storedProperties = StoredPropertiesMemo()
 
     init(
         channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger,
