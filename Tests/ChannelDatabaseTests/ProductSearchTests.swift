@@ -83,6 +83,63 @@ struct ProductSearchTests {
         }
     }
 
+    @Test(
+        "relevance tiers: all words in a name, then the item id, then attribute text, then the rest; by record id within a tier; pages cross tiers",
+        arguments: Backend.allCases
+    )
+    func relevanceTiers(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let leaf = DemoData.firstCategoryId + 1
+            try await database.withTransaction(.write) { tx in
+                try await addProduct(tx, id: 5, name: "Granite Bowl", description: "Heavy", category: leaf)
+                try await addProduct(tx, id: 6, name: "Plain Cup", description: "A granite look", category: leaf)
+                try await addProduct(tx, id: 7, name: "Slate Plate", description: "granite", category: leaf, attributes: [(1, "Granite Co")])
+                try await addProduct(tx, id: 8, name: "Granite Jar", description: "", category: leaf)
+                try await addProduct(tx, id: 9, name: "Mixed Tile", description: "speckled", category: leaf, attributes: [(1, "Granite")])
+                try await addProduct(tx, id: 10, name: "Speckled Granite Mug", description: "", category: leaf)
+                try await addProduct(tx, id: 11, name: "Lamp T12", description: "", category: leaf)
+                try await addProduct(tx, id: 12, name: "Fan", description: "", category: leaf)
+                try await addProduct(tx, id: 13, name: "Fan Belt", description: "Replaces T12", category: leaf)
+                try await addProduct(tx, id: 14, name: "Granite Sink", description: "", category: leaf, channels: [Self.store])
+            }
+            // Names 5, 8, 10; attribute text 7, 9; the description only 6. Lower record ids in a
+            // worse tier come after higher ones in a better tier; 14 is another channel's.
+            let granite = ProductSearchQuery(text: try words("granite"))
+            #expect(try await search(database, granite).map(\.recordId) == [5, 8, 10, 7, 9, 6])
+            for size in 1...4 {
+                for skip in 0...7 {
+                    #expect(
+                        try await search(database, granite, skip: skip, top: size).map(\.recordId) == Array([5, 8, 10, 7, 9, 6].dropFirst(skip).prefix(size)),
+                        "skip \(skip) top \(size)"
+                    )
+                }
+            }
+            // Both words in the name beat one in the attributes and one in the description.
+            #expect(try await search(database, ProductSearchQuery(text: try words("speckled granite"))).map(\.recordId) == [10, 9])
+            // A negated word is excluded from every field, whatever the tier.
+            #expect(try await search(database, ProductSearchQuery(text: try words("granite NOT heavy"))).map(\.recordId) == [8, 10, 7, 9, 6])
+            #expect(try await search(database, ProductSearchQuery(text: try words("granite OR fan"))).map(\.recordId) == [5, 8, 10, 12, 13, 7, 9, 6])
+            // The name, then the item id, then the description.
+            #expect(try await search(database, ProductSearchQuery(text: try words("t12"))).map(\.recordId) == [11, 12, 13])
+            // A translated name is a name.
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("INSERT INTO product_translations (product_id, language_id, name) VALUES (6, 'de-de', 'Granite-Becher')", [])
+            }
+            #expect(try await search(database, granite).map(\.recordId) == [5, 6, 8, 10, 7, 9])
+            // $orderby replaces relevance; the words still select.
+            let byName = ProductSearchQuery(text: try words("granite"), criteria: QueryCriteria(orderBy: [OrderByItem(.property(["Name"]))]))
+            #expect(try await search(database, byName).map(\.recordId) == [5, 8, 9, 6, 7, 10])
+            if backend == .sqlite {
+                // Core schema 12: four-letter prefixes (`gran` above) are index entries of their own.
+                let definition = try await database.withTransaction(.read) { tx in
+                    try await tx.queryFirst("SELECT sql FROM sqlite_master WHERE name = 'product_search'", [])?.string("sql")
+                }
+                #expect(definition?.contains("prefix = '2 3 4'") == true)
+                #expect(try await search(database, ProductSearchQuery(text: try words("gran"))).map(\.recordId) == [5, 6, 8, 10, 7, 9])
+            }
+        }
+    }
+
     @Test("writes after the migration are searchable: new products, attribute values, renames, deletes", arguments: Backend.allCases)
     func indexFollowsWrites(_ backend: Backend) async throws {
         try await withCatalog(backend) { database in
@@ -118,10 +175,10 @@ struct ProductSearchTests {
         let database = try await TestDatabases.open(backend)
         do {
             // Every step but the index's (the Migrator applies a missing step even below later ones)
-            // and version 10's, which rebuilds that index with translations and so needs it. The
+            // and those of versions 10 and 12, which rebuild that index and so need it. The
             // demo seed needs version 10's tables, so the rows are written here.
             let before = MigrationSet(
-                namespace: CoreSchema.namespace, migrations: CoreSchema.migrations.migrations.filter { $0.version != 4 && $0.version != 10 }
+                namespace: CoreSchema.namespace, migrations: CoreSchema.migrations.migrations.filter { ![4, 10, 12].contains($0.version) }
             )
             try await Migrator.migrate(database, sets: [before], logger: TestDatabases.logger)
             try await database.withTransaction(.write) { tx in
@@ -148,7 +205,7 @@ struct ProductSearchTests {
                 }
             }
             let reports = try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
-            #expect(reports.first?.applied == [4, 10])
+            #expect(reports.first?.applied == [4, 10, 12])
             let found = try await search(database, ProductSearchQuery(text: try words("P00007")))
             #expect(found.map(\.itemId) == ["P00007"])
             // Attribute text of the old rows is in the index too.

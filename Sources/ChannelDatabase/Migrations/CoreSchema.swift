@@ -19,8 +19,31 @@ public enum CoreSchema {
             version: 10, name: "translations, media locations, channel languages and navigation hierarchies; translations in the search index",
             script: version10
         ),
+        Migration(version: 12, name: "search index with four-letter prefixes", script: version12),
         Migration(version: 13, name: "generations of the master data the runtime caches (discounts, category scopes)", script: version13),
     ])
+
+    /// Search as you type sends four-letter prefixes (`summ`): without an index entry for them
+    /// FTS5 merges the lists of every word they begin (`summer`, `summit`, ...) on each query.
+    /// The option is fixed when an FTS5 table is made, so the index is made again; the triggers
+    /// of version 10 name it and keep it in sync as before. PostgreSQL's GIN index finds a
+    /// prefix as a range of its sorted words: nothing to change there.
+    static let version12: @Sendable (SQLDialect) -> String = { dialect in
+        guard dialect == .sqlite else { return "SELECT 1;" }
+        return """
+            DROP TABLE product_search;
+            CREATE VIRTUAL TABLE product_search USING fts5(
+                name, description, item_id, attributes, translated_names, translated_descriptions,
+                tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4'
+            );
+            INSERT INTO product_search (rowid, name, description, item_id, attributes, translated_names, translated_descriptions)
+                SELECT p.record_id, p.name, p.description, p.item_id,
+                       (SELECT group_concat(av.text_value, ' ') FROM product_attribute_values av WHERE av.product_id = p.record_id),
+                       (SELECT group_concat(t.name, ' ') FROM product_translations t WHERE t.product_id = p.record_id),
+                       (SELECT group_concat(t.description, ' ') FROM product_translations t WHERE t.product_id = p.record_id)
+                FROM products p;
+            """
+    }
 
     /// A counter per group of master data that a write to any of its tables moves on, in the
     /// writing transaction. The runtime caches that data per generation (see

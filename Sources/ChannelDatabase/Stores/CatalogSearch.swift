@@ -72,19 +72,52 @@ extension CatalogStore {
     /// Names and descriptions come in `language` where translated; `$filter` and `$orderby` on
     /// `Name` see the translated name. Category filters and refinements reach only the
     /// categories the channel shows (see ``categories(channelId:language:skip:top:criteria:)``).
+    ///
+    /// Relevance is in tiers (``SearchTier``): products whose names hold every word, then item
+    /// ids, then attribute text, then the rest; by record id within a tier. Each tier is read in
+    /// record-id order and only until the page is full, so a word found in 30,000 products costs
+    /// about what one found in 30 does; scoring every match (`bm25`, `ts_rank`) before the first
+    /// page did not (BENCHMARKS.md).
     public func searchProducts(
         channelId: Int64, skip: Int, top: Int, search: ProductSearchQuery, language: String? = nil
     ) async throws -> [ProductRecord] {
         let source = try await productSource(language: language)
-        var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: transaction.dialect, ranked: true)
-        statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
-        let rows = try await transaction.query(
-            "SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure, "
-                + "p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration" + statement.sql,
-            statement.arguments
-        )
+        let dialect = transaction.dialect
+        let hasWords = try search.text.flatMap { text throws(QueryTranslationError) in try FullTextQuery.render(text, for: dialect) } != nil
+        guard hasWords, search.criteria.orderBy.isEmpty else {
+            var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true)
+            statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
+            return try await completed(try await transaction.query(Self.searchColumns + statement.sql, statement.arguments))
+        }
+        var rows: [DatabaseRow] = []
+        // What is still to be skipped: within the current tier, or past it.
+        var remainingSkip = skip
+        for tier in SearchTier.allCases {
+            let wanted = top - rows.count
+            guard wanted > 0 else { break }
+            var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, tier: tier)
+            statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(wanted)), .integer(Int64(remainingSkip))])
+            let found = try await transaction.query(Self.searchColumns + statement.sql, statement.arguments)
+            rows += found
+            if !found.isEmpty {
+                // The page started inside this tier; the next one is read from its start.
+                remainingSkip = 0
+            } else if remainingSkip > 0 {
+                // The whole tier lies before the page: only its size matters.
+                let counted = try SearchStatement(
+                    search, channelId: channelId, source: try await filterSource(search.criteria.filter == nil, language: language),
+                    dialect: dialect, ranked: false, tier: tier
+                )
+                let size = try await transaction.queryFirst("SELECT COUNT(*) AS n" + counted.sql, counted.arguments)?.int("n") ?? 0
+                remainingSkip = max(remainingSkip - size, 0)
+            }
+        }
         return try await completed(rows)
     }
+
+    private static let searchColumns =
+        "SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure, "
+        + "p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration"
 
     public func searchCount(channelId: Int64, search: ProductSearchQuery, language: String? = nil) async throws -> Int {
         let source = try await filterSource(search.criteria.filter == nil, language: language)
@@ -173,6 +206,20 @@ extension CatalogStore {
     }
 }
 
+/// Where a search's words were found, best first: the relevance order of
+/// ``CatalogStore/searchProducts(channelId:skip:top:search:language:)``. A product is in the first
+/// tier whose fields hold all its words (words after `NOT` are excluded from every field).
+public enum SearchTier: Int, CaseIterable, Sendable {
+    /// The name or a translated name (PostgreSQL weight A).
+    case names
+    /// The item id (weight B).
+    case itemId
+    /// Attribute text (weight C).
+    case attributes
+    /// Everything else found: descriptions (weight D), or words spread over several fields.
+    case rest
+}
+
 /// The FROM, WHERE and (when ranked) ORDER BY of a product search, starting with " FROM", with
 /// its arguments in text order. Every value is bound; only fixed SQL text is concatenated.
 struct SearchStatement {
@@ -186,13 +233,16 @@ struct SearchStatement {
     }
 
     /// `source` is the products as `p` (``CatalogStore/plainProducts`` or the translated ones)
-    /// with its arguments.
+    /// with its arguments. With a `tier`, only the text matches of that tier are found and,
+    /// when ranked without `$orderby`, in record-id order: the order the full-text index reads
+    /// them in, so a LIMIT stops the scan early.
     init(
-        _ search: ProductSearchQuery, channelId: Int64, source: (sql: String, arguments: [DatabaseValue]), dialect: SQLDialect, ranked: Bool
+        _ search: ProductSearchQuery, channelId: Int64, source: (sql: String, arguments: [DatabaseValue]), dialect: SQLDialect, ranked: Bool,
+        tier: SearchTier? = nil
     ) throws(QueryTranslationError) {
         self.channelId = channelId
         var match: String?
-        if let text = search.text { match = try FullTextQuery.render(text, for: dialect) }
+        if let text = search.text { match = try FullTextQuery.render(text, for: dialect, tier: tier) }
         switch (match, dialect) {
         case (let match?, .sqlite):
             append(
@@ -269,17 +319,10 @@ struct SearchStatement {
         if !search.criteria.orderBy.isEmpty {
             let fragment = try SQLQueryTranslator.orderBy(search.criteria.orderBy, table: CatalogStore.productTable, dialect: dialect)
             append(" ORDER BY \(fragment.sql), p.record_id", fragment.arguments)
-        } else if match != nil {
-            // Column weights: name, description, item id, attributes, translated names, translated
-            // descriptions (FTS5 column order). bm25 is lower for better matches; ts_rank higher,
-            // with weights A names ... D descriptions.
-            append(
-                dialect == .sqlite
-                    ? " ORDER BY bm25(product_search, 10.0, 1.0, 5.0, 2.0, 10.0, 1.0), p.record_id"
-                    : " ORDER BY ts_rank(s.document, q) DESC, p.record_id"
-            )
         } else {
-            append(" ORDER BY p.record_id")
+            // Relevance is the tier (one statement each); within it, and without text, record id.
+            // On SQLite the index's rowid, so FTS5 hands the rows over in order and nothing is sorted.
+            append(dialect == .sqlite && match != nil ? " ORDER BY product_search.rowid" : " ORDER BY p.record_id")
         }
     }
 
@@ -313,9 +356,39 @@ struct SearchStatement {
 /// here, so a token is only letters and digits and is quoted without any escaping. A word of
 /// several runs (`t-shirt`, `2.5`) is a phrase. The last token of each word or phrase matches as a
 /// prefix (search as you type: `jack` finds `jacket`).
+///
+/// A ``SearchTier`` narrows the query: its fields must hold the words that are not negated
+/// (FTS5 column filters; PostgreSQL weight labels), and the better tiers' matches are excluded,
+/// so the tiers split the matches without overlap.
 enum FullTextQuery {
-    static func render(_ expression: SearchExpression, for dialect: SQLDialect) throws(QueryTranslationError) -> String? {
-        try node(expression, dialect)
+    static func render(_ expression: SearchExpression, for dialect: SQLDialect, tier: SearchTier? = nil) throws(QueryTranslationError) -> String? {
+        guard let all = try node(expression, dialect, nil) else { return nil }
+        guard let tier else { return all }
+        var better: [String] = []
+        for earlier in SearchTier.allCases where earlier.rawValue < tier.rawValue {
+            if let rendered = try node(expression, dialect, earlier) { better.append(rendered) }
+        }
+        let own = tier == .rest ? all : (try node(expression, dialect, tier) ?? all)
+        switch dialect {
+        case .sqlite:
+            // FTS5's NOT is binary and left-associative: ((own NOT a) NOT b) ...
+            return "(" + own + ")" + better.map { " NOT (\($0))" }.joined()
+        case .postgres:
+            return "(" + ([own] + better.map { "!(\($0))" }).joined(separator: " & ") + ")"
+        }
+    }
+
+    /// The fields of a tier: an FTS5 column filter, a PostgreSQL weight label; nil for the rest.
+    private static func fields(_ tier: SearchTier?, _ dialect: SQLDialect) -> String? {
+        switch (tier, dialect) {
+        case (.names?, .sqlite): "{name translated_names} : "
+        case (.itemId?, .sqlite): "{item_id} : "
+        case (.attributes?, .sqlite): "{attributes} : "
+        case (.names?, .postgres): "A"
+        case (.itemId?, .postgres): "B"
+        case (.attributes?, .postgres): "C"
+        case (.rest?, _), (nil, _): nil
+        }
     }
 
     static func tokens(_ text: String) -> [String] {
@@ -334,23 +407,26 @@ enum FullTextQuery {
     }
 
     /// nil when the expression has no letters or digits at all (it then restricts nothing).
-    private static func node(_ expression: SearchExpression, _ dialect: SQLDialect) throws(QueryTranslationError) -> String? {
+    /// Words that are not negated must be in the fields of `tier`, when there is one.
+    private static func node(_ expression: SearchExpression, _ dialect: SQLDialect, _ tier: SearchTier?) throws(QueryTranslationError) -> String? {
         switch expression {
         case .word(let text), .phrase(let text):
             let words = tokens(text)
             guard let last = words.last else { return nil }
+            let restriction = fields(tier, dialect) ?? ""
             switch dialect {
             case .sqlite:
-                return "\"" + words.joined(separator: " ") + "\"*"
+                return restriction + "\"" + words.joined(separator: " ") + "\"*"
             case .postgres:
-                return "(" + (words.dropLast().map { "'\($0)'" } + ["'\(last)':*"]).joined(separator: " <-> ") + ")"
+                return "(" + (words.dropLast().map { "'\($0)'" + (restriction.isEmpty ? "" : ":" + restriction) } + ["'\(last)':*" + restriction])
+                    .joined(separator: " <-> ") + ")"
             }
         case .not:
             throw QueryTranslationError(
                 "NOT must follow a word that is not negated, as in 'jacket NOT leather'", target: "searchCriteria/SearchCondition"
             )
         case .or(let left, let right):
-            let sides = [try node(left, dialect), try node(right, dialect)].compactMap { $0 }
+            let sides = [try node(left, dialect, tier), try node(right, dialect, tier)].compactMap { $0 }
             if sides.count < 2 { return sides.first }
             return "(" + sides.joined(separator: dialect == .sqlite ? " OR " : " | ") + ")"
         case .and:
@@ -358,8 +434,9 @@ enum FullTextQuery {
             var negative: [String] = []
             for operand in conjuncts(expression) {
                 if case .not(let inner) = operand {
-                    if let rendered = try node(inner, dialect) { negative.append(rendered) }
-                } else if let rendered = try node(operand, dialect) {
+                    // Excluded from every field, whatever the tier.
+                    if let rendered = try node(inner, dialect, nil) { negative.append(rendered) }
+                } else if let rendered = try node(operand, dialect, tier) {
                     positive.append(rendered)
                 }
             }
