@@ -79,8 +79,7 @@ extension CatalogStore {
         var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: transaction.dialect, ranked: true)
         statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
         let rows = try await transaction.query(
-            "SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure, "
-                + "p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration" + statement.sql,
+            Self.productColumns + statement.sql,
             statement.arguments
         )
         return try await completed(rows)
