@@ -26,7 +26,7 @@ struct DecimalPartsTests {
     }
 
     @Test("storage and public API agree on random amounts, exponents and signs")
-    func random() {
+    func random() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<5_000 {
             let bits = Int.random(in: 0...64, using: &generator)
@@ -37,6 +37,8 @@ struct DecimalPartsTests {
             #expect(same(value), "\(value)")
         }
         #expect(Decimal.nan.smallParts == nil)
-        #expect(FixedPoint.decode(129_990_000).smallParts?.significand == 129_990_000)
+        // A stored amount comes back normalized: 129.990000 is 12999 × 10^-2.
+        let parts = try #require(FixedPoint.decode(129_990_000).smallParts)
+        #expect(!parts.negative && parts.significand == 12_999 && parts.exponent == -2)
     }
 }
