@@ -45,6 +45,31 @@ public struct DatabaseRow: Sendable {
     public func decimal(_ column: String) -> Decimal? {
         int64(column).map(FixedPoint.decode)
     }
+
+    // By position: for statements whose column order is fixed and read on every request, where
+    // a name lookup (a string hash and a dictionary probe per column) is a measurable share.
+
+    /// The integer in the column at `index`, or `nil` when it is NULL, not an integer or absent.
+    public func int64(at index: Int) -> Int64? {
+        if case .integer(let value) = self[index] { return value }
+        return nil
+    }
+
+    public func string(at index: Int) -> String? {
+        switch self[index] {
+        case .text(let value): return value
+        case .integer(let value): return String(value)
+        default: return nil
+        }
+    }
+
+    public func bool(at index: Int) -> Bool {
+        (int64(at: index) ?? 0) != 0
+    }
+
+    public func decimal(at index: Int) -> Decimal? {
+        int64(at: index).map(FixedPoint.decode)
+    }
 }
 
 /// Column names of a result, looked up by name in O(1) after the first row.

@@ -361,8 +361,8 @@ struct APICall {
 
     /// A `$select` (top-level or nested in `$expand`) checked against the entity type.
     func selection(of entityType: String, paths: [[String]]?) throws -> PropertySelection {
-        guard let type = model.entityType(named: entityType) else { return .all }
-        guard let paths else { return .all }
+        // Absent `$select` first: the type lookup copies the type's description, on every read.
+        guard let paths, let type = model.entityType(named: entityType) else { return .all }
         var names: [String] = []
         for path in paths {
             guard path.count == 1, let name = path.first, type.property(named: name) != nil else {

@@ -88,6 +88,24 @@ struct MetadataEndToEndTests {
         #expect(try await host.get(product, headers: ["OData-MaxVersion": "3.0"]).status == 400)
         #expect(try await host.get(product, headers: ["OData-MaxVersion": "4.01"]).status == 200)
 
+        // One representation, one tag: whatever the metadata level, and in a collection as by key.
+        #expect(none.header("ETag") == etag)
+        let fullEntity = try await host.get(product, headers: ["Accept": "application/json;odata.metadata=full"])
+        #expect(fullEntity.header("ETag") == etag && fullEntity.json?["@odata.etag"] as? String == etag)
+        let listed = try await host.get("/Commerce/Products?$filter=RecordId%20eq%2068719476737")
+        #expect(((listed.json?["value"] as? [[String: Any]])?.first?["@odata.etag"] as? String) == etag)
+        // The tag is the FNV-1a digest of the properties' JSON as the body carries them.
+        let body = minimal.text
+        let afterTag = try #require(body.range(of: etag.replacingOccurrences(of: "\"", with: "\\\"") + "\","))
+        let properties = String(body[afterTag.upperBound...].dropLast())
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in properties.utf8 {
+            digest ^= UInt64(byte)
+            digest &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(digest, radix: 16)
+        #expect(etag == "W/\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\"")
+
         let notModified = try await host.get(product, headers: ["If-None-Match": etag])
         #expect(notModified.status == 304)
         #expect(notModified.header("ETag") == etag)

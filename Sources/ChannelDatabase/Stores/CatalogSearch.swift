@@ -87,7 +87,7 @@ extension CatalogStore {
         guard hasWords, search.criteria.orderBy.isEmpty else {
             var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true)
             statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
-            return try await completed(try await transaction.query(Self.searchColumns + statement.sql, statement.arguments))
+            return try await completed(try await transaction.query(Self.productColumns + statement.sql, statement.arguments))
         }
         var rows: [DatabaseRow] = []
         // What is still to be skipped: within the current tier, or past it.
@@ -97,7 +97,7 @@ extension CatalogStore {
             guard wanted > 0 else { break }
             var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, tier: tier)
             statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(wanted)), .integer(Int64(remainingSkip))])
-            let found = try await transaction.query(Self.searchColumns + statement.sql, statement.arguments)
+            let found = try await transaction.query(Self.productColumns + statement.sql, statement.arguments)
             rows += found
             if !found.isEmpty {
                 // The page started inside this tier; the next one is read from its start.
@@ -114,10 +114,6 @@ extension CatalogStore {
         }
         return try await completed(rows)
     }
-
-    private static let searchColumns =
-        "SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure, "
-        + "p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration"
 
     public func searchCount(channelId: Int64, search: ProductSearchQuery, language: String? = nil) async throws -> Int {
         let source = try await filterSource(search.criteria.filter == nil, language: language)

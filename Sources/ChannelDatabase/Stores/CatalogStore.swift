@@ -16,8 +16,7 @@ public struct CatalogStore: Sendable {
     /// also prepared-statement cache keys.
     private static func selectProduct(categoryIds: String, source: String) -> String {
         """
-        SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure,
-               p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration, \(categoryIds) AS category_ids,
+        \(productColumns), \(categoryIds) AS category_ids,
                (SELECT m.uri FROM product_media m WHERE m.product_id = p.record_id ORDER BY m.is_default DESC, m.display_order LIMIT 1)
                AS primary_image_url
         FROM \(source) WHERE \(inAssortment) AND p.record_id = ?
@@ -48,7 +47,8 @@ public struct CatalogStore: Sendable {
     private static let selectProductByKeyPostgres = selectProduct(categoryIds: categoryIdsPostgres, source: plainProducts)
     private static let selectTranslatedProductByKeySQLite = selectProduct(categoryIds: categoryIdsSQLite, source: translatedProducts)
     private static let selectTranslatedProductByKeyPostgres = selectProduct(categoryIds: categoryIdsPostgres, source: translatedProducts)
-    private static let productColumns = """
+    /// The columns of a product, in the order ``record(_:)`` reads them.
+    static let productColumns = """
         SELECT p.record_id, p.item_id, p.master_product_id, p.is_master, p.name, p.description, p.unit_of_measure,
                p.base_price, p.item_tax_group, p.color, p.size, p.style, p.configuration
         """
@@ -291,24 +291,27 @@ public struct CatalogStore: Sendable {
         )?.int("n") ?? 0
     }
 
+    /// A product row, decoded by position (every page of products decodes thirteen columns per
+    /// row): the columns of ``productColumns`` in their order, which every product statement
+    /// selects first, then, for a read by key, `category_ids` and `primary_image_url`.
     static func record(_ row: DatabaseRow) -> ProductRecord {
-        let categories = (row.string("category_ids") ?? "").split(separator: ",").compactMap { Int64($0) }
+        let categories = (row.string(at: 13) ?? "").split(separator: ",").compactMap { Int64($0) }
         return ProductRecord(
-            recordId: row.int64("record_id") ?? 0,
-            itemId: row.string("item_id") ?? "",
-            masterProductId: row.int64("master_product_id"),
-            isMaster: row.bool("is_master"),
-            name: row.string("name") ?? "",
-            description: row.string("description") ?? "",
-            unitOfMeasure: row.string("unit_of_measure") ?? "ea",
-            basePrice: row.decimal("base_price") ?? 0,
-            itemTaxGroup: row.string("item_tax_group"),
-            color: row.string("color"),
-            size: row.string("size"),
-            style: row.string("style"),
-            configuration: row.string("configuration"),
+            recordId: row.int64(at: 0) ?? 0,
+            itemId: row.string(at: 1) ?? "",
+            masterProductId: row.int64(at: 2),
+            isMaster: row.bool(at: 3),
+            name: row.string(at: 4) ?? "",
+            description: row.string(at: 5) ?? "",
+            unitOfMeasure: row.string(at: 6) ?? "ea",
+            basePrice: row.decimal(at: 7) ?? 0,
+            itemTaxGroup: row.string(at: 8),
+            color: row.string(at: 9),
+            size: row.string(at: 10),
+            style: row.string(at: 11),
+            configuration: row.string(at: 12),
             categoryIds: categories.sorted(),
-            primaryImageUrl: row.string("primary_image_url")
+            primaryImageUrl: row.string(at: 14)
         )
     }
 

@@ -90,7 +90,7 @@ extension ProductsController {
             SearchProductsRequest(criteria: criteria, paging: paging, query: query),
             channel: call.channel, caller: call.caller, language: call.language
         )
-        let expanded = try await call.expand(Array(page.items.prefix(pageSize)), expands)
+        let expanded = try await call.expand(page.items.prefix(pageSize), expands)
         return call.collectionResponse(
             page, pageSize: pageSize, select: select, key: { $0.keyText }, write: { EntityJSON.writeProperties($0, select, &$1) },
             expanded: { expanded.write($0, expands, into: &$1) }
@@ -383,7 +383,7 @@ extension APICall {
     func collectionResponse<Entity: ODataEntity>(
         _ page: Page<Entity>, pageSize: Int, select: PropertySelection, expands: [ResolvedExpand], entitySet: String? = nil, resource: String? = nil
     ) async throws -> Response {
-        let expanded = try await expand(Array(page.items.prefix(pageSize)), expands)
+        let expanded = try await expand(page.items.prefix(pageSize), expands)
         return collectionResponse(
             page, pageSize: pageSize, select: select, key: { $0.keyText }, entitySet: entitySet, resource: resource,
             write: { $0.writeProperties(select, into: &$1) }, etag: { $0.etag }, expanded: { expanded.write($0, expands, into: &$1) }
@@ -412,7 +412,7 @@ extension APICall {
         let select = try selection(of: entityType)
         let expands = try expansion(of: entityType)
         let entity = try await read()
-        let expanded = try await expand([entity], expands)
+        let expanded = try await expand([entity][...], expands)
         return try entityResponse(
             entity, select: select, key: { $0.keyText }, write: { $0.writeProperties(select, into: &$1) },
             expanded: { expanded.write($0, expands, into: &$1) }
@@ -449,12 +449,14 @@ extension APICall {
         writer.key("value")
         writer.beginArray()
         for entity in page.items.prefix(pageSize) {
-            var properties = JSONWriter()
-            write(entity, &properties)
             writer.beginObject()
-            let tag = etag?(entity) ?? ETag.weak(of: properties.bytes)
-            writeControlInformation(key: key(entity), etag: tag, entitySet: entitySet, into: &writer)
-            writer.members(of: properties)
+            if format.metadata == .none {
+                // No control information: no ETag in the body, and a collection has no ETag header.
+                write(entity, &writer)
+            } else {
+                writeControlInformation(key: key(entity), entitySet: entitySet, into: &writer)
+                writeTagged(entity, versionTag: etag?(entity), write: write, into: &writer)
+            }
             expanded?(entity, &writer)
             writer.endObject()
         }
@@ -474,9 +476,20 @@ extension APICall {
         status: HTTPResponse.Status = .ok, conditional: Bool = true, write: (Entity, inout JSONWriter) -> Void,
         expanded: ((Entity, inout JSONWriter) -> Void)? = nil
     ) throws -> Response {
-        var properties = JSONWriter()
-        write(entity, &properties)
-        let etag = versionTag ?? ETag.weak(of: properties.bytes)
+        // The properties are written once, straight into the response, behind the ETag that
+        // covers them; a precondition that fails discards the body.
+        var writer = JSONWriter()
+        writer.beginObject()
+        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)/$entity") }
+        let etag: String
+        if format.metadata == .none {
+            let start = writer.count
+            write(entity, &writer)
+            etag = versionTag ?? ETag.weak(digest: writer.withBytes(from: start, ETag.digestOfMembers))
+        } else {
+            writeControlInformation(key: key(entity), entitySet: path.entitySet, into: &writer)
+            etag = writeTagged(entity, versionTag: versionTag, write: write, into: &writer)
+        }
         if conditional, let ifMatch = request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
             throw ODataError(.preconditionFailed, code: "PreconditionFailed", "the entity has changed: its ETag is \(etag)")
         }
@@ -486,11 +499,6 @@ extension APICall {
             headers[ODataHeaders.odataVersion] = "4.0"
             return Response(status: .notModified, headers: headers)
         }
-        var writer = JSONWriter()
-        writer.beginObject()
-        if format.metadata != .none { writer.field("@odata.context", "\(serviceRoot)/$metadata#\(path.entitySet)\(select.contextSuffix)/$entity") }
-        writeControlInformation(key: key(entity), etag: etag, entitySet: path.entitySet, into: &writer)
-        writer.members(of: properties)
         expanded?(entity, &writer)
         writer.endObject()
         var response = CommerceAPI.json(writer.bytes, status: status, contentType: format.contentType)
@@ -498,29 +506,86 @@ extension APICall {
         return response
     }
 
-    private func writeControlInformation(key: String, etag: String, entitySet: String, into writer: inout JSONWriter) {
-        guard format.metadata != .none else { return }
+    /// `@odata.type`, `@odata.id` and `@odata.editLink` at `odata.metadata=full`.
+    private func writeControlInformation(key: String, entitySet: String, into writer: inout JSONWriter) {
         if format.metadata == .full, let set = model.entitySet(named: entitySet) {
             writer.field("@odata.type", "#\(EntityModel.namespace).\(set.entityType)")
             writer.field("@odata.id", "\(serviceRoot)/\(entitySet)(\(key))")
             writer.field("@odata.editLink", "\(entitySet)(\(key))")
         }
-        writer.field("@odata.etag", etag)
+    }
+
+    /// `@odata.etag` and then the entity's properties; answers the ETag. Without a version tag
+    /// of its own the entity's ETag is a digest of its properties' JSON: a fixed-length
+    /// placeholder is written, then the properties, then the digest of those in its place, so
+    /// the properties are written once and never copied.
+    @discardableResult
+    private func writeTagged<Entity>(
+        _ entity: Entity, versionTag: String?, write: (Entity, inout JSONWriter) -> Void, into writer: inout JSONWriter
+    ) -> String {
+        if let versionTag {
+            writer.field("@odata.etag", versionTag)
+            write(entity, &writer)
+            return versionTag
+        }
+        writer.key("@odata.etag")
+        let placeholder = writer.count
+        writer.raw(ETag.placeholderJSON)
+        let start = writer.count
+        write(entity, &writer)
+        let digest = writer.withBytes(from: start, ETag.digestOfMembers)
+        writer.overwrite(at: placeholder + ETag.digitsOffsetInJSON, with: ETag.hexDigits(digest))
+        return ETag.weak(digest: digest)
     }
 }
 
 /// Weak ETags over an entity's JSON: equal representations, equal tags, whatever the store.
 enum ETag {
     static func weak(of bytes: [UInt8]) -> String {
-        // FNV-1a, 64 bits: a cheap, stable digest (not a security measure; the tag only detects change).
+        weak(digest: bytes.withUnsafeBufferPointer(digest))
+    }
+
+    /// FNV-1a, 64 bits: a cheap, stable digest (not a security measure; the tag only detects change).
+    static func digest(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        let hex = String(hash, radix: 16)
-        return "W/\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+        return hash
     }
+
+    /// The digest of members written after others (`,"k":v,...`): of the same bytes without
+    /// the leading comma, so the tag equals the one of the members written alone.
+    static func digestOfMembers(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let first = bytes.first, first == UInt8(ascii: ",") else { return digest(bytes) }
+        return digest(UnsafeBufferPointer(rebasing: bytes.dropFirst()))
+    }
+
+    /// The digest as 16 lower-case hexadecimal digits, computed as read (no array).
+    static func hexDigits(_ digest: UInt64) -> LazyMapCollection<Range<Int>, UInt8> {
+        (0..<16).lazy.map { position in
+            let nibble = UInt8(truncatingIfNeeded: digest >> UInt64(60 - 4 * position)) & 0xF
+            return nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+        }
+    }
+
+    /// `W/"<16 hexadecimal digits>"`.
+    static func weak(digest: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 20) { buffer in
+            buffer[0] = UInt8(ascii: "W")
+            buffer[1] = UInt8(ascii: "/")
+            buffer[2] = UInt8(ascii: "\"")
+            for (offset, digit) in hexDigits(digest).enumerated() { buffer[3 + offset] = digit }
+            buffer[19] = UInt8(ascii: "\"")
+            return 20
+        }
+    }
+
+    /// A weak ETag's JSON string with zeros for its digits (`"W/\"0000000000000000\""`), and
+    /// where in it the digits start.
+    static let placeholderJSON: [UInt8] = Array(#""W/\"0000000000000000\"""#.utf8)
+    static let digitsOffsetInJSON = 5
 
     /// Whether an `If-Match`/`If-None-Match` list names `etag` (weak comparison) or is `*`.
     static func matches(_ header: String, _ etag: String) -> Bool {

@@ -145,6 +145,12 @@ extension APICall {
     /// Fetches what `expands` reach from `parents`, level by level: one query per navigation
     /// property and level where the store can answer for all parents at once, else one per
     /// parent, each bounded by the page size.
+    func expand<Entity: ODataEntity>(_ parents: ArraySlice<Entity>, _ expands: [ResolvedExpand]) async throws -> ExpandedLevel {
+        // Nearly every read expands nothing: then the page is not boxed entity by entity.
+        guard !expands.isEmpty else { return .none }
+        return try await expand(parents.map { $0 as any ODataEntity }, expands)
+    }
+
     func expand(_ parents: [any ODataEntity], _ expands: [ResolvedExpand]) async throws -> ExpandedLevel {
         var level = ExpandedLevel()
         guard !parents.isEmpty else { return level }

@@ -52,7 +52,8 @@ public struct JSONWriter: Sendable {
 
     public mutating func int(_ value: Int64) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(of: value.magnitude, fractionDigits: 0)
         needsComma = true
     }
 
@@ -80,6 +81,29 @@ public struct JSONWriter: Sendable {
         separate()
         bytes.append(contentsOf: json)
         needsComma = true
+    }
+
+    /// The number of bytes written so far: where the next value starts.
+    public var count: Int { bytes.count }
+
+    /// Calls `body` with the bytes written from `offset` on (e.g. to digest the members just
+    /// written); the buffer is valid only while `body` runs.
+    public func withBytes<Result>(from offset: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[offset...])) }
+    }
+
+    /// Overwrites bytes already written, starting at `offset`, with as many others: for a value
+    /// of fixed length that is known only after what follows it (an ETag over the members after
+    /// it), written first as a placeholder. The JSON stays valid only if the replacement is.
+    public mutating func overwrite(at offset: Int, with replacement: some Collection<UInt8>) {
+        precondition(offset >= 0 && offset + replacement.count <= bytes.count, "overwrite past the bytes written")
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var index = offset
+            for byte in replacement {
+                buffer[index] = byte
+                index += 1
+            }
+        }
     }
 
     /// Members (`"k":v,...`) written by another writer, spliced into the current object.
@@ -125,7 +149,7 @@ public struct JSONWriter: Sendable {
     /// `Decimal.description`, several times slower on the hot path of every priced entity.
     private mutating func appendPlainDecimal(_ value: Decimal) -> Bool {
         guard let parts = value.smallParts, parts.exponent <= 0, parts.exponent >= -38 else { return false }
-        var mantissa = Int64(parts.significand)
+        var mantissa = parts.significand
         var fraction = -parts.exponent
         // Same text as `description`: no trailing fractional zeros.
         while fraction > 0, mantissa % 10 == 0 {
@@ -133,19 +157,30 @@ public struct JSONWriter: Sendable {
             fraction -= 1
         }
         if parts.negative, mantissa != 0 { bytes.append(UInt8(ascii: "-")) }
-        let digits = Array(String(mantissa).utf8)
-        if fraction == 0 {
-            bytes.append(contentsOf: digits)
-        } else if digits.count > fraction {
-            bytes.append(contentsOf: digits[..<(digits.count - fraction)])
-            bytes.append(UInt8(ascii: "."))
-            bytes.append(contentsOf: digits[(digits.count - fraction)...])
-        } else {
-            bytes.append(contentsOf: "0.".utf8)
-            bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: fraction - digits.count))
-            bytes.append(contentsOf: digits)
-        }
+        appendDigits(of: mantissa, fractionDigits: fraction)
         return true
+    }
+
+    /// Writes `value` in decimal with a point before its last `fractionDigits` digits (at most
+    /// 38), and a leading `0.` and zeros where it has fewer: through a buffer on the stack, not
+    /// a `String` per number.
+    private mutating func appendDigits(of value: UInt64, fractionDigits: Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            var position = buffer.count
+            var rest = value
+            var written = 0
+            repeat {
+                if fractionDigits > 0, written == fractionDigits {
+                    position -= 1
+                    buffer[position] = UInt8(ascii: ".")
+                }
+                position -= 1
+                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                written += 1
+            } while rest > 0 || written <= fractionDigits
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[position...]))
+        }
     }
 
     private mutating func separate() {
