@@ -41,7 +41,8 @@ struct CatalogBreadthStoreTests {
         }
 
         let reports = try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
-        #expect(reports.first?.applied == [10])
+        // Version 10 and every later one (12 rebuilds the index again, with prefixes).
+        #expect(reports.first?.applied == CoreSchema.migrations.migrations.map(\.version).filter { $0 > 9 })
         #expect(try await Self.count(database, "backpack") == 1)
         #expect(try await Self.count(database, "northwind") == 1)
         #expect(try await Self.count(database, "rucksack") == 0)
