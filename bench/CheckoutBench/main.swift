@@ -94,7 +94,7 @@ final class Connection {
         // Headers, then Content-Length bytes of body (the engine does not chunk these answers).
         var headerEnd: Int?
         while headerEnd == nil {
-            if let end = Self.find([13, 10, 13, 10], in: buffer) { headerEnd = end; break }
+            if let end = find([13, 10, 13, 10], in: buffer) { headerEnd = end; break }
             try fill()
         }
         guard let end = headerEnd else { throw Failure(description: "no header end") }
@@ -118,14 +118,15 @@ final class Connection {
         guard count > 0 else { throw Failure(description: "connection closed: \(errno)") }
         buffer += chunk[..<count]
     }
+}
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if Array(haystack[start..<(start + needle.count)]) == needle { return start }
-        }
-        return nil
+/// Where `needle` first starts in `haystack`.
+func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+        return start
     }
+    return nil
 }
 
 /// The checkout flow of one client; everything it shares with the other client threads is
@@ -138,18 +139,15 @@ struct Flow: Sendable {
     /// must not spend its CPU share on a full JSON parse.
     static func member(_ name: String, in body: [UInt8]) -> String? {
         let key = Array("\"\(name)\":".utf8)
-        guard body.count > key.count else { return nil }
-        for start in 0...(body.count - key.count) where body[start] == key[0] && Array(body[start..<(start + key.count)]) == key {
-            var index = start + key.count
-            let quoted = index < body.count && body[index] == UInt8(ascii: "\"")
-            if quoted { index += 1 }
-            let valueStart = index
-            while index < body.count, quoted ? body[index] != UInt8(ascii: "\"") : (body[index] != UInt8(ascii: ",") && body[index] != UInt8(ascii: "}")) {
-                index += 1
-            }
-            return String(decoding: body[valueStart..<index], as: UTF8.self)
+        guard let start = find(key, in: body) else { return nil }
+        var index = start + key.count
+        let quoted = index < body.count && body[index] == UInt8(ascii: "\"")
+        if quoted { index += 1 }
+        let valueStart = index
+        while index < body.count, quoted ? body[index] != UInt8(ascii: "\"") : (body[index] != UInt8(ascii: ",") && body[index] != UInt8(ascii: "}")) {
+            index += 1
         }
-        return nil
+        return String(decoding: body[valueStart..<index], as: UTF8.self)
     }
 
     func send(_ connection: Connection, _ step: Step, _ method: String, _ path: String, _ body: String, headers: String = "") throws -> [UInt8] {

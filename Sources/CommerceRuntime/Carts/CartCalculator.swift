@@ -70,21 +70,9 @@ struct CartCalculator {
         // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.
         var regions: [Region: [CartLineRecord]] = [:]
         var order: [Region] = []
-        // Lines nearly always share the cart's address: each distinct text is decoded once, as
-        // a JSON decode costs more than the rest of this loop.
-        var regionOfAddress: [String: Region] = [:]
         for line in cart.lines {
-            let region: Region
-            if let text = line.shippingAddress ?? cart.shippingAddress {
-                if let known = regionOfAddress[text] {
-                    region = known
-                } else {
-                    region = Region(CartHandlers.decodeAddress(text))
-                    regionOfAddress[text] = region
-                }
-            } else {
-                region = Region(nil)
-            }
+            // Decoded addresses are memoized by text (see `CartHandlers.decodeAddress`).
+            let region = Region(CartHandlers.decodeAddress(line.shippingAddress ?? cart.shippingAddress))
             if regions[region] == nil { order.append(region) }
             regions[region, default: []].append(line)
         }

@@ -18,6 +18,15 @@ struct CompactJSONEncoder {
         root.node.write(to: &output)
         return output
     }
+
+    /// `encode`, or `JSONEncoder` for a value holding a type this encoder leaves out.
+    static func encodeFallingBack<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        do {
+            return try encode(value)
+        } catch is Unsupported {
+            return Array(try JSONEncoder().encode(value))
+        }
+    }
 }
 
 /// The value tree containers build; written out once the whole value is encoded, because

@@ -206,11 +206,7 @@ struct RequestCodec: Sendable {
     )
 
     private static func encode<Value: Encodable>(_ value: Value) throws -> [UInt8] {
-        do {
-            return try CompactJSONEncoder.encode(value)
-        } catch is CompactJSONEncoder.Unsupported {
-            return Array(try JSONEncoder().encode(value))
-        }
+        try CompactJSONEncoder.encodeFallingBack(value)
     }
 
     private static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], what: String) throws -> Value {

@@ -7,14 +7,8 @@ import Hummingbird
 
 /// `Products`: the channel's sellable products and variants.
 enum ProductsController {
-    /// Catalog answers carry `Content-Language`: the language names and descriptions are in
-    /// where translated (see ``AcceptLanguage``); `Vary: Accept-Language` keeps caches from
-    /// handing one language's answer to another's request.
     static func handle(_ call: APICall) async throws -> Response {
-        var response = try await route(call)
-        response.headers[.contentLanguage] = call.language
-        response.headers[.vary] = "Accept-Language"
-        return response
+        call.inLanguage(try await route(call))
     }
 
     private static func route(_ call: APICall) async throws -> Response {
@@ -260,14 +254,11 @@ extension ProductsController {
                 guard name == "channelId" || name == "catalogId" else {
                     throw ODataError.badRequest("GetMediaLocations has no parameter '\(name)'", target: name)
                 }
-                var value = literal
-                if value.hasPrefix("@") {
-                    guard let aliased = call.request.uri.queryParameters[Substring(value)] else {
-                        throw ODataError.badRequest("the parameter alias \(value) of GetMediaLocations has no value in the query", target: name)
-                    }
-                    value = String(aliased)
-                }
-                guard value == "null" || Int64(value) != nil else {
+                let json = try FunctionParameters.json(
+                    of: literal, name: name, aliases: call.request.uri.queryParameters, function: "GetMediaLocations"
+                )
+                let value = String(decoding: json.bytes, as: UTF8.self)
+                guard json.isNull || Int64(value) != nil else {
                     throw ODataError.badRequest("the parameter '\(name)' must be of type Edm.Int64", target: name)
                 }
                 parameters[name] = value
@@ -318,10 +309,7 @@ extension ProductsController {
 /// shows), names in the request's language.
 enum CategoriesController {
     static func handle(_ call: APICall) async throws -> Response {
-        var response = try await route(call)
-        response.headers[.contentLanguage] = call.language
-        response.headers[.vary] = "Accept-Language"
-        return response
+        call.inLanguage(try await route(call))
     }
 
     private static func route(_ call: APICall) async throws -> Response {
@@ -597,5 +585,17 @@ enum ETag {
             if value == bare { return true }
         }
         return false
+    }
+}
+
+extension APICall {
+    /// Catalog answers carry `Content-Language`: the language names and descriptions are in
+    /// where translated (see ``AcceptLanguage``); `Vary: Accept-Language` keeps caches from
+    /// handing one language's answer to another's request.
+    func inLanguage(_ response: Response) -> Response {
+        var response = response
+        response.headers[.contentLanguage] = language
+        response.headers[.vary] = "Accept-Language"
+        return response
     }
 }
