@@ -136,7 +136,7 @@ let package = Package(
         // The full checkout flow under load (bench/checkout.sh).
         .executableTarget(
             name: "CheckoutBench",
-            dependencies: ["ChannelDatabase", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BenchHTTP", "ChannelDatabase", .product(name: "Logging", package: "swift-log")],
             path: "bench/CheckoutBench",
             swiftSettings: swiftSettings
         ),
@@ -150,8 +150,14 @@ let package = Package(
         // Product search on a catalog of 100k products and 1M attribute values (bench/search.sh).
         .executableTarget(
             name: "SearchBench",
-            dependencies: ["ChannelDatabase", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BenchHTTP", "ChannelDatabase", .product(name: "Logging", package: "swift-log")],
             path: "bench/SearchBench",
+            swiftSettings: swiftSettings
+        ),
+        // What the HTTP load clients share: a blocking keep-alive connection per client thread.
+        .target(
+            name: "BenchHTTP",
+            path: "bench/BenchHTTP",
             swiftSettings: swiftSettings
         ),
         // What the in-process benchmarks share: the runtime over the demo data.

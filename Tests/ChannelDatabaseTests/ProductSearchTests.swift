@@ -377,4 +377,86 @@ struct ProductSearchTests {
             }
         }
     }
+    @Test(
+        "a search ordered by an indexed property pages the same whether it sorts the matches or walks the index (SQLite walks it for many matches)",
+        arguments: Backend.allCases
+    )
+    func orderedByIndex(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            // 1,300 products with the word, in the online store except every ninth; prices and
+            // names repeat so ties are broken by record id.
+            let ids = (0..<1_300).map { 7_000_000 + Int64($0) }
+            try await database.withTransaction(.write) { tx in
+                for id in ids {
+                    try await addProduct(
+                        tx, id: id, name: "Walkword \(id % 37)", description: "ordered", price: Decimal(id % 50) + Decimal(string: "0.25")!,
+                        category: DemoData.firstCategoryId, channels: id % 9 == 0 ? [ProductSearchTests.store] : [ProductSearchTests.online]
+                    )
+                }
+            }
+            let expected = try await database.withTransaction(.read) { tx in
+                try await tx.query(
+                    """
+                    SELECT p.record_id, p.name, p.base_price FROM products p JOIN channel_products cp ON cp.product_id = p.record_id
+                    WHERE cp.channel_id = ? AND p.name LIKE 'Walkword %'
+                    """,
+                    [.integer(ProductSearchTests.online)]
+                ).compactMap { row -> (id: Int64, name: String, price: Int64)? in
+                    guard let id = row.int64("record_id"), let name = row.string("name"), let price = row.int64("base_price") else { return nil }
+                    return (id, name, price)
+                }
+            }
+            #expect(expected.count == ids.filter { $0 % 9 != 0 }.count)
+            let byName: (Bool) -> [Int64] = { descending in
+                expected.sorted {
+                    if $0.name != $1.name {
+                        let ascending = $0.name.unicodeScalars.lexicographicallyPrecedes($1.name.unicodeScalars)
+                        return descending ? !ascending : ascending
+                    }
+                    return $0.id < $1.id
+                }.map(\.id)
+            }
+            let byPrice: (Bool) -> [Int64] = { descending in
+                expected.sorted { $0.price != $1.price ? (descending ? $0.price > $1.price : $0.price < $1.price) : $0.id < $1.id }.map(\.id)
+            }
+            let cases: [(property: String, descending: Bool, order: [Int64])] = [
+                ("BasePrice", false, byPrice(false)), ("BasePrice", true, byPrice(true)), ("Name", false, byName(false)), ("Name", true, byName(true)),
+            ]
+            for (property, descending, order) in cases {
+                let query = ProductSearchQuery(
+                    text: try words("walkword"), criteria: QueryCriteria(orderBy: [OrderByItem(.property([property]), descending: descending)])
+                )
+                for (skip, top) in [(0, 20), (15, 5), (40, 20), (1_100, 100)] {
+                    let page = try await search(database, query, skip: skip, top: top)
+                    #expect(page.map(\.recordId) == Array(order.dropFirst(skip).prefix(top)), "\(property) \(descending ? "desc" : "asc") skip \(skip) top \(top)")
+                }
+                // Which way the store went: SQLite walks the index for the first pages of this
+                // many matches, and sorts for a page deep enough that the walk could be long.
+                let walked = try await database.withTransaction(.read) { tx in
+                    let store = CatalogStore(tx)
+                    return (
+                        try await store.orderIndexWorthWalking(query, channelId: ProductSearchTests.online, source: CatalogStore.plainProducts, rows: 20),
+                        try await store.orderIndexWorthWalking(query, channelId: ProductSearchTests.online, source: CatalogStore.plainProducts, rows: 60)
+                    )
+                }
+                #expect(walked.0 == (backend == .sqlite ? (property == "Name" ? "products_name" : "products_base_price") : nil))
+                #expect(walked.1 == nil)
+            }
+            // A filter that leaves few of the matches: the bounded count sees it, and the page
+            // still comes out in order.
+            let filtered = ProductSearchQuery(
+                text: try words("walkword"),
+                criteria: QueryCriteria(
+                    filter: .binary(.lt, .property(["BasePrice"]), .literal(.decimal(3))), orderBy: [OrderByItem(.property(["BasePrice"]))]
+                )
+            )
+            let limit = try FixedPoint.encode(3)
+            let cheap = expected.filter { $0.price < limit }.sorted { $0.price != $1.price ? $0.price < $1.price : $0.id < $1.id }.map(\.id)
+            #expect(try await search(database, filtered, top: 20).map(\.recordId) == Array(cheap.prefix(20)))
+            let filteredWalk = try await database.withTransaction(.read) { tx in
+                try await CatalogStore(tx).orderIndexWorthWalking(filtered, channelId: ProductSearchTests.online, source: CatalogStore.plainProducts, rows: 20)
+            }
+            #expect(filteredWalk == nil)
+        }
+    }
 }

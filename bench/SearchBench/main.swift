@@ -8,15 +8,10 @@
 //
 // The extra attribute values are written in multi-row INSERTs inside one transaction: the
 // search index's triggers see them as they would see a data-exchange package.
+import BenchHTTP
 import ChannelDatabase
 import Foundation
 import Logging
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
-struct Failure: Error, CustomStringConvertible { let description: String }
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("usage: SearchBench seed <database> [products] | SearchBench load <base URL> [clients] [seconds]\n".utf8))
@@ -44,7 +39,7 @@ func seed(_ location: String, products: Int) async throws {
     let database = try await ChannelDatabaseFactory.open(try DatabaseLocation(parsing: location), logger: logger)
     try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
     let empty = try await database.withTransaction(.read) { try await DemoData.isEmpty($0) }
-    guard empty else { throw Failure(description: "the database is not empty; seed a fresh one") }
+    guard empty else { throw BenchFailure("the database is not empty; seed a fresh one") }
 
     var start = ContinuousClock.now
     try await database.withTransaction(.write) { try await DemoData.seed($0, standaloneProducts: products) }
@@ -117,45 +112,39 @@ final class Results: @unchecked Sendable {
     }
 }
 
-func load(_ base: URL, clients: Int, seconds: Double) async {
-    let configuration = URLSessionConfiguration.ephemeral
-    configuration.httpMaximumConnectionsPerHost = clients
-    let session = URLSession(configuration: configuration)
+/// One thread per client, each with a blocking keep-alive connection: the load client shares
+/// the two cores with the server, and URLSession cost it more CPU per search than a socket does.
+func load(_ base: URL, clients: Int, seconds: Double) {
     let results = Results()
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     let started = ContinuousClock.now
-    await withTaskGroup(of: Void.self) { group in
-        for client in 0..<clients {
-            group.addTask {
-                var next = client
-                while ContinuousClock.now < deadline {
-                    let search = searches[next % searches.count]
-                    next += 1
-                    guard let url = URL(string: base.absoluteString + "/Commerce/Products/Search?" + search.query) else { continue }
-                    var request = URLRequest(url: url)
-                    request.httpMethod = "POST"
-                    request.httpBody = Data(search.body.utf8)
-                    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-                    do {
-                        let start = ContinuousClock.now
-                        let (data, response) = try await session.data(for: request)
-                        let elapsed = ContinuousClock.now - start
-                        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
-                            throw Failure(description: "\(search.kind): \((response as? HTTPURLResponse)?.statusCode ?? 0) \(String(decoding: data, as: UTF8.self))")
-                        }
-                        results.record(search.kind, milliseconds(elapsed))
-                    } catch {
-                        results.failed("\(error)")
-                    }
+    let finished = DispatchGroup()
+    for client in 0..<clients {
+        finished.enter()
+        Thread.detachNewThread {
+            defer { finished.leave() }
+            var connection: HTTPConnection?
+            var next = client
+            while ContinuousClock.now < deadline {
+                let search = searches[next % searches.count]
+                next += 1
+                do {
+                    if connection == nil { connection = try HTTPConnection(base) }
+                    guard let connection else { continue }
+                    let start = ContinuousClock.now
+                    let (status, body) = try connection.send("POST", "/Commerce/Products/Search?" + search.query, search.body)
+                    let elapsed = ContinuousClock.now - start
+                    guard status == 200 else { throw BenchFailure("\(search.kind): \(status) \(String(decoding: body, as: UTF8.self))") }
+                    results.record(search.kind, milliseconds(elapsed))
+                } catch {
+                    results.failed("\(error)")
+                    connection = nil
                 }
             }
         }
     }
+    finished.wait()
     let total = milliseconds(ContinuousClock.now - started) / 1000
-
-    func percentile(_ values: [Double], _ p: Double) -> Double {
-        values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
-    }
     let all = results.sorted(nil)
     print("clients: \(clients), duration: \(String(format: "%.1f", total)) s")
     print(String(format: "all searches: n=%d %.0f req/s p50=%.1f ms p99=%.1f ms", all.count, Double(all.count) / total, percentile(all, 0.5), percentile(all, 0.99)))
@@ -181,7 +170,7 @@ case "seed":
     }
 case "load":
     guard let base = URL(string: arguments[2]) else { usage() }
-    await load(base, clients: arguments.count > 3 ? Int(arguments[3]) ?? 32 : 32, seconds: arguments.count > 4 ? Double(arguments[4]) ?? 20 : 20)
+    load(base, clients: arguments.count > 3 ? Int(arguments[3]) ?? 32 : 32, seconds: arguments.count > 4 ? Double(arguments[4]) ?? 20 : 20)
 default:
     usage()
 }

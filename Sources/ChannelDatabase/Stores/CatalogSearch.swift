@@ -85,7 +85,8 @@ extension CatalogStore {
         let dialect = transaction.dialect
         let hasWords = try search.text.flatMap { text throws(QueryTranslationError) in try FullTextQuery.render(text, for: dialect) } != nil
         guard hasWords, search.criteria.orderBy.isEmpty else {
-            var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true)
+            let walk = hasWords ? try await orderIndexWorthWalking(search, channelId: channelId, source: source.sql, rows: skip + top) : nil
+            var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, walking: walk)
             statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
             return try await completed(try await transaction.query(Self.productColumns + statement.sql, statement.arguments))
         }
@@ -113,6 +114,32 @@ extension CatalogStore {
             }
         }
         return try await completed(rows)
+    }
+
+    /// Indexes that hold products in the order of a `$orderby` property (SQLite, untranslated
+    /// names only: the translated source is a sub-select and has no index).
+    private static let orderIndexes = ["BasePrice": "products_base_price", "Price": "products_base_price", "AdjustedPrice": "products_base_price", "Name": "products_name"]
+
+    /// The index to walk for a search ordered by one indexed property, when the search finds so
+    /// many products that walking the index in order, and keeping what the search found, fills
+    /// the page sooner than sorting every match.
+    ///
+    /// Sorting reads every matching product (a word in 10,000 products of 100,000: ~20 ms);
+    /// the walk reads about `rows` × catalog / matches index entries, and is the slow way for a
+    /// rare word (it may walk the whole index to find nothing). Which one a search is, a
+    /// bounded count tells: at least `max(1,000, 50 × rows)` matches, and the walk visits at
+    /// most a fiftieth of the catalog.
+    func orderIndexWorthWalking(_ search: ProductSearchQuery, channelId: Int64, source: String, rows: Int) async throws -> String? {
+        guard transaction.dialect == .sqlite, source == Self.plainProducts, search.criteria.orderBy.count == 1,
+              case .property(let path) = search.criteria.orderBy[0].expression, path.count == 1,
+              let index = Self.orderIndexes[path[0]]
+        else { return nil }
+        let enough = max(1_000, 50 * rows)
+        let probe = try SearchStatement(search, channelId: channelId, source: (source, []), dialect: .sqlite, ranked: false)
+        let found = try await transaction.queryFirst(
+            "SELECT COUNT(*) AS n FROM (SELECT 1" + probe.sql + " LIMIT ?)", probe.arguments + [.integer(Int64(enough))]
+        )?.int("n") ?? 0
+        return found >= enough ? index : nil
     }
 
     public func searchCount(channelId: Int64, search: ProductSearchQuery, language: String? = nil) async throws -> Int {
@@ -232,14 +259,23 @@ struct SearchStatement {
     /// with its arguments. With a `tier`, only the text matches of that tier are found and,
     /// when ranked without `$orderby`, in record-id order: the order the full-text index reads
     /// them in, so a LIMIT stops the scan early.
+    /// `walking` names an index of `products` to read the products through, in its order, for
+    /// a search ordered by that index's column (SQLite, untranslated source only).
     init(
         _ search: ProductSearchQuery, channelId: Int64, source: (sql: String, arguments: [DatabaseValue]), dialect: SQLDialect, ranked: Bool,
-        tier: SearchTier? = nil
+        tier: SearchTier? = nil, walking index: String? = nil
     ) throws(QueryTranslationError) {
         self.channelId = channelId
         var match: String?
         if let text = search.text { match = try FullTextQuery.render(text, for: dialect, tier: tier) }
         switch (match, dialect) {
+        case (let match?, .sqlite) where index != nil:
+            // The matches become a set that the walk of the index probes; see
+            // CatalogStore.orderIndexWorthWalking.
+            append(
+                " FROM products p INDEXED BY \(index ?? "") WHERE p.record_id IN (SELECT rowid FROM product_search WHERE product_search MATCH ?)",
+                [.text(match)]
+            )
         case (let match?, .sqlite):
             append(
                 " FROM product_search JOIN \(source.sql) ON p.record_id = product_search.rowid WHERE product_search MATCH ?",

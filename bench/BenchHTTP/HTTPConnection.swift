@@ -1,0 +1,101 @@
+// What the HTTP load clients (CheckoutBench, SearchBench) share.
+public import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public struct BenchFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// One keep-alive HTTP/1.1 connection on a blocking socket, for one client thread. The load
+/// client shares the two cores with the server, so it must cost little per request: URLSession
+/// (libcurl underneath) took more CPU per checkout than the server itself.
+public final class HTTPConnection {
+    private let descriptor: Int32
+    private let host: String
+    private var buffer: [UInt8] = []
+
+    /// Connects to `base`'s port on 127.0.0.1 (the benchmarks run the server on this machine).
+    public convenience init(_ base: URL) throws {
+        guard let port = base.port.flatMap(UInt16.init(exactly:)) else { throw BenchFailure("\(base) names no port") }
+        try self.init(port: port, host: "\(base.host ?? "127.0.0.1"):\(port)")
+    }
+
+    /// `host` is the Host header's value.
+    public init(port: UInt16, host: String) throws {
+        self.host = host
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw BenchFailure("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw BenchFailure("connect() failed: \(errno)")
+        }
+        var one: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Sends a request and returns the status code and the body.
+    public func send(_ method: String, _ path: String, _ body: String, headers: String = "") throws -> (status: Int, body: [UInt8]) {
+        let bodyBytes = Array(body.utf8)
+        var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n\(headers)\r\n".utf8)
+        request += bodyBytes
+        var sent = 0
+        while sent < request.count {
+            let written = request[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw BenchFailure("write() failed: \(errno)") }
+            sent += written
+        }
+        // Headers, then Content-Length bytes of body (the engine does not chunk these answers).
+        var headerEnd: Int?
+        while headerEnd == nil {
+            if let end = find([13, 10, 13, 10], in: buffer) { headerEnd = end; break }
+            try fill()
+        }
+        guard let end = headerEnd else { throw BenchFailure("no header end") }
+        let head = String(decoding: buffer[..<end], as: UTF8.self)
+        let statusLine = head.prefix { $0 != "\r" }
+        let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var length = 0
+        for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
+            length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        let total = end + 4 + length
+        while buffer.count < total { try fill() }
+        let responseBody = Array(buffer[(end + 4)..<total])
+        buffer.removeFirst(total)
+        return (status, responseBody)
+    }
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { throw BenchFailure("connection closed: \(errno)") }
+        buffer += chunk[..<count]
+    }
+}
+
+/// Where `needle` first starts in `haystack`.
+public func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+        return start
+    }
+    return nil
+}
+
+/// The value below which `p` of the sorted `values` lie.
+public func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
