@@ -170,15 +170,57 @@ struct ProductSearchTests {
         }
     }
 
+    @Test("a product changes tier with its writes: translated names added, changed and removed, item ids, attribute text", arguments: Backend.allCases)
+    func tiersFollowWrites(_ backend: Backend) async throws {
+        try await withCatalog(backend) { database in
+            let leaf = DemoData.firstCategoryId + 1
+            try await database.withTransaction(.write) { tx in
+                try await addProduct(tx, id: 21, name: "Zanthor Lamp", description: "", category: leaf)
+                try await addProduct(tx, id: 22, name: "Lamp B", description: "", category: leaf)
+                try await tx.execute("UPDATE products SET item_id = 'ZANTHOR-22' WHERE record_id = 22", [])
+                try await addProduct(tx, id: 23, name: "Lamp C", description: "", category: leaf, attributes: [(1, "Zanthor Co")])
+                try await addProduct(tx, id: 24, name: "Lamp D", description: "a zanthor shade", category: leaf)
+                try await addProduct(tx, id: 25, name: "Lamp E", description: "", category: leaf)
+                try await tx.execute("INSERT INTO product_translations (product_id, language_id, name) VALUES (25, 'de-de', 'Zanthor-Leuchte')", [])
+            }
+            let zanthor = ProductSearchQuery(text: try words("zanthor"))
+            // Names (21, and 25 by its translation), the item id (22), attributes (23), the description (24).
+            #expect(try await search(database, zanthor).map(\.recordId) == [21, 25, 22, 23, 24])
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("UPDATE product_translations SET name = 'Leuchte' WHERE product_id = 25", [])
+                try await tx.execute("UPDATE products SET item_id = 'X-22', description = 'zanthor inside' WHERE record_id = 22", [])
+            }
+            #expect(try await search(database, zanthor).map(\.recordId) == [21, 23, 22, 24])
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("DELETE FROM product_attribute_values WHERE product_id = 23", [])
+                try await tx.execute("INSERT INTO product_translations (product_id, language_id, name) VALUES (24, 'fr-fr', 'Lampe Zanthor')", [])
+                try await tx.execute("UPDATE product_translations SET name = 'Zanthor-Leuchte' WHERE product_id = 25", [])
+            }
+            #expect(try await search(database, zanthor).map(\.recordId) == [21, 24, 25, 22])
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("DELETE FROM product_translations WHERE product_id IN (24, 25)", [])
+                try await tx.execute("UPDATE products SET name = 'Lamp A' WHERE record_id = 21", [])
+                try await tx.execute("INSERT INTO product_attribute_values (product_id, attribute_id, text_value) VALUES (22, 1, 'Zanthor')", [])
+            }
+            // 21 and 25 are found nowhere now; 22 has the word in its attributes (and description).
+            #expect(try await search(database, zanthor).map(\.recordId) == [22, 24])
+            try await database.withTransaction(.write) { tx in
+                try await tx.execute("UPDATE product_attribute_values SET product_id = 24 WHERE product_id = 22 AND attribute_id = 1", [])
+            }
+            #expect(try await search(database, zanthor).map(\.recordId) == [24, 22])
+        }
+    }
+
     @Test("products written before the index existed are found after migrating to core version 4", arguments: Backend.allCases)
     func backfill(_ backend: Backend) async throws {
         let database = try await TestDatabases.open(backend)
         do {
             // Every step but the index's (the Migrator applies a missing step even below later ones)
-            // and those of versions 10 and 12, which rebuild that index and so need it. The
-            // demo seed needs version 10's tables, so the rows are written here.
+            // and those of versions 10, 12 and 14, which rebuild that index or add to it and so
+            // need it (and version 10's translations). The demo seed needs version 10's tables,
+            // so the rows are written here.
             let before = MigrationSet(
-                namespace: CoreSchema.namespace, migrations: CoreSchema.migrations.migrations.filter { ![4, 10, 12].contains($0.version) }
+                namespace: CoreSchema.namespace, migrations: CoreSchema.migrations.migrations.filter { ![4, 10, 12, 14].contains($0.version) }
             )
             try await Migrator.migrate(database, sets: [before], logger: TestDatabases.logger)
             try await database.withTransaction(.write) { tx in
@@ -205,7 +247,7 @@ struct ProductSearchTests {
                 }
             }
             let reports = try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
-            #expect(reports.first?.applied == [4, 10, 12])
+            #expect(reports.first?.applied == [4, 10, 12, 14])
             let found = try await search(database, ProductSearchQuery(text: try words("P00007")))
             #expect(found.map(\.itemId) == ["P00007"])
             // Attribute text of the old rows is in the index too.

@@ -5,6 +5,7 @@
 //       (about 1M rows); prints how long each part took
 //   SearchBench load <base URL> [clients] [seconds]      POST Products/Search with a mix of
 //       criteria from many concurrent clients; prints p50/p99 per kind of search and overall
+//       (SEARCH_KIND="one common word", say, runs only the searches of that kind)
 //
 // The extra attribute values are written in multi-row INSERTs inside one transaction: the
 // search index's triggers see them as they would see a data-exchange package.
@@ -115,6 +116,13 @@ final class Results: @unchecked Sendable {
 /// One thread per client, each with a blocking keep-alive connection: the load client shares
 /// the two cores with the server, and URLSession cost it more CPU per search than a socket does.
 func load(_ base: URL, clients: Int, seconds: Double) {
+    // SEARCH_KIND=<kind> measures one kind of search alone (to see what each costs).
+    let only = ProcessInfo.processInfo.environment["SEARCH_KIND"]
+    let mix = only.map { kind in searches.filter { $0.kind == kind } } ?? searches
+    guard !mix.isEmpty else {
+        FileHandle.standardError.write(Data("no search of kind \(only ?? "")\n".utf8))
+        exit(2)
+    }
     let results = Results()
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     let started = ContinuousClock.now
@@ -126,7 +134,7 @@ func load(_ base: URL, clients: Int, seconds: Double) {
             var connection: HTTPConnection?
             var next = client
             while ContinuousClock.now < deadline {
-                let search = searches[next % searches.count]
+                let search = mix[next % mix.count]
                 next += 1
                 do {
                     if connection == nil { connection = try HTTPConnection(base) }
@@ -149,7 +157,7 @@ func load(_ base: URL, clients: Int, seconds: Double) {
     print("clients: \(clients), duration: \(String(format: "%.1f", total)) s")
     print(String(format: "all searches: n=%d %.0f req/s p50=%.1f ms p99=%.1f ms", all.count, Double(all.count) / total, percentile(all, 0.5), percentile(all, 0.99)))
     var kinds: [String] = []
-    for search in searches where !kinds.contains(search.kind) { kinds.append(search.kind) }
+    for search in mix where !kinds.contains(search.kind) { kinds.append(search.kind) }
     for kind in kinds {
         let values = results.sorted(kind)
         print(String(format: "  %@: n=%d p50=%.1f ms p99=%.1f ms", kind as NSString, values.count, percentile(values, 0.5), percentile(values, 0.99)))

@@ -243,6 +243,19 @@ public enum SearchTier: Int, CaseIterable, Sendable {
     case rest
 }
 
+extension SearchTier {
+    /// The SQLite full-text table that holds the tier's fields (core schema 14); the rest is in
+    /// the index of every field.
+    var sqliteTable: String {
+        switch self {
+        case .names: "product_search_names"
+        case .itemId: "product_search_items"
+        case .attributes: "product_search_attributes"
+        case .rest: "product_search"
+        }
+    }
+}
+
 /// The FROM, WHERE and (when ranked) ORDER BY of a product search, starting with " FROM", with
 /// its arguments in text order. Every value is bound; only fixed SQL text is concatenated.
 struct SearchStatement {
@@ -267,8 +280,29 @@ struct SearchStatement {
     ) throws(QueryTranslationError) {
         self.channelId = channelId
         var match: String?
-        if let text = search.text { match = try FullTextQuery.render(text, for: dialect, tier: tier) }
+        // The full-text table the statement reads, and in whose rowid order.
+        var searched = "product_search"
+        var fromWritten = false
+        if let text = search.text, let tier, dialect == .sqlite, !FullTextQuery.negates(text) {
+            // A tier's own index (core schema 14) holds only its fields, so the words need no
+            // column filter there, and the better tiers are excluded through theirs.
+            match = try FullTextQuery.render(text, for: dialect)
+            searched = tier.sqliteTable
+            if let match {
+                fromWritten = true
+                append(" FROM \(searched) JOIN \(source.sql) ON p.record_id = \(searched).rowid WHERE \(searched) MATCH ?", source.arguments + [.text(match)])
+                for better in SearchTier.allCases where better.rawValue < tier.rawValue {
+                    append(
+                        " AND p.record_id NOT IN (SELECT rowid FROM \(better.sqliteTable) WHERE \(better.sqliteTable) MATCH ?)", [.text(match)]
+                    )
+                }
+            }
+        } else if let text = search.text {
+            match = try FullTextQuery.render(text, for: dialect, tier: tier)
+        }
         switch (match, dialect) {
+        case _ where fromWritten:
+            break
         case (let match?, .sqlite) where index != nil:
             // The matches become a set that the walk of the index probes; see
             // CatalogStore.orderIndexWorthWalking.
@@ -354,7 +388,7 @@ struct SearchStatement {
         } else {
             // Relevance is the tier (one statement each); within it, and without text, record id.
             // On SQLite the index's rowid, so FTS5 hands the rows over in order and nothing is sorted.
-            append(dialect == .sqlite && match != nil ? " ORDER BY product_search.rowid" : " ORDER BY p.record_id")
+            append(dialect == .sqlite && match != nil ? " ORDER BY \(searched).rowid" : " ORDER BY p.record_id")
         }
     }
 
@@ -393,6 +427,16 @@ struct SearchStatement {
 /// (FTS5 column filters; PostgreSQL weight labels), and the better tiers' matches are excluded,
 /// so the tiers split the matches without overlap.
 enum FullTextQuery {
+    /// Whether some words are negated (`NOT`): those are excluded from every field, which a
+    /// tier's own index, holding only some fields, cannot tell.
+    static func negates(_ expression: SearchExpression) -> Bool {
+        switch expression {
+        case .word, .phrase: false
+        case .not: true
+        case .and(let left, let right), .or(let left, let right): negates(left) || negates(right)
+        }
+    }
+
     static func render(_ expression: SearchExpression, for dialect: SQLDialect, tier: SearchTier? = nil) throws(QueryTranslationError) -> String? {
         guard let all = try node(expression, dialect, nil) else { return nil }
         guard let tier else { return all }
