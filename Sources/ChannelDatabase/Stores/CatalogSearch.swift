@@ -93,13 +93,18 @@ extension CatalogStore {
         var rows: [DatabaseRow] = []
         // What is still to be skipped: within the current tier, or past it.
         var remainingSkip = skip
+        // The products of the better tiers while each was read whole, from its start: a tier
+        // that fills less than the page is all there, so the next tier excludes these ids
+        // instead of searching the better tiers' indexes again.
+        var better: [Int64]? = []
         for tier in SearchTier.allCases {
             let wanted = top - rows.count
             guard wanted > 0 else { break }
-            var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, tier: tier)
+            var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, tier: tier, excluding: better)
             statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(wanted)), .integer(Int64(remainingSkip))])
             let found = try await transaction.query(Self.productColumns + statement.sql, statement.arguments)
             rows += found
+            better = remainingSkip == 0 ? better.map { $0 + found.compactMap { $0.int64(at: 0) } } : nil
             if !found.isEmpty {
                 // The page started inside this tier; the next one is read from its start.
                 remainingSkip = 0
@@ -274,9 +279,11 @@ struct SearchStatement {
     /// them in, so a LIMIT stops the scan early.
     /// `walking` names an index of `products` to read the products through, in its order, for
     /// a search ordered by that index's column (SQLite, untranslated source only).
+    /// `excluding` are the products of the better tiers when they are known whole (SQLite, a
+    /// tier's own index); otherwise the better tiers' indexes are searched again to exclude them.
     init(
         _ search: ProductSearchQuery, channelId: Int64, source: (sql: String, arguments: [DatabaseValue]), dialect: SQLDialect, ranked: Bool,
-        tier: SearchTier? = nil, walking index: String? = nil
+        tier: SearchTier? = nil, walking index: String? = nil, excluding better: [Int64]? = nil
     ) throws(QueryTranslationError) {
         self.channelId = channelId
         var match: String?
@@ -291,10 +298,14 @@ struct SearchStatement {
             if let match {
                 fromWritten = true
                 append(" FROM \(searched) JOIN \(source.sql) ON p.record_id = \(searched).rowid WHERE \(searched) MATCH ?", source.arguments + [.text(match)])
-                for better in SearchTier.allCases where better.rawValue < tier.rawValue {
-                    append(
-                        " AND p.record_id NOT IN (SELECT rowid FROM \(better.sqliteTable) WHERE \(better.sqliteTable) MATCH ?)", [.text(match)]
-                    )
+                if let better {
+                    if !better.isEmpty { append(" AND p.record_id NOT IN (\(Self.placeholders(better.count)))", better.map { .integer($0) }) }
+                } else {
+                    for better in SearchTier.allCases where better.rawValue < tier.rawValue {
+                        append(
+                            " AND p.record_id NOT IN (SELECT rowid FROM \(better.sqliteTable) WHERE \(better.sqliteTable) MATCH ?)", [.text(match)]
+                        )
+                    }
                 }
             }
         } else if let text = search.text {
