@@ -140,10 +140,20 @@ extension CatalogStore {
               let index = Self.orderIndexes[path[0]]
         else { return nil }
         let enough = max(1_000, 50 * rows)
-        let probe = try SearchStatement(search, channelId: channelId, source: (source, []), dialect: .sqlite, ranked: false)
-        let found = try await transaction.queryFirst(
-            "SELECT COUNT(*) AS n FROM (SELECT 1" + probe.sql + " LIMIT ?)", probe.arguments + [.integer(Int64(enough))]
-        )?.int("n") ?? 0
+        let found: Int
+        if search.categoryIds.isEmpty, search.refinements.isEmpty, search.criteria.filter == nil,
+           let text = search.text, let match = try FullTextQuery.render(text, for: .sqlite) {
+            // Words alone: the index's own count, without reading a product (the assortment
+            // is most of the catalog, so it barely thins the matches out).
+            found = try await transaction.queryFirst(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM product_search WHERE product_search MATCH ? LIMIT ?)", [.text(match), .integer(Int64(enough))]
+            )?.int("n") ?? 0
+        } else {
+            let probe = try SearchStatement(search, channelId: channelId, source: (source, []), dialect: .sqlite, ranked: false)
+            found = try await transaction.queryFirst(
+                "SELECT COUNT(*) AS n FROM (SELECT 1" + probe.sql + " LIMIT ?)", probe.arguments + [.integer(Int64(enough))]
+            )?.int("n") ?? 0
+        }
         return found >= enough ? index : nil
     }
 
