@@ -130,12 +130,16 @@ struct ProductSearchTests {
             let byName = ProductSearchQuery(text: try words("granite"), criteria: QueryCriteria(orderBy: [OrderByItem(.property(["Name"]))]))
             #expect(try await search(database, byName).map(\.recordId) == [5, 8, 9, 6, 7, 10])
             if backend == .sqlite {
-                // Core schema 12: four-letter prefixes (`gran` above) are index entries of their own.
-                let definition = try await database.withTransaction(.read) { tx in
-                    try await tx.queryFirst("SELECT sql FROM sqlite_master WHERE name = 'product_search'", [])?.string("sql")
+                // Core schema 14: prefixes of up to 12 letters (`gran`, `granit` above) are index
+                // entries of their own, in every index the tiers read.
+                for table in ["product_search", "product_search_names", "product_search_items", "product_search_attributes"] {
+                    let definition = try await database.withTransaction(.read) { tx in
+                        try await tx.queryFirst("SELECT sql FROM sqlite_master WHERE name = ?", [.text(table)])?.string("sql")
+                    }
+                    #expect(definition?.contains("prefix = '2 3 4 5 6 7 8 9 10 11 12'") == true, "\(table)")
                 }
-                #expect(definition?.contains("prefix = '2 3 4'") == true)
                 #expect(try await search(database, ProductSearchQuery(text: try words("gran"))).map(\.recordId) == [5, 6, 8, 10, 7, 9])
+                #expect(try await search(database, ProductSearchQuery(text: try words("granit"))).map(\.recordId) == [5, 6, 8, 10, 7, 9])
             }
         }
     }
