@@ -17,6 +17,9 @@
 #   SECONDS_PER_RUN               duration of the measured run (default 20)
 #   COMMERCE_BENCH_POSTGRES_URL   also measure on this PostgreSQL database (an empty database;
 #                                 SearchBench migrates and seeds it)
+#
+# 1M products: seed 100k, then copy them nine times with bench/search-clone.sql (its header has
+# the commands) and pass the file as SEEDED_DATABASE. SEARCH_KIND=<kind> measures one kind alone.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
