@@ -142,6 +142,19 @@ struct ProductListStatementTests {
         await database.close()
     }
 
+    @Test("category ids from their text: ascending, whatever the order or form of the text")
+    func categoryIdText() {
+        #expect(CatalogStore.categoryIds(nil) == [])
+        #expect(CatalogStore.categoryIds("") == [])
+        #expect(CatalogStore.categoryIds("5637145339") == [5637145339])
+        #expect(CatalogStore.categoryIds("1,2,10") == [1, 2, 10])
+        #expect(CatalogStore.categoryIds("10,2,1") == [1, 2, 10])
+        #expect(CatalogStore.categoryIds("9223372036854775807,1") == [1, 9223372036854775807])
+        #expect(CatalogStore.categoryIds("3,,1") == [1, 3])
+        #expect(CatalogStore.categoryIds("3,x,1") == [1, 3])
+        #expect(CatalogStore.categoryIds("99999999999999999999") == [])
+    }
+
     @Test("translated criteria are cached by criteria, dialect, key and base; now() never is")
     func selectionCache() throws {
         let cache = SQLSelectionCache(table: CatalogStore.productTable)
