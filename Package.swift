@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "ConsumerAPITests",
             dependencies: [
-                "ConsumerAPI", "CommerceTestSupport",
+                "ConsumerAPI", "CommerceQuery", "CommerceTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ],

@@ -22,7 +22,17 @@ public enum CoreSchema {
         Migration(version: 12, name: "search index with four-letter prefixes", script: version12),
         Migration(version: 13, name: "generations of the master data the runtime caches (discounts, category scopes)", script: version13),
         Migration(version: 14, name: "search indexes of names, item ids and attribute text for the relevance tiers", script: version14),
+        Migration(version: 15, name: "product media in primary-image order", portable: version15),
     ])
+
+    /// A product's primary image is its default media location, else its first: `ORDER BY
+    /// is_default DESC, display_order LIMIT 1` per product, which the primary key (product_id,
+    /// display_order) answered only with a sort per product (a temporary B-tree on SQLite) on
+    /// every product read. This index is in that order; `DESC` is part of the index on both
+    /// backends.
+    static let version15 = """
+        CREATE INDEX product_media_primary ON product_media(product_id, is_default DESC, display_order);
+        """
 
     /// Search as you type sends four-letter prefixes (`summ`): without an index entry for them
     /// FTS5 merges the lists of every word they begin (`summer`, `summit`, ...) on each query.

@@ -16,12 +16,15 @@ public struct CatalogStore: Sendable {
     /// also prepared-statement cache keys.
     private static func selectProduct(categoryIds: String, source: String) -> String {
         """
-        \(productColumns), \(categoryIds) AS category_ids,
-               (SELECT m.uri FROM product_media m WHERE m.product_id = p.record_id ORDER BY m.is_default DESC, m.display_order LIMIT 1)
-               AS primary_image_url
+        \(productColumns), \(categoryIds) AS category_ids, \(primaryImage) AS primary_image_url
         FROM \(source) WHERE \(inAssortment) AND p.record_id = ?
         """
     }
+
+    /// The primary image of the product `p`: the default media location, else the first. Core
+    /// schema 15 indexes `product_media` in this order, so it is one index probe.
+    private static let primaryImage =
+        "(SELECT m.uri FROM product_media m WHERE m.product_id = p.record_id ORDER BY m.is_default DESC, m.display_order LIMIT 1)"
 
     /// The channel's assortment as a semi-join: the planner then walks `products` in the order
     /// asked for and stops after a page, instead of collecting the whole assortment through
@@ -72,11 +75,27 @@ public struct CatalogStore: Sendable {
     /// when the language has product translations at all, so lists in the master data language
     /// keep walking the name index for `$orderby=Name`.
     func productSource(language: String?) async throws -> (sql: String, arguments: [DatabaseValue]) {
-        guard let language,
-              try await transaction.queryFirst("SELECT 1 AS found FROM product_translations WHERE language_id = ? LIMIT 1", [.text(language)]) != nil
-        else { return (Self.plainProducts, []) }
-        return (Self.translatedProducts, [.text(language)])
+        guard let language, try await hasProductTranslations(language) else { return (Self.plainProducts, []) }
+        return Self.translatedSource(language)
     }
+
+    private static func translatedSource(_ language: String) -> (sql: String, arguments: [DatabaseValue]) {
+        (translatedProducts, [.text(language)])
+    }
+
+    /// Whether the database holds product translations in `language`; remembered as the hint of
+    /// ``ProductTranslationHints``.
+    private func hasProductTranslations(_ language: String) async throws -> Bool {
+        let found = try await transaction.queryFirst(Self.translationCheck, [.text(language)]) != nil
+        ProductTranslationHints.shared.record(language, translated: found)
+        return found
+    }
+
+    private static let translationCheck = "SELECT 1 AS found FROM product_translations WHERE language_id = ? LIMIT 1"
+    /// ``translationCheck`` as a column of a list statement: 1 when the language (its argument,
+    /// bound last) has product translations, else NULL. Uncorrelated, so both backends compute it
+    /// once per statement, on the statement's own snapshot.
+    private static let translationCheckColumn = ", (SELECT 1 FROM product_translations WHERE language_id = ? LIMIT 1) AS translated"
 
     /// The source for counting: plain when nothing filters (names do not matter then).
     func filterSource(_ unfiltered: Bool, language: String?) async throws -> (sql: String, arguments: [DatabaseValue]) {
@@ -84,77 +103,134 @@ public struct CatalogStore: Sendable {
         return try await productSource(language: language)
     }
 
+    /// `$filter`, `$orderby` and `$search` of product lists, translated once per distinct criteria.
+    static let productSelections = SQLSelectionCache(table: productTable)
+
     /// One page of the channel's products matching `criteria`, in its order and then by record id
     /// (so pages are stable); names and descriptions in `language` where translated.
+    ///
+    /// One statement: the page is selected in a sub-select that ends in `LIMIT`, and only its rows
+    /// get their category ids and primary image (as correlated sub-selects directly in the page
+    /// query they would be computed for every matching row before a sort and `LIMIT`); the outer
+    /// query orders the page again, which SQL does not promise to keep otherwise.
+    ///
+    /// Which source the page reads (see ``productSource(language:)``) is taken from
+    /// ``ProductTranslationHints`` instead of a statement of its own; the page statement checks it
+    /// on its own snapshot (``translationCheckColumn``). A page read as untranslated when the
+    /// language has translations after all is read again, translated. An empty page proves
+    /// nothing, so then the check runs as a statement. A page read as translated is right
+    /// whatever the check says: without translations the translated source reads the master data
+    /// text.
     public func products(
         channelId: Int64, skip: Int, top: Int, criteria: QueryCriteria = QueryCriteria(), language: String? = nil
     ) async throws -> [ProductRecord] {
-        let source = try await productSource(language: language)
-        let query = try Self.selection(criteria, table: Self.productTable, key: "p.record_id", base: Self.inAssortment, dialect: transaction.dialect)
-        // Category ids and images are read for the page only, in further statements: as
-        // correlated sub-selects they would be computed for every matching row before the sort
-        // and LIMIT.
-        let rows = try await transaction.query(
-            Self.productColumns + " FROM " + source.sql + query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?",
-            source.arguments + [.integer(channelId)] + query.arguments + [.integer(Int64(top)), .integer(Int64(skip))]
+        let query = try Self.productSelections.selection(criteria, key: "p.record_id", base: Self.inAssortment, dialect: transaction.dialect)
+        let page: (sql: String, arguments: [DatabaseValue]) = (
+            query.whereSQL + query.orderSQL + " LIMIT ? OFFSET ?) p" + query.orderSQL,
+            [.integer(channelId)] + query.arguments + [.integer(Int64(top)), .integer(Int64(skip))] + query.orderArguments
         )
-        return try await completed(rows)
+        guard let language else {
+            return try await transaction.query(pageStatement(Self.plainProducts, page.sql, checked: false), page.arguments).map(Self.record)
+        }
+        let translated: Bool
+        if let hint = ProductTranslationHints.shared.translated(language) {
+            translated = hint
+        } else {
+            translated = try await hasProductTranslations(language)
+        }
+        let source: (sql: String, arguments: [DatabaseValue]) = translated ? Self.translatedSource(language) : (Self.plainProducts, [])
+        // The check's argument comes first: its column precedes the sub-select.
+        let rows = try await transaction.query(
+            pageStatement(source.sql, page.sql, checked: true), [.text(language)] + source.arguments + page.arguments
+        )
+        let found: Bool? = rows.first.map { $0.int64(at: Self.translatedColumn) != nil }
+        if let found { ProductTranslationHints.shared.record(language, translated: found) }
+        guard !translated else { return rows.map(Self.record) }
+        if let found {
+            if !found { return rows.map(Self.record) }
+        } else {
+            // An empty page: it is right only when the language has no translations.
+            guard try await hasProductTranslations(language) else { return [] }
+        }
+        let (sql, arguments) = Self.translatedSource(language)
+        return try await transaction.query(pageStatement(sql, page.sql, checked: false), arguments + page.arguments).map(Self.record)
+    }
+
+    /// The column of a page row that says whether the language has translations.
+    private static let translatedColumn = 15
+
+    /// The page statement over `source`, `page` being the WHERE, ORDER BY and LIMIT of the
+    /// sub-select and the outer ORDER BY; with the translation check as its last column when
+    /// `checked`.
+    private func pageStatement(_ source: String, _ page: String, checked: Bool) -> String {
+        let categoryIds = transaction.dialect == .sqlite ? Self.categoryIdsSQLite : Self.categoryIdsPostgres
+        return Self.productColumns + ", " + categoryIds + " AS category_ids, " + Self.primaryImage + " AS primary_image_url"
+            + (checked ? Self.translationCheckColumn : "") + " FROM (" + Self.productColumns + " FROM " + source + page
     }
 
     /// Records of a page of rows, with their category ids and primary images.
     func completed(_ rows: [DatabaseRow]) async throws -> [ProductRecord] {
-        let ids = rows.compactMap { $0.int64("record_id") }
-        let categories = try await categoryIds(of: ids)
-        let images = try await primaryImageUrls(of: ids)
+        let ids = rows.compactMap { $0.int64(at: 0) }
+        let extras = try await categoriesAndImages(of: ids)
         return rows.map { row in
             var record = Self.record(row)
-            record.categoryIds = categories[record.recordId] ?? []
-            record.primaryImageUrl = images[record.recordId]
+            if let extra = extras[record.recordId] {
+                record.categoryIds = extra.categoryIds
+                record.primaryImageUrl = extra.primaryImageUrl
+            }
             return record
         }
     }
 
-    /// Category ids of several products, each list in ascending order.
-    func categoryIds(of products: [Int64]) async throws -> [Int64: [Int64]] {
+    /// Category ids (ascending) and the primary image of several products, in one statement.
+    func categoriesAndImages(of products: [Int64]) async throws -> [Int64: (categoryIds: [Int64], primaryImageUrl: String?)] {
         guard !products.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: products.count).joined(separator: ", ")
+        let categoryIds = transaction.dialect == .sqlite ? Self.categoryIdsSQLite : Self.categoryIdsPostgres
         let rows = try await transaction.query(
-            "SELECT product_id, category_id FROM product_categories WHERE product_id IN (\(placeholders)) ORDER BY product_id, category_id",
+            "SELECT p.record_id, " + categoryIds + " AS category_ids, " + Self.primaryImage + " AS primary_image_url FROM products p"
+                + " WHERE p.record_id IN (\(placeholders))",
             products.map { .integer($0) }
         )
-        var result: [Int64: [Int64]] = [:]
+        var result: [Int64: (categoryIds: [Int64], primaryImageUrl: String?)] = [:]
         for row in rows {
-            if let product = row.int64("product_id"), let category = row.int64("category_id") { result[product, default: []].append(category) }
-        }
-        return result
-    }
-
-    /// The primary image of several products: the default media location, else the first.
-    func primaryImageUrls(of products: [Int64]) async throws -> [Int64: String] {
-        guard !products.isEmpty else { return [:] }
-        let placeholders = Array(repeating: "?", count: products.count).joined(separator: ", ")
-        let rows = try await transaction.query(
-            "SELECT product_id, uri FROM product_media WHERE product_id IN (\(placeholders)) ORDER BY product_id, is_default DESC, display_order",
-            products.map { .integer($0) }
-        )
-        var result: [Int64: String] = [:]
-        for row in rows {
-            if let product = row.int64("product_id"), result[product] == nil, let uri = row.string("uri") { result[product] = uri }
+            guard let product = row.int64(at: 0) else { continue }
+            result[product] = (Self.categoryIds(row.string(at: 1)), row.string(at: 2))
         }
         return result
     }
 
     public func productCount(channelId: Int64, criteria: QueryCriteria = QueryCriteria(), language: String? = nil) async throws -> Int {
         // Only a filter on Name needs the translated text; counting the plain table is cheaper.
-        let source = try await filterSource(criteria.filter == nil && criteria.search == nil, language: language)
-        let query = try Self.selection(
-            QueryCriteria(filter: criteria.filter, search: criteria.search), table: Self.productTable, key: nil, base: Self.inAssortment, dialect: transaction.dialect
+        let query = try Self.productSelections.selection(
+            QueryCriteria(filter: criteria.filter, search: criteria.search), key: nil, base: Self.inAssortment, dialect: transaction.dialect
         )
+        let arguments: [DatabaseValue] = [.integer(channelId)] + query.arguments
+        guard let language, criteria.filter != nil || criteria.search != nil else {
+            return try await count("SELECT COUNT(*) AS n FROM " + Self.plainProducts + query.whereSQL, arguments)
+        }
+        // As for a page (see ``products(channelId:skip:top:criteria:language:)``), with the
+        // translation check in the statement; a count always has a row to carry it.
+        let translated: Bool
+        if let hint = ProductTranslationHints.shared.translated(language) {
+            translated = hint
+        } else {
+            translated = try await hasProductTranslations(language)
+        }
+        let source: (sql: String, arguments: [DatabaseValue]) = translated ? Self.translatedSource(language) : (Self.plainProducts, [])
         let row = try await transaction.queryFirst(
-            "SELECT COUNT(*) AS n FROM " + source.sql + query.whereSQL,
-            source.arguments + [.integer(channelId)] + query.arguments
+            "SELECT COUNT(*) AS n" + Self.translationCheckColumn + " FROM " + source.sql + query.whereSQL,
+            [.text(language)] + source.arguments + arguments
         )
-        return row?.int("n") ?? 0
+        let found = row?.int64(at: 1) != nil
+        ProductTranslationHints.shared.record(language, translated: found)
+        if translated || !found { return Int(row?.int64(at: 0) ?? 0) }
+        let (sql, sourceArguments) = Self.translatedSource(language)
+        return try await count("SELECT COUNT(*) AS n FROM " + sql + query.whereSQL, sourceArguments + arguments)
+    }
+
+    private func count(_ sql: String, _ arguments: [DatabaseValue]) async throws -> Int {
+        Int(try await transaction.queryFirst(sql, arguments)?.int64(at: 0) ?? 0)
     }
 
     /// How `Products` properties map onto the tables, for `$filter`, `$orderby` and `$search`.
@@ -195,12 +271,14 @@ public struct CatalogStore: Sendable {
 
     /// The WHERE and ORDER BY parts for `criteria`, after a `base` condition whose arguments the
     /// caller binds first; both parts start with a space when present. Arguments come in text
-    /// order: filter, search, then ordering.
+    /// order: filter, search, then ordering; `orderArguments` are those of the ORDER BY part
+    /// alone (the last of `arguments`), for a statement that orders twice.
     static func selection(
         _ criteria: QueryCriteria, table: SQLQueryTable, key: String?, base: String? = nil, dialect: SQLDialect
-    ) throws(QueryTranslationError) -> (whereSQL: String, orderSQL: String, arguments: [DatabaseValue]) {
+    ) throws(QueryTranslationError) -> (whereSQL: String, orderSQL: String, arguments: [DatabaseValue], orderArguments: [DatabaseValue]) {
         var conditions: [String] = base.map { [$0] } ?? []
         var arguments: [DatabaseValue] = []
+        var orderArguments: [DatabaseValue] = []
         if let filter = criteria.filter {
             let fragment = try SQLQueryTranslator.whereClause(filter, table: table, dialect: dialect)
             conditions.append("(\(fragment.sql))")
@@ -216,11 +294,12 @@ public struct CatalogStore: Sendable {
             let fragment = try SQLQueryTranslator.orderBy(criteria.orderBy, table: table, dialect: dialect)
             order.append(fragment.sql)
             arguments += fragment.arguments
+            orderArguments = fragment.arguments
         }
         if let key { order.append(key) }
         let whereSQL = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let orderSQL = order.isEmpty ? "" : " ORDER BY " + order.joined(separator: ", ")
-        return (whereSQL, orderSQL, arguments)
+        return (whereSQL, orderSQL, arguments, orderArguments)
     }
 
     /// The categories a channel shows: the sub-trees under its `channel_categories` rows, or
@@ -295,8 +374,7 @@ public struct CatalogStore: Sendable {
     /// row): the columns of ``productColumns`` in their order, which every product statement
     /// selects first, then, for a read by key, `category_ids` and `primary_image_url`.
     static func record(_ row: DatabaseRow) -> ProductRecord {
-        let categories = (row.string(at: 13) ?? "").split(separator: ",").compactMap { Int64($0) }
-        return ProductRecord(
+        ProductRecord(
             recordId: row.int64(at: 0) ?? 0,
             itemId: row.string(at: 1) ?? "",
             masterProductId: row.int64(at: 2),
@@ -310,9 +388,44 @@ public struct CatalogStore: Sendable {
             size: row.string(at: 10),
             style: row.string(at: 11),
             configuration: row.string(at: 12),
-            categoryIds: categories.sorted(),
+            categoryIds: categoryIds(row.string(at: 13)),
             primaryImageUrl: row.string(at: 14)
         )
+    }
+
+    /// Category ids from their comma-separated text (`group_concat`, `string_agg`), ascending.
+    ///
+    /// Read on the bytes: every product row has this column, and `split` plus `Int64(_:)` of
+    /// each part was a third of decoding a row. Text that is not plain digits and commas (never
+    /// written by these statements) takes the general path.
+    static func categoryIds(_ text: String?) -> [Int64] {
+        guard let text, !text.isEmpty else { return [] }
+        var ids: [Int64] = []
+        var value: Int64 = 0
+        var digits = 0
+        var sorted = true
+        var plain = true
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ",") {
+                guard digits > 0 else { plain = false; break }
+                if let last = ids.last, last > value { sorted = false }
+                ids.append(value)
+                value = 0
+                digits = 0
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 {
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+                digits += 1
+            } else {
+                plain = false
+                break
+            }
+        }
+        guard plain, digits > 0 else {
+            return text.split(separator: ",").compactMap { Int64($0) }.sorted()
+        }
+        if let last = ids.last, last > value { sorted = false }
+        ids.append(value)
+        return sorted ? ids : ids.sorted()
     }
 
     static func category(_ row: DatabaseRow) -> CategoryRecord {

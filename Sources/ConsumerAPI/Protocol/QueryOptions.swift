@@ -60,16 +60,31 @@ struct QueryOptions {
                     throw ODataError(.notAcceptable, code: "NotAcceptable", "the format '\(value)' is not served; use json (or xml for $metadata)", target: "$format")
                 }
             case "$filter":
-                criteria.filter = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.filter(value, aliases: aliases) }
+                let parsed = try Self.parse(name, .filter, value, aliases: aliases) { () throws(QuerySyntaxError) in
+                    .filter(try QueryParser.filter(value, aliases: aliases))
+                }
+                if case .filter(let expression) = parsed { criteria.filter = expression }
             case "$orderby":
-                criteria.orderBy = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.orderBy(value, aliases: aliases) }
+                let parsed = try Self.parse(name, .orderBy, value, aliases: aliases) { () throws(QuerySyntaxError) in
+                    .orderBy(try QueryParser.orderBy(value, aliases: aliases))
+                }
+                if case .orderBy(let items) = parsed { criteria.orderBy = items }
             case "$search":
-                criteria.search = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.search(value) }
+                // `$search` takes no aliases: they are not part of its key.
+                let parsed = try Self.parse(name, .search, value, aliases: [:]) { () throws(QuerySyntaxError) in
+                    .search(try QueryParser.search(value))
+                }
+                if case .search(let expression) = parsed { criteria.search = expression }
             case "$select":
-                let paths = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.select(value) }
-                select = paths.contains(["*"]) ? nil : paths
+                let parsed = try Self.parse(name, .select, value, aliases: [:]) { () throws(QuerySyntaxError) in
+                    .select(try QueryParser.select(value))
+                }
+                if case .select(let paths) = parsed { select = paths.contains(["*"]) ? nil : paths }
             case "$expand":
-                expand = try Self.parse(name) { () throws(QuerySyntaxError) in try QueryParser.expand(value, aliases: aliases) }
+                let parsed = try Self.parse(name, .expand, value, aliases: aliases) { () throws(QuerySyntaxError) in
+                    .expand(try QueryParser.expand(value, aliases: aliases))
+                }
+                if case .expand(let items) = parsed { expand = items }
             case _ where Self.notYetImplemented.contains(name):
                 throw ODataError.notImplemented("the query option \(name) is not implemented yet")
             case _ where name.hasPrefix("$"):
@@ -81,9 +96,13 @@ struct QueryOptions {
         }
     }
 
-    private static func parse<T>(_ option: String, _ body: () throws(QuerySyntaxError) -> T) throws -> T {
+    /// Parses one option's text, or takes its parse from ``ParsedQueryOptionCache``.
+    private static func parse(
+        _ option: String, _ kind: ParsedQueryOptionCache.Option, _ text: String, aliases: [String: String],
+        _ body: () throws(QuerySyntaxError) -> ParsedQueryOptionCache.Parsed
+    ) throws -> ParsedQueryOptionCache.Parsed {
         do {
-            return try body()
+            return try ParsedQueryOptionCache.shared.parsed(kind, text, aliases: aliases, parse: body)
         } catch {
             throw ODataError.badRequest("\(option): \(error.message)", target: option)
         }
