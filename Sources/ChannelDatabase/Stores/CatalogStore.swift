@@ -92,9 +92,10 @@ public struct CatalogStore: Sendable {
     }
 
     private static let translationCheck = "SELECT 1 AS found FROM product_translations WHERE language_id = ? LIMIT 1"
-    /// ``translationCheck`` as a column of a list statement: 1 when the language (its argument,
-    /// bound last) has product translations, else NULL. Uncorrelated, so both backends compute it
-    /// once per statement, on the statement's own snapshot.
+    /// ``translationCheck`` as a column of a list statement: 1 when the language has product
+    /// translations, else NULL. Its argument is bound before those of the FROM clause, which
+    /// follows it. Uncorrelated, so both backends compute it once per statement, on the
+    /// statement's own snapshot.
     private static let translationCheckColumn = ", (SELECT 1 FROM product_translations WHERE language_id = ? LIMIT 1) AS translated"
 
     /// The source for counting: plain when nothing filters (names do not matter then).
