@@ -45,6 +45,10 @@ public protocol DatabaseTransaction: AnyObject, Sendable {
     /// Runs a statement that returns rows.
     func query(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [DatabaseRow]
 
+    /// The first column of every row of a statement as integers (NULL as 0). A backend may
+    /// read them without building rows (SQLite does).
+    func integers(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [Int64]
+
     /// Runs a statement that returns no rows; answers the number of rows it changed.
     @discardableResult
     func execute(_ sql: String, _ arguments: [DatabaseValue]) async throws -> Int
@@ -65,6 +69,10 @@ public protocol DatabaseTransaction: AnyObject, Sendable {
 }
 
 extension DatabaseTransaction {
+    public func integers(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [Int64] {
+        try await query(sql, arguments).map { $0.int64(at: 0) ?? 0 }
+    }
+
     public func query(_ sql: String) async throws -> [DatabaseRow] {
         try await query(sql, [])
     }

@@ -85,6 +85,25 @@ final class SQLiteConnection: @unchecked Sendable {
         return rows
     }
 
+    /// The first column of every row as integers (NULL as 0), without a row value per row: for
+    /// statements that hand over many ids.
+    func integers(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Int64] {
+        let statement = try prepare(sql).handle
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        try bind(arguments, to: statement)
+        var values: [Int64] = []
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { break }
+            guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
+            values.append(sqlite3_column_int64(statement, 0))
+        }
+        return values
+    }
+
     func execute(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool = true) throws -> Int {
         let statement = try (useCache ? prepare(sql) : prepareOnce(sql)).handle
         defer {

@@ -186,6 +186,10 @@ final class SQLiteTransaction: DatabaseTransaction, @unchecked Sendable {
         try await run { try $0.execute(sql, arguments) }
     }
 
+    func integers(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [Int64] {
+        try await run { try $0.integers(sql, arguments) }
+    }
+
     func executeScript(_ sql: String) async throws {
         try await run { try $0.executeScript(sql) }
     }

@@ -85,6 +85,9 @@ extension CatalogStore {
         let dialect = transaction.dialect
         let hasWords = try search.text.flatMap { text throws(QueryTranslationError) in try FullTextQuery.render(text, for: dialect) } != nil
         guard hasWords, search.criteria.orderBy.isEmpty else {
+            if hasWords, let page = try await walkedPage(search, channelId: channelId, source: source.sql, skip: skip, top: top) {
+                return try await completed(page)
+            }
             let walk = hasWords ? try await orderIndexWorthWalking(search, channelId: channelId, source: source.sql, rows: skip + top) : nil
             var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, walking: walk)
             statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
@@ -119,6 +122,77 @@ extension CatalogStore {
             }
         }
         return try await completed(rows)
+    }
+
+    /// A page of a search that only words restrict, ordered by one indexed column, when the
+    /// words match many products (see ``orderIndexWorthWalking(_:channelId:source:rows:)``): the
+    /// matches' ids come into the engine as a sorted array, and the column's index is walked in
+    /// order, a thousand entries at a time, keeping the products found until the page is full.
+    /// Handing SQLite the matches as `IN (SELECT rowid ...)` made it build a B-tree of them
+    /// first, ~30 ms for 100,000 matches of 1M products, where reading them takes ~5 ms. nil when
+    /// the search is not of that kind or the words match too few products (sorting is cheaper).
+    private func walkedPage(_ search: ProductSearchQuery, channelId: Int64, source: String, skip: Int, top: Int) async throws -> [DatabaseRow]? {
+        guard transaction.dialect == .sqlite, source == Self.plainProducts, search.categoryIds.isEmpty, search.refinements.isEmpty,
+              search.criteria.filter == nil, search.criteria.orderBy.count == 1,
+              case .property(let path) = search.criteria.orderBy[0].expression, path.count == 1, let index = Self.orderIndexes[path[0]],
+              let text = search.text, let match = try FullTextQuery.render(text, for: .sqlite)
+        else { return nil }
+        let matches = try await transaction.integers(
+            "SELECT rowid FROM product_search WHERE product_search MATCH ? ORDER BY rowid", [.text(match)]
+        )
+        guard matches.count >= max(1_000, 50 * (skip + top)) else { return nil }
+        let column = index == "products_name" ? "p.name" : "p.base_price"
+        let descending = search.criteria.orderBy[0].descending
+        let wanted = skip + top
+        let chunk = 1_000
+        var found: [Int64] = []
+        var last: (value: DatabaseValue, id: Int64)?
+        while found.count < wanted {
+            // The index alone (it covers the column and the record id); the channel's assortment
+            // is checked afterwards for the few entries the words found, not for every entry.
+            var sql = "SELECT p.record_id, \(column) FROM products p INDEXED BY \(index) WHERE 1 = 1"
+            var arguments: [DatabaseValue] = []
+            if let last {
+                // After the last entry of the previous chunk, in (column, record id) order; the
+                // first condition alone is a range of the index.
+                sql += descending ? " AND \(column) <= ? AND (\(column) < ? OR p.record_id > ?)" : " AND \(column) >= ? AND (\(column) > ? OR p.record_id > ?)"
+                arguments += [last.value, last.value, .integer(last.id)]
+            }
+            sql += " ORDER BY \(column) \(descending ? "DESC" : "ASC"), p.record_id LIMIT ?"
+            arguments.append(.integer(Int64(chunk)))
+            let entries = try await transaction.query(sql, arguments)
+            let candidates = entries.compactMap { $0.int64(at: 0) }.filter { Self.sortedContains(matches, $0) }
+            if !candidates.isEmpty {
+                let assorted = Set(try await transaction.integers(
+                    "SELECT product_id FROM channel_products WHERE channel_id = ? AND product_id IN ("
+                        + Array(repeating: "?", count: candidates.count).joined(separator: ", ") + ")",
+                    [.integer(channelId)] + candidates.map { .integer($0) }
+                ))
+                found += candidates.filter { assorted.contains($0) }.prefix(wanted - found.count)
+            }
+            guard entries.count == chunk, let tail = entries.last, let id = tail.int64(at: 0) else { break }
+            last = (tail[1], id)
+        }
+        let page = Array(found.dropFirst(skip).prefix(top))
+        guard !page.isEmpty else { return [] }
+        let rows = try await transaction.query(
+            Self.productColumns + " FROM products p WHERE p.record_id IN (" + Array(repeating: "?", count: page.count).joined(separator: ", ") + ")",
+            page.map { .integer($0) }
+        )
+        var byId: [Int64: DatabaseRow] = [:]
+        for row in rows { if let id = row.int64(at: 0) { byId[id] = row } }
+        return page.compactMap { byId[$0] }
+    }
+
+    /// Whether the ascending `values` hold `value`.
+    private static func sortedContains(_ values: [Int64], _ value: Int64) -> Bool {
+        var low = 0
+        var high = values.count
+        while low < high {
+            let middle = (low + high) / 2
+            if values[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low < values.count && values[low] == value
     }
 
     /// Indexes that hold products in the order of a `$orderby` property (SQLite, untranslated
