@@ -476,17 +476,23 @@ struct ProductSearchTests {
                     let page = try await search(database, query, skip: skip, top: top)
                     #expect(page.map(\.recordId) == Array(order.dropFirst(skip).prefix(top)), "\(property) \(descending ? "desc" : "asc") skip \(skip) top \(top)")
                 }
-                // Which way the store went: SQLite walks the index for the first pages of this
-                // many matches, and sorts for a page deep enough that the walk could be long.
-                let walked = try await database.withTransaction(.read) { tx in
-                    let store = CatalogStore(tx)
-                    return (
-                        try await store.orderIndexWorthWalking(query, channelId: ProductSearchTests.online, source: CatalogStore.plainProducts, rows: 20),
-                        try await store.orderIndexWorthWalking(query, channelId: ProductSearchTests.online, source: CatalogStore.plainProducts, rows: 60)
-                    )
+                // Which way the store went: on SQLite the engine walks the index for the first
+                // pages of this many matches, and leaves a page deep enough that the walk could be
+                // long to the sort. PostgreSQL always sorts.
+                let index = CatalogStore.orderIndex(query, source: CatalogStore.plainProducts, dialect: backend == .sqlite ? .sqlite : .postgres)
+                #expect(index == (backend == .sqlite ? (property == "Name" ? "products_name" : "products_base_price") : nil))
+                #expect(CatalogStore.wordsAlone(query))
+                if let index {
+                    let walked = try await database.withTransaction(.read) { tx in
+                        let store = CatalogStore(tx)
+                        return (
+                            try await store.walkedPage(query, index: index, channelId: ProductSearchTests.online, skip: 0, top: 20)?.compactMap { $0.int64(at: 0) },
+                            try await store.walkedPage(query, index: index, channelId: ProductSearchTests.online, skip: 40, top: 20)
+                        )
+                    }
+                    #expect(walked.0 == Array(order.prefix(20)))
+                    #expect(walked.1 == nil)
                 }
-                #expect(walked.0 == (backend == .sqlite ? (property == "Name" ? "products_name" : "products_base_price") : nil))
-                #expect(walked.1 == nil)
             }
             // A filter that leaves few of the matches: the bounded count sees it, and the page
             // still comes out in order.
@@ -499,10 +505,26 @@ struct ProductSearchTests {
             let limit = try FixedPoint.encode(3)
             let cheap = expected.filter { $0.price < limit }.sorted { $0.price != $1.price ? $0.price < $1.price : $0.id < $1.id }.map(\.id)
             #expect(try await search(database, filtered, top: 20).map(\.recordId) == Array(cheap.prefix(20)))
-            let filteredWalk = try await database.withTransaction(.read) { tx in
-                try await CatalogStore(tx).orderIndexWorthWalking(filtered, channelId: ProductSearchTests.online, source: CatalogStore.plainProducts, rows: 20)
+            // A filter that leaves most of them: SQLite walks the price index against the set of
+            // matches (`IN`), and the page is the same.
+            let dense = ProductSearchQuery(
+                text: try words("walkword"),
+                criteria: QueryCriteria(
+                    filter: .binary(.lt, .property(["BasePrice"]), .literal(.integer(1_000))), orderBy: [OrderByItem(.property(["BasePrice"]))]
+                )
+            )
+            #expect(try await search(database, dense, top: 20).map(\.recordId) == Array(byPrice(false).prefix(20)))
+            if backend == .sqlite {
+                let decisions = try await database.withTransaction(.read) { tx in
+                    let store = CatalogStore(tx)
+                    return (
+                        try await store.orderIndexWorthWalking(filtered, index: "products_base_price", channelId: ProductSearchTests.online, rows: 20),
+                        try await store.orderIndexWorthWalking(dense, index: "products_base_price", channelId: ProductSearchTests.online, rows: 20)
+                    )
+                }
+                #expect(decisions.0 == nil)
+                #expect(decisions.1 == "products_base_price")
             }
-            #expect(filteredWalk == nil)
         }
     }
 }

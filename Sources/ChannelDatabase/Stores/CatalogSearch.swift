@@ -85,10 +85,16 @@ extension CatalogStore {
         let dialect = transaction.dialect
         let hasWords = try search.text.flatMap { text throws(QueryTranslationError) in try FullTextQuery.render(text, for: dialect) } != nil
         guard hasWords, search.criteria.orderBy.isEmpty else {
-            if hasWords, let page = try await walkedPage(search, channelId: channelId, source: source.sql, skip: skip, top: top) {
-                return try await completed(page)
+            var walk: String?
+            if hasWords, let index = Self.orderIndex(search, source: source.sql, dialect: dialect) {
+                if Self.wordsAlone(search) {
+                    if let page = try await walkedPage(search, index: index, channelId: channelId, skip: skip, top: top) {
+                        return try await completed(page)
+                    }
+                } else {
+                    walk = try await orderIndexWorthWalking(search, index: index, channelId: channelId, rows: skip + top)
+                }
             }
-            let walk = hasWords ? try await orderIndexWorthWalking(search, channelId: channelId, source: source.sql, rows: skip + top) : nil
             var statement = try SearchStatement(search, channelId: channelId, source: source, dialect: dialect, ranked: true, walking: walk)
             statement.append(" LIMIT ? OFFSET ?", [.integer(Int64(top)), .integer(Int64(skip))])
             return try await completed(try await transaction.query(Self.productColumns + statement.sql, statement.arguments))
@@ -125,18 +131,14 @@ extension CatalogStore {
     }
 
     /// A page of a search that only words restrict, ordered by one indexed column, when the
-    /// words match many products (see ``orderIndexWorthWalking(_:channelId:source:rows:)``): the
+    /// words match many products (see ``orderIndexWorthWalking(_:index:channelId:rows:)``): the
     /// matches' ids come into the engine as a sorted array, and the column's index is walked in
     /// order, a thousand entries at a time, keeping the products found until the page is full.
     /// Handing SQLite the matches as `IN (SELECT rowid ...)` made it build a B-tree of them
     /// first, ~30 ms for 100,000 matches of 1M products, where reading them takes ~5 ms. nil when
     /// the search is not of that kind or the words match too few products (sorting is cheaper).
-    private func walkedPage(_ search: ProductSearchQuery, channelId: Int64, source: String, skip: Int, top: Int) async throws -> [DatabaseRow]? {
-        guard transaction.dialect == .sqlite, source == Self.plainProducts, search.categoryIds.isEmpty, search.refinements.isEmpty,
-              search.criteria.filter == nil, search.criteria.orderBy.count == 1,
-              case .property(let path) = search.criteria.orderBy[0].expression, path.count == 1, let index = Self.orderIndexes[path[0]],
-              let text = search.text, let match = try FullTextQuery.render(text, for: .sqlite)
-        else { return nil }
+    func walkedPage(_ search: ProductSearchQuery, index: String, channelId: Int64, skip: Int, top: Int) async throws -> [DatabaseRow]? {
+        guard let text = search.text, let match = try FullTextQuery.render(text, for: .sqlite) else { return nil }
         let matches = try await transaction.integers(
             "SELECT rowid FROM product_search WHERE product_search MATCH ? ORDER BY rowid", [.text(match)]
         )
@@ -199,35 +201,35 @@ extension CatalogStore {
     /// names only: the translated source is a sub-select and has no index).
     private static let orderIndexes = ["BasePrice": "products_base_price", "Price": "products_base_price", "AdjustedPrice": "products_base_price", "Name": "products_name"]
 
-    /// The index to walk for a search ordered by one indexed property, when the search finds so
-    /// many products that walking the index in order, and keeping what the search found, fills
-    /// the page sooner than sorting every match.
+    /// The index that holds the products in the search's order: SQLite, the untranslated source,
+    /// one `$orderby` property that has one.
+    static func orderIndex(_ search: ProductSearchQuery, source: String, dialect: SQLDialect) -> String? {
+        guard dialect == .sqlite, source == plainProducts, search.criteria.orderBy.count == 1,
+              case .property(let path) = search.criteria.orderBy[0].expression, path.count == 1
+        else { return nil }
+        return orderIndexes[path[0]]
+    }
+
+    /// Whether words are all that restricts the search (besides the channel's assortment).
+    static func wordsAlone(_ search: ProductSearchQuery) -> Bool {
+        search.categoryIds.isEmpty && search.refinements.isEmpty && search.criteria.filter == nil
+    }
+
+    /// Whether a search ordered by `index`'s column, restricted by more than words, finds so
+    /// many products that SQLite should walk the index in order, keeping what the search found
+    /// (`IN (SELECT rowid ...)`), rather than sort every match.
     ///
     /// Sorting reads every matching product (a word in 10,000 products of 100,000: ~20 ms);
     /// the walk reads about `rows` × catalog / matches index entries, and is the slow way for a
     /// rare word (it may walk the whole index to find nothing). Which one a search is, a
-    /// bounded count tells: at least `max(1,000, 50 × rows)` matches, and the walk visits at
-    /// most a fiftieth of the catalog.
-    func orderIndexWorthWalking(_ search: ProductSearchQuery, channelId: Int64, source: String, rows: Int) async throws -> String? {
-        guard transaction.dialect == .sqlite, source == Self.plainProducts, search.criteria.orderBy.count == 1,
-              case .property(let path) = search.criteria.orderBy[0].expression, path.count == 1,
-              let index = Self.orderIndexes[path[0]]
-        else { return nil }
+    /// bounded count of the whole search tells: at least `max(1,000, 50 × rows)` products, and
+    /// the walk visits at most a fiftieth of the catalog.
+    func orderIndexWorthWalking(_ search: ProductSearchQuery, index: String, channelId: Int64, rows: Int) async throws -> String? {
         let enough = max(1_000, 50 * rows)
-        let found: Int
-        if search.categoryIds.isEmpty, search.refinements.isEmpty, search.criteria.filter == nil,
-           let text = search.text, let match = try FullTextQuery.render(text, for: .sqlite) {
-            // Words alone: the index's own count, without reading a product (the assortment
-            // is most of the catalog, so it barely thins the matches out).
-            found = try await transaction.queryFirst(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM product_search WHERE product_search MATCH ? LIMIT ?)", [.text(match), .integer(Int64(enough))]
-            )?.int("n") ?? 0
-        } else {
-            let probe = try SearchStatement(search, channelId: channelId, source: (source, []), dialect: .sqlite, ranked: false)
-            found = try await transaction.queryFirst(
-                "SELECT COUNT(*) AS n FROM (SELECT 1" + probe.sql + " LIMIT ?)", probe.arguments + [.integer(Int64(enough))]
-            )?.int("n") ?? 0
-        }
+        let probe = try SearchStatement(search, channelId: channelId, source: (Self.plainProducts, []), dialect: .sqlite, ranked: false)
+        let found = try await transaction.queryFirst(
+            "SELECT COUNT(*) AS n FROM (SELECT 1" + probe.sql + " LIMIT ?)", probe.arguments + [.integer(Int64(enough))]
+        )?.int("n") ?? 0
         return found >= enough ? index : nil
     }
 

@@ -74,6 +74,18 @@ public struct CatalogStore: Sendable {
     /// The source of a product list in `language`, with its argument: the translated one only
     /// when the language has product translations at all, so lists in the master data language
     /// keep walking the name index for `$orderby=Name`.
+    /// The source the process's hint says `language` needs (asking the database when there is
+    /// no hint yet); the statement that reads it checks the hint against its own snapshot.
+    private func hintedSource(_ language: String) async throws -> (translated: Bool, source: (sql: String, arguments: [DatabaseValue])) {
+        let translated: Bool
+        if let hint = ProductTranslationHints.shared.translated(language) {
+            translated = hint
+        } else {
+            translated = try await hasProductTranslations(language)
+        }
+        return (translated, translated ? Self.translatedSource(language) : (Self.plainProducts, []))
+    }
+
     func productSource(language: String?) async throws -> (sql: String, arguments: [DatabaseValue]) {
         guard let language, try await hasProductTranslations(language) else { return (Self.plainProducts, []) }
         return Self.translatedSource(language)
@@ -133,13 +145,7 @@ public struct CatalogStore: Sendable {
         guard let language else {
             return try await transaction.query(pageStatement(Self.plainProducts, page.sql, checked: false), page.arguments).map(Self.record)
         }
-        let translated: Bool
-        if let hint = ProductTranslationHints.shared.translated(language) {
-            translated = hint
-        } else {
-            translated = try await hasProductTranslations(language)
-        }
-        let source: (sql: String, arguments: [DatabaseValue]) = translated ? Self.translatedSource(language) : (Self.plainProducts, [])
+        let (translated, source) = try await hintedSource(language)
         // The check's argument comes first: its column precedes the sub-select.
         let rows = try await transaction.query(
             pageStatement(source.sql, page.sql, checked: true), [.text(language)] + source.arguments + page.arguments
@@ -212,13 +218,7 @@ public struct CatalogStore: Sendable {
         }
         // As for a page (see ``products(channelId:skip:top:criteria:language:)``), with the
         // translation check in the statement; a count always has a row to carry it.
-        let translated: Bool
-        if let hint = ProductTranslationHints.shared.translated(language) {
-            translated = hint
-        } else {
-            translated = try await hasProductTranslations(language)
-        }
-        let source: (sql: String, arguments: [DatabaseValue]) = translated ? Self.translatedSource(language) : (Self.plainProducts, [])
+        let (translated, source) = try await hintedSource(language)
         let row = try await transaction.queryFirst(
             "SELECT COUNT(*) AS n" + Self.translationCheckColumn + " FROM " + source.sql + query.whereSQL,
             [.text(language)] + source.arguments + arguments
