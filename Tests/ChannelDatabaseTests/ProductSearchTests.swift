@@ -482,12 +482,12 @@ struct ProductSearchTests {
                 let index = CatalogStore.orderIndex(query, source: CatalogStore.plainProducts, dialect: backend == .sqlite ? .sqlite : .postgres)
                 #expect(index == (backend == .sqlite ? (property == "Name" ? "products_name" : "products_base_price") : nil))
                 #expect(CatalogStore.wordsAlone(query))
-                if let index {
+                if let index, let match = try FullTextQuery.render(try words("walkword"), for: .sqlite) {
                     let walked = try await database.withTransaction(.read) { tx in
                         let store = CatalogStore(tx)
                         return (
-                            try await store.walkedPage(query, index: index, channelId: ProductSearchTests.online, skip: 0, top: 20)?.compactMap { $0.int64(at: 0) },
-                            try await store.walkedPage(query, index: index, channelId: ProductSearchTests.online, skip: 40, top: 20)
+                            try await store.walkedPage(query, words: match, index: index, channelId: ProductSearchTests.online, skip: 0, top: 20)?.compactMap { $0.int64(at: 0) },
+                            try await store.walkedPage(query, words: match, index: index, channelId: ProductSearchTests.online, skip: 40, top: 20)
                         )
                     }
                     #expect(walked.0 == Array(order.prefix(20)))

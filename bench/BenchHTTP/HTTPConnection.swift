@@ -86,6 +86,40 @@ public final class HTTPConnection {
     }
 }
 
+/// Runs `clients` threads for `seconds`, each calling `step` over and over on its own
+/// connection (opened again after a failure, which goes to `failed`); answers the seconds the
+/// run took. Threads with blocking calls keep the client's own scheduling cost to a minimum.
+public func runClients(
+    _ base: URL, clients: Int, seconds: Double, failed: @escaping @Sendable (any Error) -> Void,
+    _ step: @escaping @Sendable (_ client: Int, _ iteration: Int, HTTPConnection) throws -> Void
+) -> Double {
+    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    let started = ContinuousClock.now
+    let finished = DispatchGroup()
+    for client in 0..<clients {
+        finished.enter()
+        Thread.detachNewThread {
+            defer { finished.leave() }
+            var connection: HTTPConnection?
+            var iteration = 0
+            while ContinuousClock.now < deadline {
+                do {
+                    let open = try connection ?? HTTPConnection(base)
+                    connection = open
+                    try step(client, iteration, open)
+                } catch {
+                    failed(error)
+                    connection = nil
+                }
+                iteration += 1
+            }
+        }
+    }
+    finished.wait()
+    let elapsed = ContinuousClock.now - started
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
 /// Where `needle` first starts in `haystack`.
 public func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
     guard !needle.isEmpty, haystack.count >= needle.count else { return nil }

@@ -116,29 +116,9 @@ struct Flow: Sendable {
 let results = Results()
 let flow = Flow(results: results, products: products)
 
-let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-let started = ContinuousClock.now
-// One thread per client: blocking calls keep the client's own scheduling cost to a minimum.
-let finished = DispatchGroup()
-for _ in 0..<clients {
-    finished.enter()
-    Thread.detachNewThread {
-        defer { finished.leave() }
-        var connection: HTTPConnection?
-        while ContinuousClock.now < deadline {
-            do {
-                if connection == nil { connection = try HTTPConnection(base) }
-                if let connection { try flow.checkoutOnce(connection) }
-            } catch {
-                results.failed("\(error)")
-                connection = nil
-            }
-        }
-    }
+let total = runClients(base, clients: clients, seconds: seconds, failed: { results.failed("\($0)") }) { _, _, connection in
+    try flow.checkoutOnce(connection)
 }
-finished.wait()
-let elapsed = ContinuousClock.now - started
-let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 print("clients: \(clients), duration: \(String(format: "%.1f", total)) s")
 print(String(format: "checkouts/s: %.1f (%d completed)", Double(results.checkouts) / total, results.checkouts))
 for step in Step.allCases {

@@ -113,8 +113,9 @@ final class Results: @unchecked Sendable {
     }
 }
 
-/// One thread per client, each with a blocking keep-alive connection: the load client shares
-/// the two cores with the server, and URLSession cost it more CPU per search than a socket does.
+/// One thread per client, each with a blocking keep-alive connection (`runClients`): the load
+/// client shares the two cores with the server, and URLSession cost it more CPU per search than
+/// a socket does.
 func load(_ base: URL, clients: Int, seconds: Double) {
     // SEARCH_KIND=<kind> measures one kind of search alone (to see what each costs).
     let only = ProcessInfo.processInfo.environment["SEARCH_KIND"]
@@ -124,35 +125,14 @@ func load(_ base: URL, clients: Int, seconds: Double) {
         exit(2)
     }
     let results = Results()
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    let started = ContinuousClock.now
-    let finished = DispatchGroup()
-    for client in 0..<clients {
-        finished.enter()
-        Thread.detachNewThread {
-            defer { finished.leave() }
-            var connection: HTTPConnection?
-            var next = client
-            while ContinuousClock.now < deadline {
-                let search = mix[next % mix.count]
-                next += 1
-                do {
-                    if connection == nil { connection = try HTTPConnection(base) }
-                    guard let connection else { continue }
-                    let start = ContinuousClock.now
-                    let (status, body) = try connection.send("POST", "/Commerce/Products/Search?" + search.query, search.body)
-                    let elapsed = ContinuousClock.now - start
-                    guard status == 200 else { throw BenchFailure("\(search.kind): \(status) \(String(decoding: body, as: UTF8.self))") }
-                    results.record(search.kind, milliseconds(elapsed))
-                } catch {
-                    results.failed("\(error)")
-                    connection = nil
-                }
-            }
-        }
+    let total = runClients(base, clients: clients, seconds: seconds, failed: { results.failed("\($0)") }) { client, iteration, connection in
+        let search = mix[(client + iteration) % mix.count]
+        let start = ContinuousClock.now
+        let (status, body) = try connection.send("POST", "/Commerce/Products/Search?" + search.query, search.body)
+        let elapsed = ContinuousClock.now - start
+        guard status == 200 else { throw BenchFailure("\(search.kind): \(status) \(String(decoding: body, as: UTF8.self))") }
+        results.record(search.kind, milliseconds(elapsed))
     }
-    finished.wait()
-    let total = milliseconds(ContinuousClock.now - started) / 1000
     let all = results.sorted(nil)
     print("clients: \(clients), duration: \(String(format: "%.1f", total)) s")
     print(String(format: "all searches: n=%d %.0f req/s p50=%.1f ms p99=%.1f ms", all.count, Double(all.count) / total, percentile(all, 0.5), percentile(all, 0.99)))
