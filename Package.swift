@@ -167,6 +167,19 @@ let package = Package(
             path: "bench/BenchSupport",
             swiftSettings: swiftSettings
         ),
+        // CPU of the consumer API's read path without the network (bench/read-path.sh).
+        .executableTarget(
+            name: "ReadPathBench",
+            dependencies: [
+                "BenchSupport", "ChannelDatabase", "CommerceRuntime", "ConsumerAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "bench/ReadPathBench",
+            swiftSettings: swiftSettings
+        ),
         // Price, discount and tax calculation of a 20-line cart (bench/pricing.sh).
         .executableTarget(
             name: "PricingBench",
@@ -189,9 +202,15 @@ let package = Package(
         .testTarget(
             name: "ConsumerAPITests",
             dependencies: [
-                "ConsumerAPI", "CommerceQuery", "CommerceTestSupport",
+                "ConsumerAPI", "CommerceQuery", "CommerceTestSupport", "ChannelDatabase", "CommerceRuntime",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
+                // The API's responder answering requests built in memory (ReadDeadlineTests).
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,6 +14,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         case statementFailed
         case closed
         case accessDenied
+        /// A statement stopped because the task's ``StatementDeadline`` passed.
+        case interrupted
     }
 
     public let kind: Kind

@@ -10,8 +10,11 @@ final class SQLiteConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     /// Prepared statements by SQL text. Statements are reset after each use and kept for the
     /// connection's lifetime; their number is bounded by the number of distinct statement texts.
-    private var statements: [String: CachedStatement] = [:]
+    private var statements: [StatementKey: CachedStatement] = [:]
     private static let cacheLimit = 256
+    /// VM steps between checks of the task's deadline: a few microseconds of work, so the check
+    /// (a task-local read) costs nothing measurable and a long statement still stops promptly.
+    private static let deadlineCheckSteps: Int32 = 1_000
     /// The largest part of the database file a connection maps (address space, not memory).
     static let mmapSize: Int64 = 4 << 30
 
@@ -28,6 +31,8 @@ final class SQLiteConnection: @unchecked Sendable {
         self.handle = handle
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
         sqlite3_extended_result_codes(handle, 1)
+        // A statement of a task past its deadline stops within a few thousand VM steps.
+        sqlite3_progress_handler(handle, Self.deadlineCheckSteps, { _ in StatementDeadline.hasPassed ? 1 : 0 }, nil)
         try executeScript("PRAGMA foreign_keys = ON;")
         // Pages are read through a memory map instead of a pread() into a copy per page: on a
         // catalog larger than the page cache (100k products is ~190 MB), a search reads
@@ -132,7 +137,7 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     private func prepare(_ sql: String) throws -> CachedStatement {
-        if let cached = statements[sql] { return cached }
+        if let cached = statements[StatementKey(sql)] { return cached }
         var statement: OpaquePointer?
         let status = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else {
@@ -145,7 +150,7 @@ final class SQLiteConnection: @unchecked Sendable {
             statements.removeAll(keepingCapacity: true)
         }
         let cached = CachedStatement(statement)
-        statements[sql] = cached
+        statements[StatementKey(sql)] = cached
         return cached
     }
 
@@ -240,8 +245,32 @@ final class SQLiteConnection: @unchecked Sendable {
         case SQLITE_CONSTRAINT: return .constraintViolation(message)
         case SQLITE_BUSY, SQLITE_LOCKED: return .busy(message)
         case SQLITE_AUTH: return DatabaseError(.accessDenied, message)
+        case SQLITE_INTERRUPT: return DatabaseError(.interrupted, "the statement was stopped at the request's deadline")
         default: return .statementFailed(message)
         }
+    }
+}
+
+/// A statement text as the key of the statement cache, hashed by its length and its first and
+/// last bytes only: a product statement is about a kilobyte, and hashing all of it on every
+/// execution cost more than SQLite's own work for a point read. Texts that share length, head
+/// and tail only share a bucket; equality still compares them whole (at once when both are the
+/// same stored string, as the engine's statement constants are).
+private struct StatementKey: Hashable {
+    let sql: String
+
+    init(_ sql: String) { self.sql = sql }
+
+    static func == (lhs: StatementKey, rhs: StatementKey) -> Bool { lhs.sql == rhs.sql }
+
+    func hash(into hasher: inout Hasher) {
+        let hashed: Void? = sql.utf8.withContiguousStorageIfAvailable { bytes in
+            let edge = min(bytes.count, 48)
+            hasher.combine(bytes.count)
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[..<edge])))
+            hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[(bytes.count - edge)...])))
+        }
+        if hashed == nil { hasher.combine(sql) }
     }
 }
 

@@ -100,7 +100,7 @@ public final class CommerceRuntime: Sendable {
                         .conflict, code: "AtomicGroupFailed", "a request of the atomic group failed; nothing of the group was committed"
                     )
                 }
-                try Task.checkCancellation()
+                try Self.checkStillWanted()
                 return result
             }
         } catch {
@@ -133,7 +133,7 @@ public final class CommerceRuntime: Sendable {
                     )
                     // A request abandoned at its deadline rolls back, even when its handlers could not
                     // notice the cancellation (an extension blocked in C) and finished anyway.
-                    try Task.checkCancellation()
+                    try Self.checkStillWanted()
                     return response
                 }
             } catch {
@@ -150,6 +150,13 @@ public final class CommerceRuntime: Sendable {
 
     static let attemptsAfterConflict = 2
 
+    /// Work past its deadline must not commit: the task was cancelled (a request abandoned at
+    /// its deadline), or the deadline its statements run under has passed.
+    static func checkStillWanted() throws {
+        try Task.checkCancellation()
+        try StatementDeadline.checkNotPassed()
+    }
+
     static func isTransientConflict(_ error: any Error) -> Bool {
         (error as? DatabaseError)?.kind == .busy
     }
@@ -164,7 +171,7 @@ public final class CommerceRuntime: Sendable {
                 channel: channel, caller: caller, language: language, transaction: group.transaction, compensations: compensations
             ))
             // As for a request of its own: work past its deadline must not be committed.
-            try Task.checkCancellation()
+            try Self.checkStillWanted()
             group.leave(channel: channel, caller: caller, actions: compensations.take(), failed: false)
             return response
         } catch {

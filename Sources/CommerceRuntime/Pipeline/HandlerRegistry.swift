@@ -27,6 +27,15 @@ public struct HandlerRegistry: Sendable {
     /// The names of all request types with at least one handler.
     public var requestTypeNames: [String] { entries.values.filter { !$0.handlers.isEmpty }.map(\.typeName).sorted() }
 
+    /// True when every handler and trigger is the engine's own: no extension code can run in a
+    /// request, so none can block where a deadline cannot stop it.
+    public var isBuiltInOnly: Bool {
+        entries.values.allSatisfy { entry in
+            entry.handlers.allSatisfy { $0.owner == "core" } && entry.preTriggers.allSatisfy { $0.owner == "core" }
+                && entry.postTriggers.allSatisfy { $0.owner == "core" }
+        }
+    }
+
     /// True when a request type of this name is declared (typed or JSON).
     public func isDeclared(_ typeName: String) -> Bool { entries[typeName] != nil }
 

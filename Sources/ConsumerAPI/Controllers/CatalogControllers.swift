@@ -490,7 +490,7 @@ extension APICall {
         expanded?(entity, &writer)
         writer.endObject()
         var response = CommerceAPI.json(writer.bytes, status: status, contentType: format.contentType)
-        response.headers[.eTag] = etag
+        response.headers.append(HTTPField(name: .eTag, value: etag))
         return response
     }
 
@@ -594,8 +594,8 @@ extension APICall {
     /// handing one language's answer to another's request.
     func inLanguage(_ response: Response) -> Response {
         var response = response
-        response.headers[.contentLanguage] = language
-        response.headers[.vary] = "Accept-Language"
+        response.headers.append(HTTPField(name: .contentLanguage, value: language))
+        response.headers.append(ODataHeaders.varyLanguageField)
         return response
     }
 }

@@ -12,8 +12,15 @@ struct ResponseFormat: Sendable {
 
     static let `default` = ResponseFormat(metadata: .minimal)
 
-    var contentType: String {
-        "application/json; odata.metadata=\(metadata.rawValue); odata.streaming=true; IEEE754Compatible=false"
+    var contentType: String { Self.contentType(of: metadata) }
+
+    private static let contentTypes = [MetadataLevel.minimal, .none, .full].map { level in
+        (level, "application/json; odata.metadata=\(level.rawValue); odata.streaming=true; IEEE754Compatible=false")
+    }
+
+    /// One shared string per level: answers compare and copy it without building it.
+    static func contentType(of level: MetadataLevel) -> String {
+        contentTypes.first { $0.0 == level }?.1 ?? contentTypes[0].1
     }
 
     /// `$format` wins over `Accept` (OData 4.0 part 2, 11.2.11). A client that accepts no JSON at
@@ -54,7 +61,9 @@ struct ResponseFormat: Sendable {
 
     /// `application/json;odata.metadata=none;q=0.9` -> ("application/json", [odata.metadata: none, q: 0.9]).
     private static func mediaType(_ text: String) -> (String, [String: String]) {
-        let parts = text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        // Optional whitespace around parts is spaces and tabs (RFC 9110); trimmed without
+        // Foundation, whose `trimmingCharacters` bridges through NSString on every request.
+        let parts = text.split(separator: ";").map { $0.trimmingOptionalWhitespace().lowercased() }
         var parameters: [String: String] = [:]
         for part in parts.dropFirst() {
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
@@ -68,11 +77,21 @@ struct ResponseFormat: Sendable {
 /// cannot be served; one that sends a body in a newer version than 4.01 neither.
 enum ODataVersionCheck {
     static func check(maxVersion: String?, version: String?) throws {
-        if let maxVersion, let number = Double(maxVersion.trimmingCharacters(in: .whitespaces)), number < 4.0 {
+        if let maxVersion, let number = Double(Substring(maxVersion).trimmingOptionalWhitespace()), number < 4.0 {
             throw ODataError.badRequest("this service speaks OData 4.0; OData-MaxVersion \(maxVersion) is below it", target: "OData-MaxVersion")
         }
-        if let version, let number = Double(version.trimmingCharacters(in: .whitespaces)), number < 4.0 || number > 4.01 {
+        if let version, let number = Double(Substring(version).trimmingOptionalWhitespace()), number < 4.0 || number > 4.01 {
             throw ODataError.badRequest("OData-Version \(version) is not supported; send 4.0 or 4.01", target: "OData-Version")
         }
+    }
+}
+
+extension Substring {
+    /// Without the spaces and tabs around it (HTTP's optional whitespace).
+    func trimmingOptionalWhitespace() -> Substring {
+        var text = self
+        while let byte = text.utf8.first, byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { text = text.dropFirst() }
+        while let byte = text.utf8.last, byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { text = text.dropLast() }
+        return text
     }
 }

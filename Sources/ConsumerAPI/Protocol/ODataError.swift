@@ -75,13 +75,32 @@ public struct ODataError: HTTPResponseError, Sendable {
 }
 
 enum ODataHeaders {
-    static let jsonContentType = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false"
+    static let jsonContentType = ResponseFormat.contentType(of: .minimal)
     static let odataVersion = name("OData-Version")
     static let odataMaxVersion = name("OData-MaxVersion")
     static let referrerPolicy = name("Referrer-Policy")
     static let operatingUnitNumber = name("OUN")
     static let prefer = name("Prefer")
     static let preferenceApplied = name("Preference-Applied")
+
+    /// Header fields every answer carries, built (and their values checked) once instead of
+    /// per response.
+    static let odataVersionField = HTTPField(name: odataVersion, value: "4.0")
+    static let varyLanguageField = HTTPField(name: .vary, value: "Accept-Language")
+    /// What an API response must never be taken for by a browser: sniffed content or a frame.
+    static let securityFields = [
+        HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .contentSecurityPolicy, value: "default-src 'none'; frame-ancestors 'none'"),
+        HTTPField(name: referrerPolicy, value: "no-referrer"),
+    ]
+    private static let jsonContentTypeFields = [MetadataLevel.minimal, .none, .full].map {
+        HTTPField(name: .contentType, value: ResponseFormat.contentType(of: $0))
+    }
+
+    /// The `Content-Type` field of a JSON answer: a prebuilt one for the OData JSON formats.
+    static func contentTypeField(_ value: String) -> HTTPField {
+        jsonContentTypeFields.first { $0.value == value } ?? HTTPField(name: .contentType, value: value)
+    }
 
     private static func name(_ text: String) -> HTTPField.Name {
         guard let name = HTTPField.Name(text) else { preconditionFailure("'\(text)' is not a valid header name") }

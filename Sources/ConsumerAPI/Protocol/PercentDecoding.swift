@@ -3,7 +3,7 @@ extension Substring {
     /// bytes are not UTF-8. Segments without `%` (nearly all) are copied as they are: Foundation's
     /// `removingPercentEncoding` round-trips through NSString and showed up at 4% of a request.
     func percentDecoded() -> String? {
-        guard contains("%") else { return String(self) }
+        guard utf8.contains(UInt8(ascii: "%")) else { return String(self) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var iterator = utf8.makeIterator()

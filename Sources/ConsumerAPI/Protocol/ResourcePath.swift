@@ -14,6 +14,36 @@ struct ResourcePath: Equatable {
     /// Segments after the entity set and key (`$count`, a navigation property, an action).
     var rest: [String]
 
+    /// The percent-decoded segments of a request path below the service root (`/Commerce`),
+    /// empty segments left out. Works on the UTF-8 bytes: splitting by `Character` cost more
+    /// than the rest of the path's parsing together.
+    static func segments(of path: String) throws -> [String] {
+        let bytes = path.utf8
+        var segments: [String] = []
+        var start = bytes.startIndex
+        var sawRoot = false
+        var index = bytes.startIndex
+        while true {
+            let atEnd = index == bytes.endIndex
+            if atEnd || bytes[index] == UInt8(ascii: "/") {
+                if start < index {
+                    let segment = path[start..<index]
+                    if sawRoot {
+                        guard let decoded = segment.percentDecoded() else {
+                            throw ODataError.badRequest("the path segment '\(segment)' has a malformed percent escape")
+                        }
+                        segments.append(decoded)
+                    }
+                    sawRoot = true
+                }
+                if atEnd { break }
+                start = bytes.index(after: index)
+            }
+            index = bytes.index(after: index)
+        }
+        return segments
+    }
+
     /// Parses percent-decoded segments; throws an OData 400 naming the segment on malformed keys.
     init(segments: [String]) throws {
         guard let first = segments.first else {
@@ -23,13 +53,13 @@ struct ResourcePath: Equatable {
             return
         }
         var remaining = Array(segments.dropFirst())
-        if let open = first.firstIndex(of: "(") {
-            guard first.hasSuffix(")") else { throw ODataError.badRequest("the segment '\(first)' has no closing parenthesis") }
+        if let open = first.utf8.firstIndex(of: UInt8(ascii: "(")) {
+            guard first.utf8.last == UInt8(ascii: ")") else { throw ODataError.badRequest("the segment '\(first)' has no closing parenthesis") }
             entitySet = String(first[..<open])
-            let inner = String(first[first.index(after: open)..<first.index(before: first.endIndex)])
+            let inner = String(first[first.utf8.index(after: open)..<first.utf8.index(before: first.endIndex)])
             // `GetTenderTypes()`: an unbound function called without parameters, not a key.
             parenthesized = inner
-            if inner.contains(",") && inner.contains("=") {
+            if inner.utf8.contains(UInt8(ascii: ",")) && inner.utf8.contains(UInt8(ascii: "=")) {
                 // Several named values: function parameters, read by the operation's controller.
                 key = nil
             } else {
@@ -49,6 +79,8 @@ struct ResourcePath: Equatable {
     }
 
     private static func parseKey(_ text: String, segment: String) throws -> Key {
+        // An integer key (nearly every request) needs none of the parsing below.
+        if let number = Int64(text) { return .integer(number) }
         var literal = Substring(text)
         // Single-property keys may also be named: `Products(RecordId=1)`.
         if let equals = literal.firstIndex(of: "="), !literal.hasPrefix("'") {
