@@ -115,7 +115,7 @@ let package = Package(
         // The bare Hummingbird server the benchmark compares the engine against (bench/).
         .executableTarget(
             name: "HelloBench",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["CSQLite", .product(name: "Hummingbird", package: "hummingbird")],
             path: "bench/HelloBench",
             swiftSettings: swiftSettings
         ),
