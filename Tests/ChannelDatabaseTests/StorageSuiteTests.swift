@@ -42,6 +42,23 @@ struct StorageSuiteTests {
         }
     }
 
+    @Test("text arguments bind as given: empty is not NULL; short, long and non-ASCII text round-trip", arguments: Backend.allCases)
+    func textArgumentsRoundTrip(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            let texts = ["", "a", "😀 naïve €", String(repeating: "long text ", count: 500)]
+            try await database.withTransaction(.write) { tx in
+                for (index, text) in texts.enumerated() {
+                    try await tx.execute("INSERT INTO scratch (id, name) VALUES (?, ?)", [.integer(Int64(index)), .text(text)])
+                }
+            }
+            let rows = try await database.withTransaction(.read) { try await $0.query("SELECT id, name FROM scratch ORDER BY id", []) }
+            #expect(rows.map { $0.string("name") } == texts)
+            #expect(rows[0]["name"] == .text(""))
+            let found = try await database.withTransaction(.read) { try await $0.query("SELECT id FROM scratch WHERE name = ?", [.text("")]) }
+            #expect(found.map { $0.int64("id") } == [0])
+        }
+    }
+
     @Test("a transaction that throws leaves nothing behind", arguments: Backend.allCases)
     func rollbackOnThrow(_ backend: Backend) async throws {
         try await withScratch(backend) { database in

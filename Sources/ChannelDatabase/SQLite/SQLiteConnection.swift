@@ -204,9 +204,15 @@ final class SQLiteConnection: @unchecked Sendable {
                 status = sqlite3_bind_null(statement, index)
             case .integer(let number):
                 status = sqlite3_bind_int64(statement, index, number)
-            case .text(let text):
-                status = text.utf8CString.withUnsafeBufferPointer { buffer in
-                    sqlite3_bind_text(statement, index, buffer.baseAddress, Int32(buffer.count - 1), Self.transient)
+            case .text(var text):
+                // The string's own UTF-8 with its length (SQLite copies it): `utf8CString` made a
+                // terminated copy of every text argument first.
+                status = text.withUTF8 { buffer in
+                    // An empty buffer may have no address, which SQLite would bind as NULL.
+                    guard let base = buffer.baseAddress, !buffer.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, Self.transient) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                        sqlite3_bind_text(statement, index, $0, Int32(buffer.count), Self.transient)
+                    }
                 }
             case .blob(let bytes):
                 status = bytes.withUnsafeBytes { buffer in
