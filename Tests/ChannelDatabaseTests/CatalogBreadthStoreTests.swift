@@ -80,14 +80,8 @@ struct CatalogBreadthStoreTests {
 
     @Test("media URIs: absolute http(s) or relative paths; one default; a refused list writes nothing", arguments: Backend.allCases)
     func mediaValidation(_ backend: Backend) async throws {
-        let database = try await TestDatabases.open(backend)
-        try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
+        let database = try await TestDatabases.openWithChannel(backend, channel: Self.channel)
         try await database.withTransaction(.write) { tx in
-            try await tx.execute("INSERT INTO currencies (code, name, symbol, rounding_decimals) VALUES ('USD', 'Dollar', '$', 2)", [])
-            try await tx.execute(
-                "INSERT INTO channels (record_id, org_unit_number, name, channel_type, currency_code, language_id) VALUES (?, 'S1', 'Shop', 'online', 'USD', 'en-us')",
-                [.integer(Self.channel)]
-            )
             try await tx.execute(
                 "INSERT INTO products (record_id, item_id, name, base_price, created_at, modified_at) VALUES (?, 'P1', 'Lamp', 1, 0, 0)",
                 [.integer(Self.product)]

@@ -14,14 +14,8 @@ struct ProductListStatementTests {
     /// Five products in the channel's assortment: Anchor, Bucket, Candle, Drum, Easel (record
     /// ids 101-105, prices 10-50), one outside it; categories and media on some.
     private static func seeded(_ backend: Backend) async throws -> any ChannelDatabase {
-        let database = try await TestDatabases.open(backend)
-        try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
+        let database = try await TestDatabases.openWithChannel(backend, channel: Self.channel)
         try await database.withTransaction(.write) { tx in
-            try await tx.execute("INSERT INTO currencies (code, name, symbol, rounding_decimals) VALUES ('USD', 'Dollar', '$', 2)", [])
-            try await tx.execute(
-                "INSERT INTO channels (record_id, org_unit_number, name, channel_type, currency_code, language_id) VALUES (?, 'S1', 'Shop', 'online', 'USD', 'en-us')",
-                [.integer(Self.channel)]
-            )
             for (offset, name) in ["Anchor", "Bucket", "Candle", "Drum", "Easel", "Flute"].enumerated() {
                 let id = Int64(101 + offset)
                 try await tx.execute(

@@ -30,6 +30,21 @@ enum TestDatabases {
         }
     }
 
+    /// A new database with the core schema and one online channel `S1` (USD, en-us) of record
+    /// id `channel`: what the store tests build their catalog on.
+    static func openWithChannel(_ backend: Backend, channel: Int64) async throws -> any ChannelDatabase {
+        let database = try await open(backend)
+        try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
+        try await database.withTransaction(.write) { tx in
+            try await tx.execute("INSERT INTO currencies (code, name, symbol, rounding_decimals) VALUES ('USD', 'Dollar', '$', 2)", [])
+            try await tx.execute(
+                "INSERT INTO channels (record_id, org_unit_number, name, channel_type, currency_code, language_id) VALUES (?, 'S1', 'Shop', 'online', 'USD', 'en-us')",
+                [.integer(channel)]
+            )
+        }
+        return database
+    }
+
     /// Creates a new empty database on the test server and answers its configuration.
     static func freshPostgresDatabase() async throws -> PostgresConfiguration {
         guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {

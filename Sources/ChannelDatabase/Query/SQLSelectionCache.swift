@@ -1,5 +1,4 @@
 import CommerceQuery
-import Synchronization
 
 /// Translations of query criteria into the WHERE and ORDER BY parts of one entity set's
 /// statements, kept between requests.
@@ -26,7 +25,7 @@ final class SQLSelectionCache: Sendable {
     static let entryLimit = 512
 
     let table: SQLQueryTable
-    private let entries = Mutex<[Key: Selection]>([:])
+    private let entries = BoundedCache<Key, Selection>(limit: entryLimit)
 
     init(table: SQLQueryTable) {
         self.table = table
@@ -37,17 +36,14 @@ final class SQLSelectionCache: Sendable {
         _ criteria: QueryCriteria, key: String?, base: String? = nil, dialect: SQLDialect
     ) throws(QueryTranslationError) -> Selection {
         let cacheKey = Key(criteria: criteria, dialect: dialect, key: key, base: base)
-        if let hit = entries.withLock({ $0[cacheKey] }) { return hit }
+        if let hit = entries[cacheKey] { return hit }
         let selection = try CatalogStore.selection(criteria, table: table, key: key, base: base, dialect: dialect)
         guard !Self.readsClock(criteria) else { return selection }
-        entries.withLock { entries in
-            if entries.count >= Self.entryLimit { entries.removeAll(keepingCapacity: true) }
-            entries[cacheKey] = selection
-        }
+        entries.store(selection, for: cacheKey)
         return selection
     }
 
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { entries.count }
 
     /// Whether translating `criteria` binds the current instant (`now()`).
     static func readsClock(_ criteria: QueryCriteria) -> Bool {

@@ -65,6 +65,35 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Runs a statement that returns rows. `cached: false` prepares it for this call only, as a
     /// guest's statements must be: the authorizer judges a statement when it is prepared.
     func query(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool = true) throws -> [DatabaseRow] {
+        var rows: [DatabaseRow] = []
+        try run(sql, arguments, cached: useCache) { cached in
+            let columnCount = Int(sqlite3_column_count(cached.handle))
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(columnCount)
+            for index in 0..<Int32(columnCount) {
+                values.append(Self.read(cached.handle, index))
+            }
+            rows.append(DatabaseRow(columns: columnNames(of: cached, count: columnCount), values: values))
+        }
+        return rows
+    }
+
+    /// The first column of every row as integers (NULL as 0), without a row value per row: for
+    /// statements that hand over many ids.
+    func integers(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Int64] {
+        var values: [Int64] = []
+        try run(sql, arguments, cached: true) { values.append(sqlite3_column_int64($0.handle, 0)) }
+        return values
+    }
+
+    func execute(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool = true) throws -> Int {
+        try run(sql, arguments, cached: useCache) { _ in }
+        return Int(sqlite3_changes(handle))
+    }
+
+    /// Prepares (or takes from the cache) and binds `sql`, steps it to the end calling `row` on
+    /// each result row, and leaves the statement reset for its next use.
+    private func run(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool, row: (CachedStatement) throws -> Void) throws {
         let cached = try useCache ? prepare(sql) : prepareOnce(sql)
         let statement = cached.handle
         defer {
@@ -73,56 +102,12 @@ final class SQLiteConnection: @unchecked Sendable {
             if !useCache { sqlite3_finalize(statement) }
         }
         try bind(arguments, to: statement)
-        let columnCount = Int(sqlite3_column_count(statement))
-        var rows: [DatabaseRow] = []
         while true {
             let status = sqlite3_step(statement)
-            if status == SQLITE_DONE { break }
+            if status == SQLITE_DONE { return }
             guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
-            let names = columnNames(of: cached, count: columnCount)
-            var values: [DatabaseValue] = []
-            values.reserveCapacity(columnCount)
-            for index in 0..<Int32(columnCount) {
-                values.append(Self.read(statement, index))
-            }
-            rows.append(DatabaseRow(columns: names, values: values))
+            try row(cached)
         }
-        return rows
-    }
-
-    /// The first column of every row as integers (NULL as 0), without a row value per row: for
-    /// statements that hand over many ids.
-    func integers(_ sql: String, _ arguments: [DatabaseValue]) throws -> [Int64] {
-        let statement = try prepare(sql).handle
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-        }
-        try bind(arguments, to: statement)
-        var values: [Int64] = []
-        while true {
-            let status = sqlite3_step(statement)
-            if status == SQLITE_DONE { break }
-            guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
-            values.append(sqlite3_column_int64(statement, 0))
-        }
-        return values
-    }
-
-    func execute(_ sql: String, _ arguments: [DatabaseValue], cached useCache: Bool = true) throws -> Int {
-        let statement = try (useCache ? prepare(sql) : prepareOnce(sql)).handle
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-            if !useCache { sqlite3_finalize(statement) }
-        }
-        try bind(arguments, to: statement)
-        while true {
-            let status = sqlite3_step(statement)
-            if status == SQLITE_DONE { break }
-            guard status == SQLITE_ROW else { throw Self.error(status, String(cString: sqlite3_errmsg(handle))) }
-        }
-        return Int(sqlite3_changes(handle))
     }
 
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Which languages had product translations when a product list last looked, per language.
 ///
 /// A product list reads the translated source only for a language that has translations (see
@@ -15,18 +13,14 @@ final class ProductTranslationHints: Sendable {
     static let shared = ProductTranslationHints()
     static let entryLimit = 256
 
-    private let translated = Mutex<[String: Bool]>([:])
+    private let hints = BoundedCache<String, Bool>(limit: entryLimit)
 
     /// The last answer seen for `language`, nil when none was.
     func translated(_ language: String) -> Bool? {
-        translated.withLock { $0[language] }
+        hints[language]
     }
 
     func record(_ language: String, translated found: Bool) {
-        translated.withLock { hints in
-            guard hints[language] != found else { return }
-            if hints.count >= Self.entryLimit { hints.removeAll() }
-            hints[language] = found
-        }
+        if hints[language] != found { hints.store(found, for: language) }
     }
 }

@@ -1,5 +1,5 @@
+import ChannelDatabase
 import CommerceQuery
-import Synchronization
 
 /// Parsed `$filter`, `$orderby`, `$search`, `$select` and `$expand` texts, kept between requests.
 ///
@@ -34,7 +34,7 @@ final class ParsedQueryOptionCache: Sendable {
     static let entryLimit = 1_024
     static let textLimit = 2_048
 
-    private let entries = Mutex<[Key: Parsed]>([:])
+    private let entries = BoundedCache<Key, Parsed>(limit: entryLimit)
 
     /// The cached parse of `text` for `option`, or the result of `parse`, kept when it succeeds.
     func parsed(
@@ -42,14 +42,11 @@ final class ParsedQueryOptionCache: Sendable {
     ) throws(QuerySyntaxError) -> Parsed {
         guard text.utf8.count <= Self.textLimit else { return try parse() }
         let key = Key(option: option, text: text, aliases: aliases)
-        if let hit = entries.withLock({ $0[key] }) { return hit }
+        if let hit = entries[key] { return hit }
         let parsed = try parse()
-        entries.withLock { entries in
-            if entries.count >= Self.entryLimit { entries.removeAll(keepingCapacity: true) }
-            entries[key] = parsed
-        }
+        entries.store(parsed, for: key)
         return parsed
     }
 
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { entries.count }
 }
