@@ -32,6 +32,16 @@ public protocol ChannelDatabase: Sendable {
 
     /// Closes all connections; pending transactions finish first.
     func close() async
+
+    /// A number that changes whenever this process commits a change to master data (anything
+    /// but carts, orders, payments, customers and stock), read before an answer is computed so
+    /// the answer can be reused while it stays the same. nil when the backend cannot tell: on
+    /// PostgreSQL other hosts write the same database.
+    var masterDataVersion: UInt64? { get }
+}
+
+extension ChannelDatabase {
+    public var masterDataVersion: UInt64? { nil }
 }
 
 /// Statements inside one transaction. Statements use `?` placeholders, never inlined values.

@@ -20,11 +20,15 @@ public struct APIOptions: Sendable {
     /// How long a request under `/Commerce` may run before it is answered 504 and its
     /// transaction rolled back; nil runs requests without a deadline.
     public var requestTimeout: Duration?
+    /// Anonymous catalog answers served again while master data is unchanged; nil computes
+    /// every answer. Used only where the engine's own code answers on SQLite (see ``CatalogCache``).
+    public var catalogCache: CatalogCacheOptions?
 
     public init(
         maxPageSize: Int = 1_000, maxBodySize: Int = 4 * 1024 * 1024, authentication: AuthenticationSettings = AuthenticationSettings(),
-        rateLimit: RateLimit? = nil, maxURLLength: Int = 16 * 1024, requestTimeout: Duration? = nil
+        rateLimit: RateLimit? = nil, maxURLLength: Int = 16 * 1024, requestTimeout: Duration? = nil, catalogCache: CatalogCacheOptions? = nil
     ) {
+        self.catalogCache = catalogCache
         self.maxPageSize = maxPageSize
         self.maxBodySize = maxBodySize
         self.authentication = authentication
@@ -49,6 +53,7 @@ public struct CommerceAPI: Sendable {
     /// code runs and its statements are SQLite's, which stop at the deadline
     /// (``StatementDeadline``). Otherwise every request runs in a task that can be abandoned.
     let readsStopThemselves: Bool
+    let catalogCache: CatalogCache?
 
     public init(runtime: CommerceRuntime, model: EntityModel = .retailServer(), options: APIOptions = APIOptions(), logger: Logger) {
         self.runtime = runtime
@@ -57,7 +62,12 @@ public struct CommerceAPI: Sendable {
         self.model = model
         self.metadata = MetadataDocuments(model)
         self.authenticator = Authenticator(settings: options.authentication)
-        self.readsStopThemselves = runtime.database.dialect == .sqlite && !model.hasExternalParts && runtime.registry.isBuiltInOnly
+        let ownReadPath = runtime.database.dialect == .sqlite && !model.hasExternalParts && runtime.registry.isBuiltInOnly
+        self.readsStopThemselves = ownReadPath
+        // An answer may be kept where it is the engine's own, from a database that tells of its changes.
+        self.catalogCache = options.catalogCache.flatMap { cacheOptions in
+            ownReadPath && runtime.database.masterDataVersion != nil ? CatalogCache(options: cacheOptions) : nil
+        }
     }
 
     /// The HTTP responder of the whole service: `GET /health` and everything under `/Commerce`.
@@ -159,17 +169,15 @@ public struct CommerceResponder: HTTPResponder {
             }
             let gate = limiter.map { RateLimitGate($0, address: context.remoteAddress?.ipAddress ?? "unknown") }
             if path == "/Commerce" || path.hasPrefix("/Commerce/") {
-                guard let limit = api.options.requestTimeout else { return try await api.dispatch(request, context, gate: gate) }
-                do {
-                    if api.readsStopThemselves, request.method == .get || request.method == .head {
-                        // No task of its own: two thread switches less per read (see StatementDeadline).
-                        return try await StatementDeadline.$current.withValue(.now + limit) { try await api.dispatch(request, context, gate: gate) }
+                if let cache = api.catalogCache, let key = CatalogCache.key(of: request), let version = api.runtime.database.masterDataVersion {
+                    if let response = cache.response(to: request, key: key, version: version) {
+                        // A stored answer is only ever one an anonymous caller was given.
+                        try gate?.admit(.anonymous)
+                        return response
                     }
-                    return try await RequestDeadline.run(within: limit) { [api] in try await api.dispatch(request, context, gate: gate) }
-                } catch let error as ODataError where error.code == "RequestTimeout" {
-                    api.logger.warning("request stopped at its deadline", metadata: ["method": "\(request.method)", "path": "\(path)"])
-                    throw error
+                    return try await cache.keep(try await serve(request, context, gate: gate), key: key, version: version)
                 }
+                return try await serve(request, context, gate: gate)
             }
             // Health and unknown paths: no credentials are looked at, the address pays.
             try gate?.admit(.anonymous)
@@ -191,6 +199,21 @@ public struct CommerceResponder: HTTPResponder {
             throw ODataError.notFound("nothing is served at \(path); the consumer API is under /Commerce")
         } catch let error as any HTTPResponseError {
             return try error.response(from: request, context: context)
+        }
+    }
+
+    /// A request under `/Commerce`, held to its deadline.
+    private func serve(_ request: Request, _ context: CommerceRequestContext, gate: RateLimitGate?) async throws -> Response {
+        guard let limit = api.options.requestTimeout else { return try await api.dispatch(request, context, gate: gate) }
+        do {
+            if api.readsStopThemselves, request.method == .get || request.method == .head {
+                // No task of its own: two thread switches less per read (see StatementDeadline).
+                return try await StatementDeadline.$current.withValue(.now + limit) { try await api.dispatch(request, context, gate: gate) }
+            }
+            return try await RequestDeadline.run(within: limit) { [api] in try await api.dispatch(request, context, gate: gate) }
+        } catch let error as ODataError where error.code == "RequestTimeout" {
+            api.logger.warning("request stopped at its deadline", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)"])
+            throw error
         }
     }
 }

@@ -115,7 +115,12 @@ struct Host {
                     maxPageSize: configuration.maxPageSize, authentication: authentication,
                     rateLimit: configuration.rateLimitPerSecond == 0
                         ? nil : RateLimit(requestsPerSecond: Double(configuration.rateLimitPerSecond), burst: configuration.rateLimitBurst),
-                    requestTimeout: configuration.requestTimeoutSeconds == 0 ? nil : .seconds(configuration.requestTimeoutSeconds)
+                    requestTimeout: configuration.requestTimeoutSeconds == 0 ? nil : .seconds(configuration.requestTimeoutSeconds),
+                    catalogCache: configuration.catalogCacheMilliseconds == 0
+                        ? nil
+                        : CatalogCacheOptions(
+                            maxAge: .milliseconds(configuration.catalogCacheMilliseconds), maxBytes: configuration.catalogCacheMegabytes << 20
+                        )
                 ),
                 logger: logger
             )

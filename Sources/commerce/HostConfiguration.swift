@@ -27,6 +27,10 @@ struct HostConfiguration: Sendable {
     /// Seconds a connection may stay silent (no request part read, no response being written)
     /// before the host closes it, so slow or stalled clients do not hold connections; 0: never.
     var idleTimeoutSeconds = 60
+    /// Milliseconds an anonymous catalog answer may be served again (writes through this host
+    /// end it at once); 0 computes every answer.
+    var catalogCacheMilliseconds = 1_000
+    var catalogCacheMegabytes = 32
     var logLevel = Logger.Level.info
     /// Minutes a cart may stay unchanged before it expires; 0 keeps carts forever.
     var cartIdleExpiryMinutes = 30 * 24 * 60
@@ -64,6 +68,8 @@ struct HostConfiguration: Sendable {
         ("COMMERCE_HTTP_RATE_LIMIT_BURST", "http.rateLimitBurst"),
         ("COMMERCE_HTTP_REQUEST_TIMEOUT_SECONDS", "http.requestTimeoutSeconds"),
         ("COMMERCE_HTTP_IDLE_TIMEOUT_SECONDS", "http.idleTimeoutSeconds"),
+        ("COMMERCE_HTTP_CATALOG_CACHE_MILLISECONDS", "http.catalogCacheMilliseconds"),
+        ("COMMERCE_HTTP_CATALOG_CACHE_MEGABYTES", "http.catalogCacheMegabytes"),
         ("COMMERCE_DATA_DIR", "dataDirectory"),
         ("COMMERCE_DATABASE_URL", "database.url"),
         ("COMMERCE_DEFAULT_CHANNEL", "defaultChannel"),
@@ -388,6 +394,8 @@ struct HostConfiguration: Sendable {
         case "http.rateLimitBurst": rateLimitBurst = try integer(in: 1...1_000_000)
         case "http.requestTimeoutSeconds": requestTimeoutSeconds = try integer(in: 0...3_600)
         case "http.idleTimeoutSeconds": idleTimeoutSeconds = try integer(in: 0...3_600)
+        case "http.catalogCacheMilliseconds": catalogCacheMilliseconds = try integer(in: 0...3_600_000)
+        case "http.catalogCacheMegabytes": catalogCacheMegabytes = try integer(in: 1...65_536)
         case "dataDirectory": dataDirectory = try required("must be a directory path")
         case "database.url":
             let value = try required("must be a SQLite file path or a postgres:// URL")

@@ -12,6 +12,8 @@ final class SQLiteConnection: @unchecked Sendable {
     /// connection's lifetime; their number is bounded by the number of distinct statement texts.
     private var statements: [StatementKey: CachedStatement] = [:]
     private static let cacheLimit = 256
+    /// Set on the writer only: tells which commits changed master data.
+    private var changeWatch: ChangeWatch?
     /// VM steps between checks of the task's deadline: a few microseconds of work, so the check
     /// (a task-local read) costs nothing measurable and a long statement still stops promptly.
     private static let deadlineCheckSteps: Int32 = 1_000
@@ -111,6 +113,30 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// From now on, counts the rows this connection's statements change in `exempt` tables, so
+    /// that ``takeChanges()`` can tell whether anything else changed.
+    func watchChanges(exempt tables: [String]) {
+        let watch = ChangeWatch(exempt: tables, total: sqlite3_total_changes64(handle))
+        changeWatch = watch
+        sqlite3_update_hook(handle, changeWatchCallback, Unmanaged.passUnretained(watch).toOpaque())
+    }
+
+    /// Whether the rows changed since the last call (committed or rolled back) include any
+    /// outside the exempt tables; starts counting anew. True for a connection not watched.
+    ///
+    /// The update hook misses some changes (rows a `DELETE` without `WHERE` truncates, rows
+    /// `REPLACE` removes), so it only ever vouches for changes it saw: when SQLite's count of
+    /// changed rows differs from the exempt rows the hook saw, the answer is yes.
+    func takeChanges() -> Bool {
+        guard let watch = changeWatch else { return true }
+        let total = sqlite3_total_changes64(handle)
+        defer {
+            watch.total = total
+            watch.exemptRows = 0
+        }
+        return total - watch.total != watch.exemptRows
+    }
 
     /// The statement's column names, built once per cached statement rather than once per query.
     /// A re-prepare after a schema change can change a `SELECT *`, hence the count check.
@@ -271,6 +297,32 @@ private final class CachedStatement {
     var columns: ColumnNames?
 
     init(_ handle: OpaquePointer) { self.handle = handle }
+}
+
+/// What ``SQLiteConnection/watchChanges(exempt:)`` counts: touched on the connection's thread only.
+private final class ChangeWatch {
+    /// NUL-terminated names, compared with `strcmp`: the hook runs once per changed row.
+    let exempt: [[CChar]]
+    var total: Int64
+    var exemptRows: Int64 = 0
+
+    init(exempt: [String], total: Int64) {
+        self.exempt = exempt.map { Array($0.utf8CString) }
+        self.total = total
+    }
+
+    func saw(_ table: UnsafePointer<CChar>) {
+        for name in exempt where strcmp(name, table) == 0 {
+            exemptRows += 1
+            return
+        }
+    }
+}
+
+private let changeWatchCallback: @convention(c) (UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, Int64) -> Void = {
+    context, _, _, table, _ in
+    guard let context, let table else { return }
+    Unmanaged<ChangeWatch>.fromOpaque(context).takeUnretainedValue().saw(table)
 }
 
 /// Judges each action of a statement being prepared for a guest; remembers the first refusal.

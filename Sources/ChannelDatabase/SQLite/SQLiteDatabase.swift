@@ -35,6 +35,22 @@ public final class SQLiteDatabase: ChannelDatabase {
     /// Commits between checkpoints: a few hundred small transactions keep the WAL at a few
     /// megabytes, and the checkpoint's wait for the disk is shared by all of them.
     static let checkpointEvery = 256
+    /// Bumped after each commit of this process that changed master data (see ``masterDataVersion``).
+    private let masterDataCommits = Atomic<UInt64>(0)
+
+    /// Changes whenever this process commits a change to anything but ``transactionalTables``.
+    /// Another process writing the same file goes unnoticed: SQLite could only tell a reader
+    /// inside a transaction, which is the cost a cached answer avoids.
+    public var masterDataVersion: UInt64? { masterDataCommits.load(ordering: .acquiring) }
+
+    /// The tables a catalog read never looks at: what callers do (carts, orders, payments,
+    /// customers) and stock, which every checkout changes. A table missing here only costs
+    /// cached answers; one listed wrongly would serve stale ones, so new tables are master data
+    /// until shown otherwise.
+    static let transactionalTables = [
+        "carts", "cart_lines", "cart_discount_codes", "sales_orders", "sales_lines", "payments", "order_events",
+        "customers", "customer_addresses", "number_sequences", "stock",
+    ]
 
     /// Opens (creating if needed) the database file at `path`.
     public init(path: String, readerCount: Int? = nil, logger: Logger) throws {
@@ -49,6 +65,7 @@ public final class SQLiteDatabase: ChannelDatabase {
         // The writer opens first: it creates the file and switches it to WAL, which the readers need.
         let writerConnection = try SQLiteConnection(path: path, readOnly: false)
         try writerConnection.executeScript("PRAGMA wal_autocheckpoint = 0;")
+        writerConnection.watchChanges(exempt: Self.transactionalTables)
         var readerConnections: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true))
@@ -102,6 +119,9 @@ public final class SQLiteDatabase: ChannelDatabase {
             await finish(connection, commit: false, pool: pool)
             throw error
         }
+        // After the commit, never before: an answer computed from a snapshot older than the
+        // commit must not be stored under the new version.
+        if committed, connection.takeChanges() { masterDataCommits.add(1, ordering: .releasing) }
         if committed, commitsSinceCheckpoint.add(1, ordering: .relaxed).newValue >= Self.checkpointEvery {
             commitsSinceCheckpoint.store(0, ordering: .relaxed)
             await checkpoint(connection)
@@ -133,6 +153,8 @@ public final class SQLiteDatabase: ChannelDatabase {
                         logger.error("rollback failed", metadata: ["error": "\(error)"])
                     }
                 }
+                // What was rolled back changed nothing to tell of.
+                _ = connection.takeChanges()
                 continuation.resume()
             }
         }
