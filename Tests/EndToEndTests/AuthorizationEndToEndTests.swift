@@ -147,6 +147,8 @@ struct AuthorizationEndToEndTests {
             (#"{"http": {"requestTimeoutSeconds": "soon"}}"#, "http.requestTimeoutSeconds"),
             (#"{"http": {"requestTimeoutSeconds": 3601}}"#, "http.requestTimeoutSeconds"),
             (#"{"http": {"idleTimeoutSeconds": -1}}"#, "http.idleTimeoutSeconds"),
+            (#"{"http": {"catalogCacheMilliseconds": "always"}}"#, "http.catalogCacheMilliseconds"),
+            (#"{"http": {"catalogCacheMegabytes": 0}}"#, "http.catalogCacheMegabytes"),
         ] {
             let config = directory + "/bad.json"
             try json.write(toFile: config, atomically: true, encoding: .utf8)

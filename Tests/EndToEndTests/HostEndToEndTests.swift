@@ -100,6 +100,36 @@ struct HostEndToEndTests {
         #expect(host.stop() == 0)
     }
 
+    @Test("http.catalogCacheMilliseconds: anonymous reads answered from memory for that long, no-cache computes, 0 turns it off")
+    func catalogCacheSetting() async throws {
+        let dataDir = try temporaryDirectory()
+        let path = "/Commerce/Products(\(Self.firstProduct))"
+        let rename = { (name: String) in
+            // Another process's write: the host does not see it commit.
+            let database = try SQLiteDatabase(path: dataDir + "/channel.sqlite", logger: Logger(label: "test"))
+            try await database.withTransaction(.write) {
+                try await $0.execute("UPDATE products SET name = ? WHERE record_id = ?", [.text(name), .integer(Int64(Self.firstProduct))])
+            }
+            await database.close()
+        }
+        let cached = try HostProcess(
+            ["serve", "--demo", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_CATALOG_CACHE_MILLISECONDS": "600000"]
+        )
+        let original = try #require(try await cached.get(path).json?["Name"] as? String)
+        try await rename("Renamed outside")
+        #expect(try await cached.get(path).json?["Name"] as? String == original)
+        #expect(try await cached.get(path, headers: ["Cache-Control": "no-cache"]).json?["Name"] as? String == "Renamed outside")
+        #expect(cached.stop() == 0)
+
+        let uncached = try HostProcess(
+            ["serve", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_CATALOG_CACHE_MILLISECONDS": "0"]
+        )
+        #expect(try await uncached.get(path).json?["Name"] as? String == "Renamed outside")
+        try await rename("Renamed again")
+        #expect(try await uncached.get(path).json?["Name"] as? String == "Renamed again")
+        #expect(uncached.stop() == 0)
+    }
+
     @Test("migrate is idempotent; a database newer than the binary stops the host")
     func migrations() async throws {
         let dataDir = try temporaryDirectory()
