@@ -16,6 +16,8 @@
 #   RESULTS_DIR         where raw wrk output and server logs go (default bench/results, gitignored)
 #   DEMO_PRODUCTS       standalone products the demo seeds (default 1000; bench/catalog-100k.sh uses 100000)
 #   LIST_QUERY          when set, also measures GET /Commerce/Products?<LIST_QUERY> (goal: >= 15k req/s)
+#   SPREAD_KEYS         when set, also measures reads by key spread at random over that many of the
+#                       demo's standalone products (bench/spread-keys.lua), as sent and computed
 #
 # The engine keeps anonymous catalog answers in memory while master data is unchanged (README,
 # "Answers kept in memory"), so repeated reads of one URL are answered from memory. Each engine
@@ -41,6 +43,7 @@ RESULTS_DIR=${RESULTS_DIR:-bench/results}
 STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-600}
 DEMO_PRODUCTS=${DEMO_PRODUCTS:-}
 LIST_QUERY=${LIST_QUERY:-}
+SPREAD_KEYS=${SPREAD_KEYS:-}
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
@@ -193,15 +196,14 @@ ROWS=()
 LIST_ROWS=()
 MACHINE_CPUS=$(nproc)
 
-# run_wrk NAME URL CONNECTIONS [HEADER]: warm-up, then a measured run; raw output in $RUN_DIR.
+# run_wrk NAME URL CONNECTIONS [WRK ARGUMENTS...]: warm-up, then a measured run; raw output in $RUN_DIR.
 run_wrk() {
     local name=$1 url=$2 conns=$3 out="$RUN_DIR/wrk-$1-c$3.txt"
-    local header=()
-    [[ -z ${4:-} ]] || header=(-H "$4")
-    log "wrk warm-up $name: -t$THREADS -c$conns -d$WARMUP ${header[*]} $url"
-    wrk -t"$THREADS" -c"$conns" -d"$WARMUP" "${header[@]}" "$url" >"$RUN_DIR/wrk-$name-c$conns-warmup.txt"
-    log "wrk measure $name: -t$THREADS -c$conns -d$DURATION --latency ${header[*]} $url"
-    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "${header[@]}" "$url" >"$out"
+    local extra=("${@:4}")
+    log "wrk warm-up $name: -t$THREADS -c$conns -d$WARMUP ${extra[*]} $url"
+    wrk -t"$THREADS" -c"$conns" -d"$WARMUP" "${extra[@]}" "$url" >"$RUN_DIR/wrk-$name-c$conns-warmup.txt"
+    log "wrk measure $name: -t$THREADS -c$conns -d$DURATION --latency ${extra[*]} $url"
+    wrk -t"$THREADS" -c"$conns" -d"$DURATION" --latency "${extra[@]}" "$url" >"$out"
     local errors
     errors=$(socket_errors_of "$out")
     [[ -z $errors ]] || log "warning: $name: $errors"
@@ -214,7 +216,7 @@ for conns in $CONNECTIONS; do
     point_out=$(run_wrk point "$POINT_URL" "$conns")
     product_out=$(run_wrk product "$PRODUCT_URL" "$conns")
     # The same read computed every time: what a first visit, or a catalog that changes, costs.
-    computed_out=$(run_wrk computed "$PRODUCT_URL" "$conns" "Cache-Control: no-cache")
+    computed_out=$(run_wrk computed "$PRODUCT_URL" "$conns" -H "Cache-Control: no-cache")
     computed_rps=$(rps_of "$computed_out")
     [[ $(non2xx_of "$computed_out") == 0 ]] || { log "FAILURE: the computed read answered non-2xx/3xx responses (see $computed_out)"; FAILED=1; }
     point_rps=$(rps_of "$point_out")
@@ -251,9 +253,21 @@ raw output: $hello_out, $point_out, $product_out, $computed_out
 EOF
     ROWS+=("| $(date -u +%Y-%m-%d) | $THREADS | $conns | $DURATION | $hello_rps | $hello_p50 | $hello_p99 | $point_rps (${point_ratio}x) | $product_rps | $product_p50 | $product_p99 | ${ratio}x | ${engine_point}x | $computed_rps | $goal |")
 
+    if [[ -n $SPREAD_KEYS ]]; then
+        spread_out=$(SPREAD_KEYS=$SPREAD_KEYS run_wrk spread "http://127.0.0.1:$COMMERCE_PORT" "$conns" -s bench/spread-keys.lua)
+        spread_computed_out=$(SPREAD_KEYS=$SPREAD_KEYS run_wrk spread-computed "http://127.0.0.1:$COMMERCE_PORT" "$conns" -s bench/spread-keys.lua -H "Cache-Control: no-cache")
+        for out in "$spread_out" "$spread_computed_out"; do
+            [[ $(non2xx_of "$out") == 0 ]] || { log "FAILURE: a spread read answered non-2xx/3xx responses (see $out)"; FAILED=1; }
+        done
+        printf 'engine            GET /Commerce/Products(<one of the first %s products, at random>)\n' "$SPREAD_KEYS"
+        printf '                  %s req/s   p50 %s   p99 %s   computed (no-cache) %s req/s   p50 %s\n\n' \
+            "$(rps_of "$spread_out")" "$(pct_of "$spread_out" 50)" "$(pct_of "$spread_out" 99)" \
+            "$(rps_of "$spread_computed_out")" "$(pct_of "$spread_computed_out" 50)"
+    fi
+
     if [[ -n $LIST_URL ]]; then
         list_out=$(run_wrk list "$LIST_URL" "$conns")
-        list_computed_out=$(run_wrk list-computed "$LIST_URL" "$conns" "Cache-Control: no-cache")
+        list_computed_out=$(run_wrk list-computed "$LIST_URL" "$conns" -H "Cache-Control: no-cache")
         list_rps=$(rps_of "$list_out"); list_non2xx=$(non2xx_of "$list_out")
         list_computed_rps=$(rps_of "$list_computed_out")
         [[ $list_non2xx == 0 ]] || { log "FAILURE: list answered $list_non2xx non-2xx/3xx responses (see $list_out)"; FAILED=1; }
