@@ -90,9 +90,7 @@ enum CartsController {
         if let ifMatch = call.request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
             throw ODataError(.preconditionFailed, code: "PreconditionFailed", "the cart has changed: its ETag is \(etag)")
         }
-        if let ifNoneMatch = call.request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
-            return Response(status: .notModified, headers: [.eTag: etag, ODataHeaders.odataVersion: "4.0"])
-        }
+        if let notModified = ETag.notModified(call.request, etag) { return notModified }
         return try cartResponse(cart, call)
     }
 

@@ -481,12 +481,7 @@ extension APICall {
         if conditional, let ifMatch = request.headers[.ifMatch], !ETag.matches(ifMatch, etag) {
             throw ODataError(.preconditionFailed, code: "PreconditionFailed", "the entity has changed: its ETag is \(etag)")
         }
-        if conditional, let ifNoneMatch = request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
-            var headers = HTTPFields()
-            headers[.eTag] = etag
-            headers[ODataHeaders.odataVersion] = "4.0"
-            return Response(status: .notModified, headers: headers)
-        }
+        if conditional, let notModified = ETag.notModified(request, etag) { return notModified }
         expanded?(entity, &writer)
         writer.endObject()
         var response = CommerceAPI.json(writer.bytes, status: status, contentType: format.contentType)
@@ -574,6 +569,15 @@ enum ETag {
     /// where in it the digits start.
     static let placeholderJSON: [UInt8] = Array(#""W/\"0000000000000000\"""#.utf8)
     static let digitsOffsetInJSON = 5
+
+    /// `304` when the request's `If-None-Match` names `etag`; nil when it has none or names another.
+    static func notModified(_ request: Request, _ etag: String) -> Response? {
+        guard let ifNoneMatch = request.headers[.ifNoneMatch], matches(ifNoneMatch, etag) else { return nil }
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: .eTag, value: etag))
+        headers.append(ODataHeaders.odataVersionField)
+        return Response(status: .notModified, headers: headers)
+    }
 
     /// Whether an `If-Match`/`If-None-Match` list names `etag` (weak comparison) or is `*`.
     static func matches(_ header: String, _ etag: String) -> Bool {

@@ -1,7 +1,7 @@
 import HTTPTypes
 public import Hummingbird
 import NIOCore
-import Synchronization
+import ChannelDatabase
 
 /// Settings of the catalog answer cache (``CatalogCache``).
 public struct CatalogCacheOptions: Sendable {
@@ -45,18 +45,16 @@ final class CatalogCache: Sendable {
         let etag: String?
         let version: UInt64
         let expires: ContinuousClock.Instant
-    }
-
-    private struct State {
-        var answers: [String: Answer] = [:]
-        var bytes = 0
+        /// What it holds of memory, roughly: its body and its key.
+        let size: Int
     }
 
     let options: CatalogCacheOptions
-    private let state = Mutex(State())
+    private let answers: BoundedCache<String, Answer>
 
     init(options: CatalogCacheOptions) {
         self.options = options
+        self.answers = BoundedCache(limit: options.maxBytes) { $0.size }
     }
 
     private static let keyedFields: [HTTPField.Name] = [
@@ -85,18 +83,8 @@ final class CatalogCache: Sendable {
 
     /// The stored answer to `request`, if it is still good for `version`.
     func response(to request: Request, key: String, version: UInt64) -> Response? {
-        let now = ContinuousClock.now
-        let found: Answer? = state.withLock { state in
-            guard let answer = state.answers[key], answer.version == version, answer.expires > now else { return nil }
-            return answer
-        }
-        guard let answer = found else { return nil }
-        if let etag = answer.etag, let ifNoneMatch = request.headers[.ifNoneMatch], ETag.matches(ifNoneMatch, etag) {
-            var headers = HTTPFields()
-            headers.append(HTTPField(name: .eTag, value: etag))
-            headers.append(ODataHeaders.odataVersionField)
-            return Response(status: .notModified, headers: headers)
-        }
+        guard let answer = answers[key], answer.version == version, answer.expires > .now else { return nil }
+        if let etag = answer.etag, let notModified = ETag.notModified(request, etag) { return notModified }
         return Response(status: .ok, headers: answer.headers, body: ResponseBody(byteBuffer: answer.body))
     }
 
@@ -107,27 +95,13 @@ final class CatalogCache: Sendable {
         let collector = BodyCollector()
         try await response.body.write(collector)
         let body = collector.buffer
-        let answer = Answer(
-            headers: response.headers, body: body, etag: response.headers[.eTag], version: version,
-            expires: .now + options.maxAge
-        )
         let size = body.readableBytes + key.utf8.count
+        // One answer may not take much of the budget: a few huge pages would push out everything.
         if size <= options.maxBytes / 8 {
-            let forgotten: [String: Answer] = state.withLock { state in
-                var forgotten: [String: Answer] = [:]
-                if state.bytes + size > options.maxBytes {
-                    swap(&forgotten, &state.answers)
-                    state.bytes = 0
-                }
-                if let replaced = state.answers.updateValue(answer, forKey: key) {
-                    state.bytes -= replaced.body.readableBytes + key.utf8.count
-                }
-                state.bytes += size
-                return forgotten
-            }
-            // Freed here, outside the lock: tens of thousands of answers take milliseconds to
-            // free, which every other read would otherwise wait out (it showed as a 57 ms p99).
-            _ = consume forgotten
+            answers.store(
+                Answer(headers: response.headers, body: body, etag: response.headers[.eTag], version: version, expires: .now + options.maxAge, size: size),
+                for: key
+            )
         }
         var kept = response
         kept.body = ResponseBody(byteBuffer: body)
@@ -135,7 +109,7 @@ final class CatalogCache: Sendable {
     }
 
     /// Answers stored, for tests and diagnostics.
-    var count: Int { state.withLock { $0.answers.count } }
+    var count: Int { answers.count }
 }
 
 /// Reads a response body into one buffer. A class, because `ResponseBody.write` consumes
