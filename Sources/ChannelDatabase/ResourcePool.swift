@@ -46,6 +46,11 @@ final class ResourcePool<Resource: Sendable>: Sendable {
         waiter?.resume(returning: resource)
     }
 
+    /// Borrowers waiting for a resource right now.
+    var waiting: Int {
+        state.withLock { $0.waiters.count - $0.nextWaiter }
+    }
+
     /// Takes every resource out of the pool, waiting for borrowed ones to come back.
     func drain(count: Int) async -> [Resource] {
         var drained: [Resource] = []

@@ -14,6 +14,7 @@ final class SQLiteConnection: @unchecked Sendable {
     private static let cacheLimit = 256
     /// Set on the writer only: tells which commits changed master data.
     private var changeWatch: ChangeWatch?
+    private let walCount = WALCount()
     /// VM steps between checks of the task's deadline: a few microseconds of work, so the check
     /// (a task-local read) costs nothing measurable and a long statement still stops promptly.
     private static let deadlineCheckSteps: Int32 = 1_000
@@ -121,6 +122,15 @@ final class SQLiteConnection: @unchecked Sendable {
         changeWatch = watch
         sqlite3_update_hook(handle, changeWatchCallback, Unmanaged.passUnretained(watch).toOpaque())
     }
+
+    /// From now on, keeps the WAL's length in frames after each commit (``walFrames``). Replaces
+    /// SQLite's own automatic checkpoint, which uses the same hook.
+    func watchWAL() {
+        sqlite3_wal_hook(handle, walHookCallback, Unmanaged.passUnretained(walCount).toOpaque())
+    }
+
+    /// Frames in the WAL after this connection's last commit (0 before ``watchWAL()``).
+    var walFrames: Int { walCount.frames }
 
     /// Whether the rows changed since the last call (committed or rolled back) include any
     /// outside the exempt tables; starts counting anew. True for a connection not watched.
@@ -323,6 +333,17 @@ private let changeWatchCallback: @convention(c) (UnsafeMutableRawPointer?, Int32
     context, _, _, table, _ in
     guard let context, let table else { return }
     Unmanaged<ChangeWatch>.fromOpaque(context).takeUnretainedValue().saw(table)
+}
+
+private final class WALCount {
+    var frames = 0
+}
+
+private let walHookCallback: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = {
+    context, _, _, frames in
+    guard let context else { return SQLITE_OK }
+    Unmanaged<WALCount>.fromOpaque(context).takeUnretainedValue().frames = Int(frames)
+    return SQLITE_OK
 }
 
 /// Judges each action of a statement being prepared for a guest; remembers the first refusal.

@@ -10,18 +10,20 @@ import Synchronization
 /// turn (`BEGIN IMMEDIATE`, so they never fail half-way on a lock upgrade); read transactions run
 /// in parallel on the readers, each on one snapshot.
 ///
-/// Where statements run: on the calling task's thread when that is not a NIO event loop, else on
-/// the database's own thread pool, so an event loop never runs SQLite. A statement costs a few
-/// microseconds, far less than the two thread switches of a hop to the pool and back (measured:
-/// hopping cost the product-by-key route about three quarters of its throughput, and a write
-/// transaction held the one writer through a hop per statement, which capped checkout; see
-/// BENCHMARKS.md). In WAL mode a reader never waits for a lock. A writer could wait in
-/// `BEGIN IMMEDIATE` only for another process writing the same file (the busy timeout bounds
-/// it); `COMMIT` with `synchronous = NORMAL` appends to the WAL without waiting for the disk.
-/// What does wait for the disk, the checkpoint that copies the WAL back into the database, runs
-/// on the pool every ``checkpointEvery`` commits, by the writer before it lets the next
-/// transaction in. (A checkpoint from another connection, beside a busy writer, never catches up
-/// with it, so the WAL would only grow.)
+/// Where statements run: a read transaction's on the calling task's thread when that is not a
+/// NIO event loop, else on the database's own thread pool, so an event loop never runs SQLite.
+/// A statement costs a few microseconds, far less than the two thread switches of a hop to the
+/// pool and back (measured: hopping cost the product-by-key route about three quarters of its
+/// throughput). Write transactions run on the database's writer thread (``WriterThread``), and
+/// those that queue behind each other commit in groups (see ``write(_:)``): with one writer,
+/// the time it is held per transaction bounds every write path (checkout first), and both cut
+/// it (BENCHMARKS.md, checkout). In WAL mode a reader never waits for a lock. A writer could
+/// wait in `BEGIN IMMEDIATE` only for another process writing the same file (the busy timeout
+/// bounds it); `COMMIT` with `synchronous = NORMAL` appends to the WAL without waiting for the
+/// disk. What does wait for the disk, the checkpoint that copies the WAL back into the
+/// database, runs once the WAL has grown by ``checkpointFrames``, by the writer before it lets
+/// the next transaction in. (A checkpoint from another connection, beside a busy writer, never
+/// catches up with it, so the WAL would only grow.)
 public final class SQLiteDatabase: ChannelDatabase {
     public let dialect = SQLDialect.sqlite
     public let path: String
@@ -29,12 +31,21 @@ public final class SQLiteDatabase: ChannelDatabase {
     private let writer: ResourcePool<SQLiteConnection>
     private let readers: ResourcePool<SQLiteConnection>
     private let readerCount: Int
+    private let writerThread: WriterThread
     private let logger: Logger
-    /// Commits since the last checkpoint; only the writer's holder changes it.
-    private let commitsSinceCheckpoint = Atomic<Int>(0)
-    /// Commits between checkpoints: a few hundred small transactions keep the WAL at a few
-    /// megabytes, and the checkpoint's wait for the disk is shared by all of them.
-    static let checkpointEvery = 256
+    /// The WAL length (frames) at which the writer checkpoints next; only the writer's holder
+    /// changes it.
+    private let checkpointAt = Atomic<Int>(SQLiteDatabase.checkpointFrames)
+    /// WAL growth between checkpoints: 16 MiB of 4 KiB pages. A checkpoint waits for the disk
+    /// twice (~7 ms here) whatever it copies, so it is shared by a few thousand transactions;
+    /// the WAL index still fits one hash table, so readers look pages up as fast as in a
+    /// short WAL.
+    static let checkpointFrames = 4_096
+    /// Real commits, each of a whole group; for tests and diagnostics.
+    private let commitCount = Atomic<Int>(0)
+    var commits: Int { commitCount.load(ordering: .relaxed) }
+    /// Write transactions waiting for the writer; for tests.
+    var writersWaiting: Int { writer.waiting }
     /// Bumped after each commit of this process that changed master data (see ``masterDataVersion``).
     private let masterDataCommits = Atomic<UInt64>(0)
 
@@ -66,6 +77,7 @@ public final class SQLiteDatabase: ChannelDatabase {
         let writerConnection = try SQLiteConnection(path: path, readOnly: false)
         try writerConnection.executeScript("PRAGMA wal_autocheckpoint = 0;")
         writerConnection.watchChanges(exempt: Self.transactionalTables)
+        writerConnection.watchWAL()
         var readerConnections: [SQLiteConnection] = []
         for _ in 0..<readerCount {
             readerConnections.append(try SQLiteConnection(path: path, readOnly: true))
@@ -74,65 +86,169 @@ public final class SQLiteDatabase: ChannelDatabase {
         readers = ResourcePool(readerConnections)
         threads = NIOThreadPool(numberOfThreads: readerCount + 1)
         threads.start()
+        writerThread = WriterThread(name: "sqlite-writer")
     }
 
     public func withTransaction<T: Sendable>(
         _ mode: TransactionMode,
         _ body: @Sendable (any DatabaseTransaction) async throws -> T
     ) async throws -> T {
-        let pool = mode == .write ? writer : readers
-        let connection = await pool.acquire()
+        mode == .write ? try await write(body) : try await read(body)
+    }
+
+    private func read<T: Sendable>(_ body: @Sendable (any DatabaseTransaction) async throws -> T) async throws -> T {
+        let connection = await readers.acquire()
         let inline = MultiThreadedEventLoopGroup.currentEventLoop == nil
-        let transaction = SQLiteTransaction(connection: connection, threads: threads, mode: mode, inline: inline)
+        let transaction = SQLiteTransaction(connection: connection, threads: threads, mode: .read, inline: inline)
+        defer {
+            // Ending a read snapshot cannot fail in a way the caller could act on.
+            let readers = self.readers
+            perform(inline: inline) {
+                if connection.isInTransaction { _ = try? connection.execute("COMMIT", []) }
+                readers.release(connection)
+            }
+        }
+        return try await body(transaction)
+    }
+
+    /// One write transaction, run on the writer thread and committed in a group with the write
+    /// transactions queued behind it.
+    ///
+    /// A commit costs more than the statements of a small transaction (it appends every page the
+    /// transaction changed to the WAL, ~9 pages for a cart change), and it holds the one writer.
+    /// So when another write transaction is waiting for the writer as this one ends, this one
+    /// leaves its work in the open transaction, hands the writer on and waits: the next one runs
+    /// in a savepoint of the same transaction and does the same, until one finds nobody waiting
+    /// (or the group is full) and commits for all of them. Nobody hears of success before the
+    /// commit that holds its work, and a member that fails rolls back only its savepoint. A
+    /// commit that fails fails every member of the group: each one's caller sees the error, as
+    /// it would have for a commit of its own. (A commit fails for a full or failing disk, or for
+    /// a deferred foreign key, which no core table declares.) Pages that several members change
+    /// (the rightmost pages of indexes, shared rows) go to the WAL once per group.
+    private func write<T: Sendable>(_ body: @Sendable (any DatabaseTransaction) async throws -> T) async throws -> T {
+        let outcome: Result<T, any Error> = await withTaskExecutorPreference(writerThread) {
+            do { return .success(try await self.writeOnThread(body)) } catch { return .failure(error) }
+        }
+        // Leaving the preference does not leave the thread: without this hop, what the caller
+        // does next (encoding its answer) would run on the writer thread, ahead of the next
+        // write transaction.
+        await Task.yield()
+        return try outcome.get()
+    }
+
+    /// Statements run right here: on the writer thread, which is no event loop.
+    private func writeOnThread<T: Sendable>(_ body: @Sendable (any DatabaseTransaction) async throws -> T) async throws -> T {
+        let connection = await writer.acquire()
+        // A transaction still open here is a group's: its members wait for its commit.
+        let joined = connection.isInTransaction
         let result: T
         do {
-            result = try await body(transaction)
+            if joined { _ = try connection.execute("SAVEPOINT member", []) }
+            result = try await body(SQLiteTransaction(connection: connection, threads: threads, mode: .write, inline: true))
+            if joined { _ = try connection.execute("RELEASE member", []) }
         } catch {
-            await finish(connection, commit: false, pool: pool)
+            undo(connection, joined: joined)
+            // The members before this one still need their commit.
+            _ = try? await endTurn(connection, waiting: false)
             throw error
         }
-        if mode == .read {
-            // Ending a read snapshot cannot fail in a way the caller could act on.
-            if inline {
-                if connection.isInTransaction { _ = try? connection.execute("COMMIT", []) }
-                pool.release(connection)
-            } else {
-                threads.submit { _ in
-                    if connection.isInTransaction { _ = try? connection.execute("COMMIT", []) }
-                    pool.release(connection)
-                }
-            }
-            return result
-        }
-        var committed = false
-        do {
-            if inline {
-                if connection.isInTransaction { _ = try connection.execute("COMMIT", []); committed = true }
-            } else {
-                committed = try await threads.runIfActive {
-                    guard connection.isInTransaction else { return false }
-                    _ = try connection.execute("COMMIT", [])
-                    return true
-                }
-            }
-        } catch {
-            await finish(connection, commit: false, pool: pool)
-            throw error
-        }
-        // After the commit, never before: an answer computed from a snapshot older than the
-        // commit must not be stored under the new version.
-        if committed, connection.takeChanges() { masterDataCommits.add(1, ordering: .releasing) }
-        if committed, commitsSinceCheckpoint.add(1, ordering: .relaxed).newValue >= Self.checkpointEvery {
-            commitsSinceCheckpoint.store(0, ordering: .relaxed)
-            await checkpoint(connection)
-        }
-        pool.release(connection)
+        try await endTurn(connection, waiting: true)
         return result
     }
 
+    /// Most members a group commits together: each waits for the members after it, so the bound
+    /// keeps the first one's wait to a few handlers' time.
+    static let groupLimit = 16
+
+    /// Members of the open group waiting for its commit; only the writer's holder changes it.
+    private let group = Mutex<[CheckedContinuation<Void, any Error>]>([])
+
+    /// Ends the writer's turn: hands the open transaction to the next write transaction, or
+    /// commits it. `waiting` is true when this turn's own work is in the transaction (it then
+    /// returns once that work is committed, and throws when it is not).
+    private func endTurn(_ connection: SQLiteConnection, waiting: Bool) async throws {
+        let open = connection.isInTransaction
+        if open, writer.waiting > 0, group.withLock({ $0.count }) < Self.groupLimit - 1 {
+            guard waiting else {
+                writer.release(connection)
+                return
+            }
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                group.withLock { $0.append(continuation) }
+                writer.release(connection)
+            }
+            return
+        }
+        let members = group.withLock { members in
+            defer { members.removeAll(keepingCapacity: true) }
+            return members
+        }
+        var failure: (any Error)?
+        var committed = false
+        if open {
+            do {
+                _ = try connection.execute("COMMIT", [])
+                committed = true
+            } catch {
+                failure = error
+                undo(connection, joined: false)
+            }
+        } else if !members.isEmpty {
+            failure = DatabaseError.statementFailed("the database rolled the transaction back after an error of a later write in its group")
+        }
+        // After the commit and before anyone hears of it: an answer computed from a snapshot
+        // older than the commit must not be stored under the new version.
+        if committed {
+            commitCount.add(1, ordering: .relaxed)
+            if connection.takeChanges() { masterDataCommits.add(1, ordering: .releasing) }
+            await checkpointIfDue(connection)
+        }
+        writer.release(connection)
+        for member in members {
+            if let failure { member.resume(throwing: failure) } else { member.resume() }
+        }
+        if waiting, let failure { throw failure }
+    }
+
+    /// Undoes one write transaction's work: its savepoint when it joined a group, else the whole
+    /// transaction. When the savepoint cannot be undone, or SQLite itself ended the transaction
+    /// after an error (it does for some, such as a full disk), the group's work is gone and
+    /// ``endTurn`` fails its members: never is part of a failed member committed.
+    private func undo(_ connection: SQLiteConnection, joined: Bool) {
+        if joined, connection.isInTransaction {
+            do {
+                _ = try connection.execute("ROLLBACK TO member", [])
+                _ = try connection.execute("RELEASE member", [])
+                return
+            } catch {
+                logger.error("rollback to a savepoint failed; the whole group rolls back", metadata: ["error": "\(error)"])
+            }
+        }
+        if connection.isInTransaction {
+            do {
+                _ = try connection.execute("ROLLBACK", [])
+            } catch {
+                logger.error("rollback failed", metadata: ["error": "\(error)"])
+            }
+        }
+        // What was rolled back changed nothing to tell of.
+        _ = connection.takeChanges()
+    }
+
+    private func perform(inline: Bool, _ work: @escaping @Sendable () -> Void) {
+        if inline { return work() }
+        threads.submit { _ in work() }
+    }
+
     /// PASSIVE copies what no reader still needs; the writer restarts the WAL from its start
-    /// once everything was copied. A failure only leaves the WAL longer until the next one.
-    private func checkpoint(_ connection: SQLiteConnection) async {
+    /// once everything was copied. A failure, or a reader still on an old snapshot, only leaves
+    /// the WAL longer until the next one, another ``checkpointFrames`` later.
+    private func checkpointIfDue(_ connection: SQLiteConnection) async {
+        let frames = connection.walFrames
+        // The WAL restarted: it is short again.
+        if frames < checkpointAt.load(ordering: .relaxed) - Self.checkpointFrames { checkpointAt.store(Self.checkpointFrames, ordering: .relaxed) }
+        guard frames >= checkpointAt.load(ordering: .relaxed) else { return }
+        checkpointAt.store(frames + Self.checkpointFrames, ordering: .relaxed)
         do {
             _ = try await threads.runIfActive { try connection.query("PRAGMA wal_checkpoint(PASSIVE);", []) }
         } catch {
@@ -140,31 +256,11 @@ public final class SQLiteDatabase: ChannelDatabase {
         }
     }
 
-    private func finish(_ connection: SQLiteConnection, commit: Bool, pool: ResourcePool<SQLiteConnection>) async {
-        // Not runIfActive: it skips work of a cancelled task (a request stopped at its
-        // deadline), which would hand the connection back still inside its transaction.
-        let logger = self.logger
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            threads.submit { state in
-                if case .active = state, connection.isInTransaction {
-                    do {
-                        _ = try connection.execute("ROLLBACK", [])
-                    } catch {
-                        logger.error("rollback failed", metadata: ["error": "\(error)"])
-                    }
-                }
-                // What was rolled back changed nothing to tell of.
-                _ = connection.takeChanges()
-                continuation.resume()
-            }
-        }
-        pool.release(connection)
-    }
-
     public func close() async {
         // Wait for every borrowed connection to come back, so no statement runs on a closed pool.
         _ = await writer.drain(count: 1)
         _ = await readers.drain(count: readerCount)
+        writerThread.stop()
         try? await threads.shutdownGracefully()
     }
 }
@@ -228,3 +324,4 @@ final class SQLiteTransaction: DatabaseTransaction, @unchecked Sendable {
         try await run { connection in try connection.guarded(by: policy) { try connection.executeScript(sql) } }
     }
 }
+
