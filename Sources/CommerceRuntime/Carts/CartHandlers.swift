@@ -14,7 +14,7 @@ enum CartHandlers {
             let now = PricingHandlers.currentInstant()
             // A random UUID (122 random bits from the system CSPRNG): the id is the only thing
             // that lets an anonymous caller use the cart, so it must not be guessable.
-            let id = UUID().uuidString.lowercased()
+            let id = RandomIdentifier.uuid()
             try await store.insert(CartRecord(
                 id: id, channelId: context.channel.recordId, customerAccount: customer, receiptEmail: try validEmail(request.receiptEmail),
                 shippingAddress: try encodeAddress(request.shippingAddress), createdAt: now, modifiedAt: now
@@ -228,7 +228,7 @@ enum CartHandlers {
                 throw CommerceError.invalidRequest("a cart holds at most \(maximumLines) lines", target: "cartLines")
             }
             let line = CartLineRecord(
-                lineId: UUID().uuidString.lowercased(), lineNumber: nextNumber, productId: product.recordId, itemId: product.itemId, quantity: input.quantity
+                lineId: RandomIdentifier.uuid(), lineNumber: nextNumber, productId: product.recordId, itemId: product.itemId, quantity: input.quantity
             )
             try await store.insertLine(line, cartId: record.id)
             try await StoredProperties.merge(input.extensionProperties, cartId: record.id, part: line.lineId, context: context)

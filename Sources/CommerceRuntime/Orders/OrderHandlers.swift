@@ -130,7 +130,7 @@ struct Checkout {
 
         let number = try await orders.nextNumber(channelId: channel.recordId, sequence: OrderHandlers.salesOrderSequence)
         let now = PricingHandlers.currentInstant()
-        let orderId = UUID().uuidString.lowercased()
+        let orderId = RandomIdentifier.uuid()
         var record = SalesOrderRecord(
             id: orderId, salesId: "\(channel.orgUnitNumber)-\(Self.padded(number))", channelId: channel.recordId, channelReferenceId: cart.id,
             customerAccount: cart.customerId, receiptEmail: email, shippingAddress: cartRecord.shippingAddress,
@@ -259,7 +259,7 @@ struct Checkout {
                     target: "cartTenderLines/TokenizedPaymentCard"
                 )
             }
-            tenders.append(ValidTender(line: line, connector: connector, token: token, paymentId: UUID().uuidString.lowercased()))
+            tenders.append(ValidTender(line: line, connector: connector, token: token, paymentId: RandomIdentifier.uuid()))
             total += line.amount
         }
         guard total == amountDue else {

@@ -172,7 +172,7 @@ public enum TestPaymentConnector {
     static func authorize(_ request: AuthorizePaymentRequest) throws -> PaymentResult {
         switch request.cardToken {
         case approveToken:
-            return PaymentResult(status: .approved, reference: authorizationPrefix + UUID().uuidString.lowercased(), cardTokenReference: approveToken)
+            return PaymentResult(status: .approved, reference: authorizationPrefix + RandomIdentifier.uuid(), cardTokenReference: approveToken)
         case declineToken:
             return PaymentResult(status: .declined, message: "the card was declined")
         case errorToken:
@@ -202,7 +202,7 @@ enum PaymentHandlers {
         registry.register(CapturePaymentRequest.self) { request, _ in
             guard request.connector == TestPaymentConnector.name else { throw unknownConnector(request.connector) }
             try TestPaymentConnector.check(request.authorizationReference, prefix: TestPaymentConnector.authorizationPrefix)
-            return PaymentResult(status: .captured, reference: TestPaymentConnector.capturePrefix + UUID().uuidString.lowercased())
+            return PaymentResult(status: .captured, reference: TestPaymentConnector.capturePrefix + RandomIdentifier.uuid())
         }
         registry.register(VoidPaymentRequest.self) { request, _ in
             guard request.connector == TestPaymentConnector.name else { throw unknownConnector(request.connector) }
@@ -212,7 +212,7 @@ enum PaymentHandlers {
         registry.register(RefundPaymentRequest.self) { request, _ in
             guard request.connector == TestPaymentConnector.name else { throw unknownConnector(request.connector) }
             try TestPaymentConnector.check(request.captureReference, prefix: TestPaymentConnector.capturePrefix)
-            return PaymentResult(status: .refunded, reference: "test-refund-" + UUID().uuidString.lowercased())
+            return PaymentResult(status: .refunded, reference: "test-refund-" + RandomIdentifier.uuid())
         }
     }
 }

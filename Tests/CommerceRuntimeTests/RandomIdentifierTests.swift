@@ -1,0 +1,44 @@
+@testable import CommerceRuntime
+import Foundation
+import Testing
+
+@Suite("Random identifiers")
+struct RandomIdentifierTests {
+    @Test("version-4 UUIDs in lowercase that Foundation parses back to the same value")
+    func wellFormed() throws {
+        for _ in 0..<1_000 {
+            let text = RandomIdentifier.uuid()
+            #expect(text.count == 36)
+            #expect(text == text.lowercased())
+            let parsed = try #require(UUID(uuidString: text))
+            #expect(parsed.uuidString.lowercased() == text)
+            let bytes = withUnsafeBytes(of: parsed.uuid) { Array($0) }
+            #expect(bytes[6] >> 4 == 4, "version nibble of \(text)")
+            #expect(bytes[8] >> 6 == 0b10, "variant bits of \(text)")
+        }
+    }
+
+    @Test("formats every byte value as two lowercase hexadecimal digits, dashes after bytes 4, 6, 8 and 10")
+    func formatting() {
+        #expect(RandomIdentifier.format([0x00, 0x01, 0x0a, 0x0f, 0x10, 0x7f, 0x80, 0x9c, 0xa5, 0xbe, 0xc3, 0xd4, 0xe0, 0xef, 0xf1, 0xff])
+            == "00010a0f-107f-809c-a5be-c3d4e0eff1ff")
+    }
+
+    @Test("a hundred thousand in a row are all different, and every random nibble takes every value")
+    func distinct() {
+        var seen = Set<String>()
+        var values = Array(repeating: Set<Character>(), count: 36)
+        for _ in 0..<100_000 {
+            let text = RandomIdentifier.uuid()
+            seen.insert(text)
+            for (index, character) in text.enumerated() { values[index].insert(character) }
+        }
+        #expect(seen.count == 100_000)
+        // Position 14 is the version ("4"), 19 carries the variant (8, 9, a or b), the dashes are fixed.
+        for index in 0..<36 where ![8, 13, 14, 18, 19, 23].contains(index) {
+            #expect(values[index].count == 16, "position \(index) took \(values[index].count) values")
+        }
+        #expect(values[14] == ["4"])
+        #expect(values[19] == ["8", "9", "a", "b"])
+    }
+}
