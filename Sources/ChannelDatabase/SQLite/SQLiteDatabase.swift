@@ -143,9 +143,9 @@ public final class SQLiteDatabase: ChannelDatabase {
         let joined = connection.isInTransaction
         let result: T
         do {
-            if joined { _ = try connection.execute("SAVEPOINT member", []) }
+            if joined { _ = try connection.execute("SAVEPOINT commerce_group_member", []) }
             result = try await body(SQLiteTransaction(connection: connection, threads: threads, mode: .write, inline: true))
-            if joined { _ = try connection.execute("RELEASE member", []) }
+            if joined { _ = try connection.execute("RELEASE commerce_group_member", []) }
         } catch {
             undo(connection, joined: joined)
             // The members before this one still need their commit.
@@ -217,8 +217,8 @@ public final class SQLiteDatabase: ChannelDatabase {
     private func undo(_ connection: SQLiteConnection, joined: Bool) {
         if joined, connection.isInTransaction {
             do {
-                _ = try connection.execute("ROLLBACK TO member", [])
-                _ = try connection.execute("RELEASE member", [])
+                _ = try connection.execute("ROLLBACK TO commerce_group_member", [])
+                _ = try connection.execute("RELEASE commerce_group_member", [])
                 return
             } catch {
                 logger.error("rollback to a savepoint failed; the whole group rolls back", metadata: ["error": "\(error)"])
