@@ -256,6 +256,11 @@ public final class SQLiteDatabase: ChannelDatabase {
         }
     }
 
+    deinit {
+        // A database dropped without `close()` (tests do) must not leave its thread waiting forever.
+        writerThread.stop()
+    }
+
     public func close() async {
         // Wait for every borrowed connection to come back, so no statement runs on a closed pool.
         _ = await writer.drain(count: 1)
