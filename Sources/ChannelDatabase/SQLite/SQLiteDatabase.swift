@@ -36,11 +36,12 @@ public final class SQLiteDatabase: ChannelDatabase {
     /// The WAL length (frames) at which the writer checkpoints next; only the writer's holder
     /// changes it.
     private let checkpointAt = Atomic<Int>(SQLiteDatabase.checkpointFrames)
-    /// WAL growth between checkpoints: 16 MiB of 4 KiB pages. A checkpoint waits for the disk
-    /// twice (~7 ms here) whatever it copies, so it is shared by a few thousand transactions;
-    /// the WAL index still fits one hash table, so readers look pages up as fast as in a
-    /// short WAL.
-    static let checkpointFrames = 4_096
+    /// WAL growth between checkpoints: 4 MiB of 4 KiB pages, SQLite's own default. A checkpoint
+    /// waits for the disk twice (~7 ms here) whatever it copies, and holds the writer meanwhile:
+    /// at 4,096 frames it held it ~20 ms, which set the p99 of every write under load (~24 ms for
+    /// checkout's steps); at 1,024 that p99 is ~15 ms at the same throughput (BENCHMARKS.md,
+    /// checkout).
+    static let checkpointFrames = 1_024
     /// Real commits, each of a whole group; for tests and diagnostics.
     private let commitCount = Atomic<Int>(0)
     var commits: Int { commitCount.load(ordering: .relaxed) }
