@@ -1,3 +1,4 @@
+import ChannelDatabase
 import Foundation
 
 /// Runs async host work for an extension that is blocked in a synchronous C call.
@@ -10,7 +11,7 @@ import Foundation
 /// nest, times the number of such roots; it grows when every thread is busy, so it cannot run
 /// dry however deep extensions nest.
 enum BlockingBridge {
-    static let executor = ExtensionTaskExecutor()
+    static let executor = ThreadExecutor(name: "commerce-extension")
 
     static func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Outcome<T>()
@@ -41,51 +42,6 @@ private final class Outcome<T: Sendable>: @unchecked Sendable {
         while true {
             if let result { return result }
             condition.wait()
-        }
-    }
-}
-
-/// A task executor on plain threads, started on demand: a new thread whenever more jobs wait
-/// than threads do, so a job never waits behind threads that extensions keep blocked.
-final class ExtensionTaskExecutor: TaskExecutor, @unchecked Sendable {
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
-    private var head = 0
-    private var waiting = 0
-    private var threadCount = 0
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        let spawn = jobs.count - head > waiting
-        if spawn { threadCount += 1 } else { condition.signal() }
-        let number = threadCount
-        condition.unlock()
-        if spawn {
-            let thread = Thread { [self] in work() }
-            thread.name = "commerce-extension-\(number)"
-            thread.start()
-        }
-    }
-
-    private func work() {
-        let executor = asUnownedTaskExecutor()
-        while true {
-            condition.lock()
-            while head == jobs.count {
-                waiting += 1
-                condition.wait()
-                waiting -= 1
-            }
-            let job = jobs[head]
-            head += 1
-            if head == jobs.count {
-                jobs.removeAll(keepingCapacity: true)
-                head = 0
-            }
-            condition.unlock()
-            job.runSynchronously(on: executor)
         }
     }
 }

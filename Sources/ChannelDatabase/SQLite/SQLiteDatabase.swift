@@ -14,7 +14,7 @@ import Synchronization
 /// NIO event loop, else on the database's own thread pool, so an event loop never runs SQLite.
 /// A statement costs a few microseconds, far less than the two thread switches of a hop to the
 /// pool and back (measured: hopping cost the product-by-key route about three quarters of its
-/// throughput). Write transactions run on the database's writer thread (``WriterThread``), and
+/// throughput). Write transactions run on the database's writer thread (a ``ThreadExecutor`` of one thread), and
 /// those that queue behind each other commit in groups (see ``write(_:)``): with one writer,
 /// the time it is held per transaction bounds every write path (checkout first), and both cut
 /// it (BENCHMARKS.md, checkout). In WAL mode a reader never waits for a lock. A writer could
@@ -31,7 +31,7 @@ public final class SQLiteDatabase: ChannelDatabase {
     private let writer: ResourcePool<SQLiteConnection>
     private let readers: ResourcePool<SQLiteConnection>
     private let readerCount: Int
-    private let writerThread: WriterThread
+    private let writerThread: ThreadExecutor
     private let logger: Logger
     /// The WAL length (frames) at which the writer checkpoints next; only the writer's holder
     /// changes it.
@@ -87,7 +87,7 @@ public final class SQLiteDatabase: ChannelDatabase {
         readers = ResourcePool(readerConnections)
         threads = NIOThreadPool(numberOfThreads: readerCount + 1)
         threads.start()
-        writerThread = WriterThread(name: "sqlite-writer")
+        writerThread = ThreadExecutor(name: "sqlite-writer", maximumThreads: 1)
     }
 
     public func withTransaction<T: Sendable>(
@@ -330,4 +330,3 @@ final class SQLiteTransaction: DatabaseTransaction, @unchecked Sendable {
         try await run { connection in try connection.guarded(by: policy) { try connection.executeScript(sql) } }
     }
 }
-

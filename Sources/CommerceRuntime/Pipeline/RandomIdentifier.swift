@@ -1,20 +1,17 @@
+import Foundation
+
 /// Random identifiers (RFC 9562 version-4 UUIDs, lowercase) for carts, lines, orders and
 /// payments, from the system's CSPRNG.
 ///
 /// A cart's id is all an anonymous caller needs to use the cart, so it must be unguessable:
 /// 122 random bits. Foundation's `UUID()` gives the same, but on Linux it opens and reads
 /// `/dev/urandom` for every one; seven per checkout, mostly while the SQLite writer is held.
-/// `SystemRandomNumberGenerator` asks the kernel (`getrandom`) without a file.
+/// `SystemRandomNumberGenerator` asks the kernel (`getrandom`) without a file; Foundation
+/// still writes the text.
 public enum RandomIdentifier {
     public static func uuid() -> String {
         var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let high = generator.next()
-        let low = generator.next()
-        for index in 0..<8 {
-            bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * UInt64(index)))
-            bytes[index + 8] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(index)))
-        }
+        var bytes = withUnsafeBytes(of: (generator.next() as UInt64, generator.next() as UInt64)) { Array($0) }
         bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // variant 10
         return format(bytes)
@@ -22,14 +19,10 @@ public enum RandomIdentifier {
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lowercase hexadecimal.
     static func format(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(36)
-        for (index, byte) in bytes.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        let uuid = UUID(uuid: (
+            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+        ))
+        return uuid.uuidString.lowercased()
     }
 }
