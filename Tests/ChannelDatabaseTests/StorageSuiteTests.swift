@@ -206,6 +206,17 @@ struct StorageSuiteTests {
         #expect(storeCount == 500 + DemoData.masterProducts * (1 + DemoData.variantsPerMaster))
         await database.close()
     }
+
+    @Test("PostgreSQL: a server's refusal is named in the error, not reported as a timeout")
+    func postgresRefusal() async throws {
+        var configuration = try await TestDatabases.freshPostgresDatabase()
+        configuration.database = "no_such_database_here"
+        let error = await #expect(throws: DatabaseError.self) {
+            _ = try await PostgresDatabase(configuration: configuration, logger: TestDatabases.logger, connectTimeout: .seconds(2))
+        }
+        #expect(error?.kind == .cannotOpen)
+        #expect(error?.message.contains(#"database "no_such_database_here" does not exist"#) == true, "\(String(describing: error))")
+    }
 }
 
 @Suite("Placeholders")

@@ -79,6 +79,7 @@ func openSeededDatabase(_ backend: Backend) async throws -> any ChannelDatabase 
         await admin.close()
         var configuration = try PostgresConfiguration(url: url)
         configuration.database = name
+        configuration.maximumConnections = 8
         database = try await PostgresDatabase(configuration: configuration, logger: logger)
     }
     let visits = MigrationSet(namespace: "test", migrations: [

@@ -9,8 +9,8 @@ struct AuthorizationEndToEndTests {
     static let allScopes = ["carts", "customers", "orders"]
 
     /// A new key made by `commerce api-key` for `id` with `scopes`: the key and its config entry.
-    private func applicationKey(_ id: String, scopes: [String]) throws -> (key: String, entry: String) {
-        let made = try HostProcess.run(["api-key", id] + scopes.flatMap { ["--scope", $0] })
+    private func applicationKey(_ id: String, scopes: [String]) async throws -> (key: String, entry: String) {
+        let made = try await HostProcess.run(["api-key", id] + scopes.flatMap { ["--scope", $0] })
         #expect(made.status == 0, "\(made.stderr)")
         let lines = made.stdout.split(separator: "\n").map(String.init)
         return (try #require(lines.dropFirst().first), try #require(lines.last { $0.hasPrefix("{") }))
@@ -18,13 +18,13 @@ struct AuthorizationEndToEndTests {
 
     /// A host whose configuration accepts an application key made by `commerce api-key` with
     /// every built-in scope, and one (`unscoped`) without any.
-    private func hostWithApplicationKey(environment: [String: String] = [:]) throws -> (HostProcess, key: String, dataDir: String, unscoped: String) {
-        let scoped = try applicationKey("erp-sync", scopes: Self.allScopes)
-        let unscoped = try applicationKey("catalog-feed", scopes: [])
+    private func hostWithApplicationKey(environment: [String: String] = [:]) async throws -> (HostProcess, key: String, dataDir: String, unscoped: String) {
+        let scoped = try await applicationKey("erp-sync", scopes: Self.allScopes)
+        let unscoped = try await applicationKey("catalog-feed", scopes: [])
         let directory = try temporaryDirectory()
         let config = directory + "/host.json"
         try #"{"auth": {"applications": [\#(scoped.entry), \#(unscoped.entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config], environment: environment)
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config], environment: environment)
         return (host, scoped.key, directory, unscoped.key)
     }
 
@@ -33,20 +33,20 @@ struct AuthorizationEndToEndTests {
     }
 
     /// A token of the development issuer that `serve --demo` trusts, made by `commerce token`.
-    private func devToken(_ arguments: [String], dataDir: String) throws -> String {
-        let made = try HostProcess.run(["token"] + arguments + ["--data-dir", dataDir])
+    private func devToken(_ arguments: [String], dataDir: String) async throws -> String {
+        let made = try await HostProcess.run(["token"] + arguments + ["--data-dir", dataDir])
         #expect(made.status == 0, "\(made.stderr)")
         return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test("every role the host can authenticate, against every entity set and operation of the model; applications with and without scopes")
     func roleMatrix() async throws {
-        let (host, key, dataDir, unscopedKey) = try hostWithApplicationKey()
+        let (host, key, dataDir, unscopedKey) = try await hostWithApplicationKey()
         let model = EntityModel.retailServer()
-        let customer = try devToken(["customer", "--subject", "matrix-customer"], dataDir: dataDir)
-        let employee = try devToken(["employee", "--subject", "matrix-employee", "--store", "128"], dataDir: dataDir)
-        let application = try devToken(["application", "--subject", "matrix-app"] + Self.allScopes.flatMap { ["--scope", $0] }, dataDir: dataDir)
-        let unscopedApplication = try devToken(["application", "--subject", "matrix-unscoped-app"], dataDir: dataDir)
+        let customer = try await devToken(["customer", "--subject", "matrix-customer"], dataDir: dataDir)
+        let employee = try await devToken(["employee", "--subject", "matrix-employee", "--store", "128"], dataDir: dataDir)
+        let application = try await devToken(["application", "--subject", "matrix-app"] + Self.allScopes.flatMap { ["--scope", $0] }, dataDir: dataDir)
+        let unscopedApplication = try await devToken(["application", "--subject", "matrix-unscoped-app"], dataDir: dataDir)
         // Whether the caller holds every scope: an application without scopes may do only what
         // declares none, and gets 403 InsufficientScope for the rest.
         let callers: [(APIRole, scoped: Bool, [String: String])] = [
@@ -90,12 +90,12 @@ struct AuthorizationEndToEndTests {
                 try await check(method, "/Commerce/\(operation.name)\(call)", roles: operation.roles, scope: operation.applicationScope)
             }
         }
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("credentials that cannot be verified are 401 with the scheme to use, and never echoed")
     func badCredentials() async throws {
-        let (host, key, _, _) = try hostWithApplicationKey()
+        let (host, key, _, _) = try await hostWithApplicationKey()
         let good = try await host.get("/Commerce/Customers", headers: ["Authorization": "ApiKey \(key)"])
         #expect(good.status == 200)
         let anonymous = try await host.get("/Commerce/Customers")
@@ -110,11 +110,11 @@ struct AuthorizationEndToEndTests {
         }
         // Public reads stay public; the host keeps serving.
         #expect(try await host.get("/Commerce/Products/$count").text == "1140")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("a malformed auth section stops the host and names the key")
-    func badAuthConfiguration() throws {
+    func badAuthConfiguration() async throws {
         let directory = try temporaryDirectory()
         let zeros = String(repeating: "0", count: 64)
         let ones = String(repeating: "1", count: 64)
@@ -152,12 +152,12 @@ struct AuthorizationEndToEndTests {
         ] {
             let config = directory + "/bad.json"
             try json.write(toFile: config, atomically: true, encoding: .utf8)
-            let result = try HostProcess.run(["serve", "--port", "0", "--data-dir", directory, "--config", config])
+            let result = try await HostProcess.run(["serve", "--port", "0", "--data-dir", directory, "--config", config])
             #expect(result.status == 2, "\(json)")
             #expect(result.stderr.contains(key), "\(result.stderr)")
         }
         // The environment is checked as strictly as the file.
-        let fromEnvironment = try HostProcess.run(
+        let fromEnvironment = try await HostProcess.run(
             ["serve", "--port", "0", "--data-dir", directory], environment: ["COMMERCE_HTTP_REQUEST_TIMEOUT_SECONDS": "ten"]
         )
         #expect(fromEnvironment.status == 2 && fromEnvironment.stderr.contains("http.requestTimeoutSeconds"), "\(fromEnvironment.stderr)")
@@ -169,14 +169,14 @@ struct AuthorizationEndToEndTests {
         let tokens = try TestTokens()
         let directory = try temporaryDirectory()
         try tokens.jwks().write(toFile: directory + "/jwks.json", atomically: true, encoding: .utf8)
-        let exporter = try applicationKey("order-export", scopes: ["orders"])
-        let feed = try applicationKey("catalog-feed", scopes: [])
+        let exporter = try await applicationKey("order-export", scopes: ["orders"])
+        let feed = try await applicationKey("catalog-feed", scopes: [])
         let config = """
             {"auth": {"applications": [\(exporter.entry), \(feed.entry)], "issuers": [
               {"name": "idp", "issuer": "\(TestTokens.issuer)", "audiences": ["\(TestTokens.audience)"], "kind": "application", "jwksFile": "jwks.json"}]}}
             """
         try config.write(toFile: directory + "/host.json", atomically: true, encoding: .utf8)
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", directory + "/host.json"])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", directory + "/host.json"])
         func apiKey(_ key: String) -> [String: String] { ["Authorization": "ApiKey \(key)", "Content-Type": "application/json"] }
         func bearer(_ claims: [String: Any]) throws -> [String: String] {
             ["Authorization": "Bearer \(try tokens.token(TestTokens.claims(subject: "svc", extra: claims)))", "Content-Type": "application/json"]
@@ -217,12 +217,12 @@ struct AuthorizationEndToEndTests {
         #expect(statuses == [404, 403], "\(batch.text)")
         // Scopes do not stand in for a role: customers and anonymous callers are unaffected.
         #expect(try await host.get("/Commerce/SalesOrders('nope')").status == 401)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("rate limit per caller: a burst past the limit gets 429 with Retry-After, other callers are still served")
     func rateLimit() async throws {
-        let (host, key, _, _) = try hostWithApplicationKey(environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "1", "COMMERCE_HTTP_RATE_LIMIT_BURST": "5"])
+        let (host, key, _, _) = try await hostWithApplicationKey(environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "1", "COMMERCE_HTTP_RATE_LIMIT_BURST": "5"])
         // The bucket refills at 1 per second while the burst runs, so the number served is the
         // burst plus at most one per elapsed second; the rest are refused.
         let started = ContinuousClock.now
@@ -245,7 +245,7 @@ struct AuthorizationEndToEndTests {
         // The bucket refills.
         try await Task.sleep(for: .seconds(1.5))
         #expect(try await host.get("/Commerce/Products/$count").status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("the rate limit counts a verified caller, not its credential's bytes; failing credentials count against the address before verification")
@@ -255,7 +255,7 @@ struct AuthorizationEndToEndTests {
         try tokens.jwks().write(toFile: directory + "/jwks.json", atomically: true, encoding: .utf8)
         try #"{"auth": {"issuers": [{"name": "idp", "issuer": "\#(TestTokens.issuer)", "audiences": ["\#(TestTokens.audience)"], "kind": "customer", "jwksFile": "jwks.json"}]}}"#
             .write(toFile: directory + "/host.json", atomically: true, encoding: .utf8)
-        let host = try HostProcess(
+        let host = try await HostProcess(
             ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", directory + "/host.json"],
             environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "1", "COMMERCE_HTTP_RATE_LIMIT_BURST": "3"]
         )
@@ -316,13 +316,13 @@ struct AuthorizationEndToEndTests {
         // The bucket refills.
         try await Task.sleep(for: .seconds(1.5))
         #expect(try await host.get("/Commerce/Products/$count", headers: bearer(carol)).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("an idle connection, or one whose request head never completes, is closed after http.idleTimeoutSeconds")
     func idleTimeout() async throws {
         let directory = try temporaryDirectory()
-        let host = try HostProcess(
+        let host = try await HostProcess(
             ["serve", "--demo", "--port", "0", "--data-dir", directory], environment: ["COMMERCE_HTTP_IDLE_TIMEOUT_SECONDS": "1"]
         )
         let port = try #require(host.baseURL.port)
@@ -330,20 +330,20 @@ struct AuthorizationEndToEndTests {
         let stalled = try RawConnection(port: port)
         try stalled.send("GET /Commerce/Products/$count HTTP/1.1\r\nHost: localhost\r\n")
         let started = ContinuousClock.now
-        #expect(stalled.readUntilClosed(timeout: .seconds(10)), "the host kept the stalled connection open")
+        #expect(await stalled.readUntilClosed(timeout: .seconds(10)), "the host kept the stalled connection open")
         let waited = ContinuousClock.now - started
         #expect(waited >= .milliseconds(500) && waited < .seconds(5), "closed after \(waited)")
         // A client that finishes its request in time is answered, and the host still serves.
         let prompt = try RawConnection(port: port)
         try prompt.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        #expect(prompt.readAll(timeout: .seconds(10)).hasPrefix("HTTP/1.1 200"))
+        #expect(await prompt.readAll(timeout: .seconds(10)).hasPrefix("HTTP/1.1 200"))
         #expect(try await host.get("/health").status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("security headers on every response; overlong URLs are 414")
     func securityHeaders() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         for path in ["/Commerce/Products(68719476737)", "/Commerce/NoSuchSet", "/health", "/Commerce/$metadata"] {
             let result = try await host.get(path)
             #expect(result.header("X-Content-Type-Options") == "nosniff", "\(path)")
@@ -353,6 +353,6 @@ struct AuthorizationEndToEndTests {
         let long = try await host.get("/Commerce/Products?custom=" + String(repeating: "x", count: 17_000))
         #expect(long.status == 414)
         #expect(try await host.get("/health").status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

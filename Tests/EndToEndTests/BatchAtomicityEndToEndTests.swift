@@ -31,7 +31,7 @@ struct BatchAtomicityEndToEndTests {
     static func host(_ backend: String) async throws -> Host {
         let directory = try temporaryDirectory()
         let databaseURL = backend == "postgres" ? try await freshPostgresDatabase() : nil
-        let process = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory] + (databaseURL.map { ["--database", $0] } ?? []))
+        let process = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory] + (databaseURL.map { ["--database", $0] } ?? []))
         return Host(process: process) {
             if let databaseURL {
                 return try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
@@ -97,7 +97,7 @@ struct BatchAtomicityEndToEndTests {
         let path = try #require(URLComponents(string: location)?.percentEncodedPath)
         let read = try await host.process.get(path)
         #expect(read.status == 200 && (read.json?["CartLines"] as? [Any])?.count == 1)
-        #expect(host.process.stop() == 0)
+        #expect(await host.process.stop() == 0)
     }
 
     @Test("a checkout inside a group that then fails creates no order and leaves the cart; malformed groups are 400",
@@ -143,7 +143,7 @@ struct BatchAtomicityEndToEndTests {
         #expect(try await host.batch(unknown).status == 400)
         let ownCredentials = #"{"requests":[{"id":"1","atomicityGroup":"g","method":"post","url":"Carts","body":{},"headers":{"Authorization":"ApiKey x"}}]}"#
         #expect(try await host.batch(ownCredentials).status == 400)
-        #expect(host.process.stop() == 0)
+        #expect(await host.process.stop() == 0)
     }
 
     // MARK: Multipart
@@ -274,7 +274,7 @@ struct BatchAtomicityEndToEndTests {
         #expect(continued.header("Preference-Applied") == "continue-on-error")
         #expect(continuedParts.map(\.status).count == 2 && continuedParts.last?.status == 200 && continuedParts.last?.content.hasSuffix("1140") == true)
         #expect(try await host.count("carts") == cartsBefore + 1)
-        #expect(host.process.stop() == 0)
+        #expect(await host.process.stop() == 0)
     }
 
     @Test("malformed multipart batches are 400 with a clear message, run nothing, and the host keeps serving")
@@ -323,7 +323,7 @@ struct BatchAtomicityEndToEndTests {
         #expect(try await host.batch(many, headers: Self.multipartHeaders("b")).status == 400)
         #expect(try await host.count("carts") == cartsBefore)
         #expect(try await host.process.get("/Commerce/Products/$count").text == "1140")
-        #expect(host.process.stop() == 0)
+        #expect(await host.process.stop() == 0)
     }
 }
 

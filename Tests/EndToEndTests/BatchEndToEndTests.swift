@@ -6,7 +6,7 @@ import Testing
 struct BatchEndToEndTests {
     @Test("parts run in order, answer as if sent alone; failed dependencies give 424; bad batches 4xx")
     func batch() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         let json = ["Content-Type": "application/json"]
         let body = #"""
         {"requests":[
@@ -41,6 +41,6 @@ struct BatchEndToEndTests {
         #expect(try await host.send("POST", "/Commerce/$batch", headers: json, body: tooMany).status == 400)
         #expect(try await host.get("/Commerce/$batch").status == 405)
         #expect(try await host.send("POST", "/Commerce/$batch", headers: ["Content-Type": "text/plain"], body: "GET Products").status == 415)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

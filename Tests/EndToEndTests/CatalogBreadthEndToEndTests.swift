@@ -12,7 +12,7 @@ struct CatalogBreadthEndToEndTests {
     private func host(_ backend: String) async throws -> HostProcess {
         var arguments = ["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()]
         if backend == "postgres" { arguments += ["--database", try await freshPostgresDatabase()] }
-        return try HostProcess(arguments)
+        return try await HostProcess(arguments)
     }
 
     private func values(_ result: HTTPResult) -> [[String: Any]] { result.json?["value"] as? [[String: Any]] ?? [] }
@@ -72,7 +72,7 @@ struct CatalogBreadthEndToEndTests {
         let categories = try await host.get("/Commerce/Categories(\(Self.electronics))", headers: ["Accept-Language": "de-de"])
         #expect(categories.json?["Name"] as? String == "Elektronik")
         #expect(categories.header("Content-Language") == "de-de")
-        _ = host.stop()
+        _ = await host.stop()
     }
 
     @Test(
@@ -115,7 +115,7 @@ struct CatalogBreadthEndToEndTests {
         #expect(metadata.text.contains(#"<Property Name="PrimaryImageUrl" Type="Edm.String""#))
         #expect(metadata.text.contains(#"<Function Name="GetMediaLocations" IsBound="true""#))
         #expect(metadata.text.contains(#"<ComplexType Name="MediaLocation">"#))
-        _ = host.stop()
+        _ = await host.stop()
     }
 
     @Test("Categories answer with the channel's navigation hierarchy; outside it a category is 404", arguments: ["sqlite", "postgres"])
@@ -140,6 +140,6 @@ struct CatalogBreadthEndToEndTests {
         )
         #expect(search.status == 200, "\(search.text)")
         #expect(search.json?["@odata.count"] as? Int == 0)
-        _ = host.stop()
+        _ = await host.stop()
     }
 }

@@ -53,8 +53,8 @@ struct CheckoutEndToEndTests {
 
     /// A host on SQLite (or on `database` when given) whose configuration accepts one application
     /// key, granted the scope to read orders (order export).
-    private func host(database: String? = nil) throws -> (HostProcess, key: String, dataDir: String) {
-        let made = try HostProcess.run(["api-key", "erp-sync", "--scope", "orders"])
+    private func host(database: String? = nil) async throws -> (HostProcess, key: String, dataDir: String) {
+        let made = try await HostProcess.run(["api-key", "erp-sync", "--scope", "orders"])
         #expect(made.status == 0)
         let lines = made.stdout.split(separator: "\n").map(String.init)
         let key = try #require(lines.dropFirst().first)
@@ -64,7 +64,7 @@ struct CheckoutEndToEndTests {
         try #"{"auth": {"applications": [\#(entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
         var arguments = ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config]
         if let database { arguments += ["--database", database] }
-        return (try HostProcess(arguments), key, directory)
+        return (try await HostProcess(arguments), key, directory)
     }
 
     private func newCart(_ host: HostProcess, product: Int64 = product, quantity: Int = 1) async throws -> CartBody {
@@ -101,7 +101,7 @@ struct CheckoutEndToEndTests {
 
     @Test("storefront journey: create a cart, add lines, PATCH the address, check out, read the order", arguments: ["sqlite", "postgres"])
     func journey(_ backend: String) async throws {
-        let (host, key, _) = try host(database: backend == "postgres" ? try await freshPostgresDatabase() : nil)
+        let (host, key, _) = try await host(database: backend == "postgres" ? try await freshPostgresDatabase() : nil)
         let created = try await host.send("POST", "/Commerce/Carts", headers: Self.json, body: "{}")
         #expect(created.status == 201)
         #expect(created.header("ETag") == #"W/"1""#)
@@ -163,12 +163,12 @@ struct CheckoutEndToEndTests {
         )
         #expect(again.status == 200, "\(again.text)")
         #expect(try Self.decode(OrderBody.self, again).Id == order.Id)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("an application cancels or invoices an order over HTTP; a line split over warehouses shows each warehouse")
     func orderStatus() async throws {
-        let (host, key, _) = try host()
+        let (host, key, _) = try await host()
         let app = ["Authorization": "ApiKey \(key)", "Content-Type": "application/json"]
         // 4 of demo product 1: 3 in the default WH-WEST, 1 from WH-EAST.
         let split = try await newCart(host, product: Self.lastUnitsProduct, quantity: 4)
@@ -196,12 +196,12 @@ struct CheckoutEndToEndTests {
         let invoiced = try await host.send("POST", "/Commerce/SalesOrders('\(try Self.decode(OrderBody.self, second).Id)')/Invoice", headers: app, body: "{}")
         #expect(invoiced.status == 200, "\(invoiced.text)")
         #expect(try Self.decode(OrderBody.self, invoiced).StatusValue == 4)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("delivery over HTTP: GetDeliveryOptions, the cart's mode by PATCH, a line's own mode and address by UpdateCartLines")
     func delivery() async throws {
-        let (host, key, _) = try host()
+        let (host, key, _) = try await host()
         let cart = try await newCart(host, quantity: 1)
         let options = try await host.send("POST", "/Commerce/Carts('\(cart.Id)')/GetDeliveryOptions", headers: Self.json, body: "{}")
         #expect(options.status == 200, "\(options.text)")
@@ -236,12 +236,12 @@ struct CheckoutEndToEndTests {
         #expect((read.json?["ShippingAddress"] as? [String: Any])?["State"] as? String == "WA")
         let sold = try #require((read.json?["SalesLines"] as? [[String: Any]])?.first)
         #expect(sold["DeliveryMode"] as? String == "EXP" && (sold["ShippingAddress"] as? [String: Any])?["State"] as? String == "CA")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("a stale cartVersion or If-Match is 412 and changes nothing; bad input is 4xx")
     func staleVersion() async throws {
-        let (host, _, _) = try host()
+        let (host, _, _) = try await host()
         let cart = try await newCart(host)
         let before = try await host.get("/Commerce/Carts('\(cart.Id)')")
         #expect(before.status == 200 && before.header("ETag") == #"W/"2""#)
@@ -284,12 +284,12 @@ struct CheckoutEndToEndTests {
         #expect(deleted.status == 204, "\(deleted.text)")
         #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").status == 404)
         #expect(try await host.send("DELETE", "/Commerce/Carts('\(cart.Id)')", headers: [:], body: nil).status == 404)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("a declined payment is 402, a failing connector 502; the cart stays intact and no stock is reserved")
     func declinedPayment() async throws {
-        let (host, _, dataDir) = try host()
+        let (host, _, dataDir) = try await host()
         let cart = try await newCart(host, product: Self.lastUnitsProduct, quantity: 2)
         let before = try await host.get("/Commerce/Carts('\(cart.Id)')")
 
@@ -303,7 +303,7 @@ struct CheckoutEndToEndTests {
         #expect(cardNumber.status == 400 && !cardNumber.text.contains("4111111111111111"))
 
         #expect(try await host.get("/Commerce/Carts('\(cart.Id)')").text == before.text)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
         let database = try Self.openDatabase(dataDir)
         let stock = try await Self.stock(database, Self.lastUnitsProduct)
         #expect(stock.available == 5 && stock.orders == 0)
@@ -323,7 +323,7 @@ struct CheckoutEndToEndTests {
             await admin.close()
             databaseURL = url.replacingOccurrences(of: "/postgres", with: "/\(name)")
         }
-        let (host, _, dataDir) = try host(database: databaseURL)
+        let (host, _, dataDir) = try await host(database: databaseURL)
         var carts: [CartBody] = []
         for _ in 0..<32 { carts.append(try await newCart(host, product: Self.lastUnitsProduct)) }
         let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
@@ -340,7 +340,7 @@ struct CheckoutEndToEndTests {
         }
         #expect(statuses.filter { $0.0 == 200 }.count == 5, "\(statuses)")
         #expect(statuses.filter { $0.0 == 409 && $0.1 == "OutOfStock" }.count == 27, "\(statuses)")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
 
         let database: any ChannelDatabase = if let databaseURL {
             try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
@@ -357,8 +357,8 @@ struct CheckoutEndToEndTests {
     @Test("two host processes on one PostgreSQL, 64 buyers for the last 10 units: exactly 10 orders with distinct numbers, stock 0")
     func twoHostsLastUnits() async throws {
         let databaseURL = try await freshPostgresDatabase()
-        let (first, _, _) = try host(database: databaseURL)
-        let (second, _, _) = try host(database: databaseURL)
+        let (first, _, _) = try await host(database: databaseURL)
+        let (second, _, _) = try await host(database: databaseURL)
         let database = try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
         try await database.withTransaction(.write) { transaction in
             let inventory = InventoryStore(transaction)
@@ -387,8 +387,8 @@ struct CheckoutEndToEndTests {
         #expect(orders.count == 10, "\(statuses)")
         #expect(Set(orders.compactMap(\.2)).count == 10, "order numbers repeat across hosts: \(orders)")
         #expect(statuses.filter { $0.0 == 409 && $0.1 == "OutOfStock" }.count == 54, "\(statuses)")
-        #expect(first.stop() == 0)
-        #expect(second.stop() == 0)
+        #expect(await first.stop() == 0)
+        #expect(await second.stop() == 0)
         let stock = try await Self.stock(database, Self.lastUnitsProduct)
         #expect(stock.available == 0)
         #expect(stock.orders == 10)
@@ -399,8 +399,8 @@ struct CheckoutEndToEndTests {
     @Test("one Idempotency-Key sent to two hosts on one PostgreSQL at once, and again after a restart: one order, one payment")
     func idempotencyAcrossHosts() async throws {
         let databaseURL = try await freshPostgresDatabase()
-        let (first, _, _) = try host(database: databaseURL)
-        let (second, _, _) = try host(database: databaseURL)
+        let (first, _, _) = try await host(database: databaseURL)
+        let (second, _, _) = try await host(database: databaseURL)
         let cart = try await newCart(first, quantity: 2)
         let body = checkoutBody(cart)
         let headers = Self.json.merging(["Idempotency-Key": "retry-across-hosts"]) { $1 }
@@ -419,13 +419,13 @@ struct CheckoutEndToEndTests {
         #expect(answers.allSatisfy { $0.0 == 200 }, "\(answers)")
         let ids = Set(answers.compactMap(\.1))
         #expect(ids.count == 1, "\(answers)")
-        #expect(first.stop() == 0)
+        #expect(await first.stop() == 0)
         // A host started afterwards answers the same order for the same key.
-        let (third, _, _) = try host(database: databaseURL)
+        let (third, _, _) = try await host(database: databaseURL)
         let again = try await third.send("POST", "/Commerce/Carts('\(cart.Id)')/Checkout", headers: headers, body: body)
         #expect(again.status == 200 && ids.contains(again.json?["Id"] as? String ?? "-"), "\(again.text)")
-        #expect(second.stop() == 0)
-        #expect(third.stop() == 0)
+        #expect(await second.stop() == 0)
+        #expect(await third.stop() == 0)
 
         let database = try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
         let (orders, payments) = try await database.withTransaction(.read) { transaction in
@@ -444,8 +444,8 @@ struct CheckoutEndToEndTests {
     )
     func crashSafety(_ backend: String) async throws {
         let databaseURL = backend == "postgres" ? try await freshPostgresDatabase() : nil
-        let (firstHost, _, dataDir) = try host(database: databaseURL)
-        #expect(firstHost.stop() == 0)
+        let (firstHost, _, dataDir) = try await host(database: databaseURL)
+        #expect(await firstHost.stop() == 0)
         let open = { () async throws -> any ChannelDatabase in
             if let databaseURL {
                 return try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"))
@@ -462,7 +462,7 @@ struct CheckoutEndToEndTests {
         var acknowledged: Set<String> = []
         var interrupted = 0
         for round in 0..<4 {
-            let host = try HostProcess(
+            let host = try await HostProcess(
                 ["serve", "--demo", "--port", "0", "--data-dir", dataDir, "--config", config, "--log-level", "error"]
                     + (databaseURL.map { ["--database", $0] } ?? [])
             )

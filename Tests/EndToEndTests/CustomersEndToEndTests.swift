@@ -14,11 +14,11 @@ struct CustomersEndToEndTests {
         let directory = try temporaryDirectory()
         var arguments = ["serve", "--demo", "--port", "0", "--data-dir", directory]
         if backend == "postgres" { arguments += ["--database", try await freshPostgresDatabase()] }
-        return (try HostProcess(arguments, environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "2"]), directory)
+        return (try await HostProcess(arguments, environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "2"]), directory)
     }
 
-    private func token(_ arguments: [String], _ dataDir: String) throws -> [String: String] {
-        let made = try HostProcess.run(["token"] + arguments + ["--data-dir", dataDir])
+    private func token(_ arguments: [String], _ dataDir: String) async throws -> [String: String] {
+        let made = try await HostProcess.run(["token"] + arguments + ["--data-dir", dataDir])
         #expect(made.status == 0, "\(made.stderr)")
         return Self.json.merging(["Authorization": "Bearer " + made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]) { $1 }
     }
@@ -63,9 +63,9 @@ struct CustomersEndToEndTests {
     @Test("accounts: created by applications, changed by their customer with If-Match, listed by back office only", arguments: ["sqlite", "postgres"])
     func accounts(_ backend: String) async throws {
         let (host, dataDir) = try await host(backend)
-        let application = try token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
-        let employee = try token(["employee", "--subject", "e-17", "--store", "128"], dataDir)
-        let ann = try token(["customer", "--subject", "ann", "--email", "ann@example.com", "--name", "Ann Lee"], dataDir)
+        let application = try await token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
+        let employee = try await token(["employee", "--subject", "e-17", "--store", "128"], dataDir)
+        let ann = try await token(["customer", "--subject", "ann", "--email", "ann@example.com", "--name", "Ann Lee"], dataDir)
 
         // Creating: 201 with the new number, Location and the version's ETag.
         let created = try await host.send("POST", "/Commerce/Customers", headers: application, body: """
@@ -141,17 +141,17 @@ struct CustomersEndToEndTests {
             #expect(try await host.get("/Commerce/Customers/$count", headers: headers).status == status)
         }
         #expect(try await host.get("/Commerce/Customers?$filter=Nope%20eq%201", headers: application).status == 400)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("a price group set through the API prices the customer's carts with the group's trade agreements", arguments: ["sqlite", "postgres"])
     func priceGroup(_ backend: String) async throws {
         let (host, dataDir) = try await host(backend)
-        let application = try token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
+        let application = try await token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
         // In the Seattle store, whose own price group has no trade agreements, demo product 2
         // costs its base price, 42.99; the online price group pays 38.69.
         let store = ["OUN": "0101"]
-        let ann = try token(["customer", "--subject", "ann"], dataDir).merging(store) { $1 }
+        let ann = try await token(["customer", "--subject", "ann"], dataDir).merging(store) { $1 }
         func price() async throws -> String? {
             let cart = try await host.send("POST", "/Commerce/Carts", headers: ann, body: #"{"CartLines":[{"ProductId":\#(Self.product),"Quantity":1}]}"#)
             #expect(cart.status == 201, "\(cart.text)")
@@ -165,15 +165,15 @@ struct CustomersEndToEndTests {
         let cleared = try await host.send("PATCH", "/Commerce/Customers('\(account)')", headers: application, body: #"{"PriceGroup":null}"#)
         #expect(cleared.status == 200 && cleared.json?["PriceGroup"] is NSNull, "\(cleared.text)")
         #expect(try await price() == "42.99")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("order history and the listings of orders and carts: own only for customers, paged, newest first", arguments: ["sqlite", "postgres"])
     func history(_ backend: String) async throws {
         let (host, dataDir) = try await host(backend)
-        let application = try token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
-        let ann = try token(["customer", "--subject", "ann"], dataDir)
-        let bob = try token(["customer", "--subject", "bob"], dataDir)
+        let application = try await token(["application", "--subject", "erp", "--scope", "customers", "--scope", "orders", "--scope", "carts"], dataDir)
+        let ann = try await token(["customer", "--subject", "ann"], dataDir)
+        let bob = try await token(["customer", "--subject", "bob"], dataDir)
         var annOrders: [String] = []
         for _ in 0..<3 { annOrders.append(try #require(try await order(host, ann)["Id"] as? String)) }
         let bobOrder = try await order(host, bob)
@@ -221,6 +221,6 @@ struct CustomersEndToEndTests {
         let channelCarts = try await readAll(host, "/Commerce/Carts", headers: application)
         #expect(Set(channelCarts.rows.compactMap { $0["Id"] as? String }).isSuperset(of: [anonymousCart, bobCart]))
         #expect(try await host.get("/Commerce/Carts?$filter=Nope%20eq%201", headers: application).status == 400)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

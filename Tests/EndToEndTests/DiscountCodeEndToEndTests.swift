@@ -62,7 +62,7 @@ struct DiscountCodeEndToEndTests {
 
     @Test("AddDiscountCode and RemoveDiscountCodes change the cart; bad codes are 4xx and change nothing")
     func addAndRemove() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         let cart = try await newCart(host)
         // 2 x 38.69 = 77.38, WA tax 6.5% = 5.03.
         #expect(cart.AmountDue == Decimal(string: "82.41"))
@@ -105,12 +105,12 @@ struct DiscountCodeEndToEndTests {
 
         let metadata = try await host.get("/Commerce/$metadata")
         #expect(metadata.text.contains(#"<Action Name="RemoveDiscountCodes" IsBound="true""#), "\(metadata.text.prefix(200))")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("a code with one use left gives one order; the second checkout is 409 and keeps its cart")
     func usageLimit() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         var first = try await newCart(host)
         var second = try await newCart(host)
         for cart in [first, second] {
@@ -138,6 +138,6 @@ struct DiscountCodeEndToEndTests {
         ))
         #expect(without.AmountDue == Decimal(string: "82.41"))
         #expect(try await checkout(host, without).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

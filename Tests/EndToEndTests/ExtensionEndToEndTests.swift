@@ -8,25 +8,17 @@ enum ExtensionBuild {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `Plugins/build.sh` (the three samples) and the fixtures' build script, into one folder.
-    static let directory: Result<String, HostError> = {
+    /// One build per run; tests await it rather than block a cooperative thread on it.
+    static let directory = Task<String, any Error> {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("extensions-\(UUID().uuidString)").path
         for script in ["Plugins/build.sh", "Tests/Fixtures/extensions/build.sh"] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [root.appendingPathComponent(script).path, output]
-            let errors = Pipe()
-            process.standardError = errors
-            do { try process.run() } catch { return .failure(HostError("cannot run \(script): \(error)")) }
-            let message = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                return .failure(HostError("\(script) failed: \(String(decoding: message, as: UTF8.self))"))
-            }
+            let built = try await runToCompletion(URL(fileURLWithPath: "/bin/bash"), [root.appendingPathComponent(script).path, output])
+            guard built.status == 0 else { throw HostError("\(script) failed: \(built.stderr)") }
         }
-        return .success(output)
-    }()
+        return output
+    }
 
-    static func path(_ library: String) throws -> String { try directory.get() + "/" + library }
+    static func path(_ library: String) async throws -> String { try await directory.value + "/" + library }
 }
 
 /// A fresh application key and the config entry that accepts it.
@@ -35,8 +27,8 @@ struct ApplicationKey {
     let entry: String
 
     /// By default the key's application holds every built-in scope (carts, customers, orders).
-    static func make(_ id: String = "ext-tests", scopes: [String] = ["carts", "customers", "orders"]) throws -> ApplicationKey {
-        let made = try HostProcess.run(["api-key", id] + scopes.flatMap { ["--scope", $0] })
+    static func make(_ id: String = "ext-tests", scopes: [String] = ["carts", "customers", "orders"]) async throws -> ApplicationKey {
+        let made = try await HostProcess.run(["api-key", id] + scopes.flatMap { ["--scope", $0] })
         let lines = made.stdout.split(separator: "\n").map(String.init)
         return ApplicationKey(key: try #require(lines.dropFirst().first), entry: try #require(lines.last { $0.hasPrefix("{") }))
     }
@@ -72,15 +64,15 @@ struct ExtensionEndToEndTests {
 
     /// Starts the host with the probe (and the 1.0-built fixture) on SQLite or PostgreSQL.
     private func probeHost(database: String?) async throws -> (HostProcess, ApplicationKey, String) {
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
         let config = try extensionConfig(
-            [#"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#, #"{"path": "\#(try ExtensionBuild.path("libold_minor.so"))"}"#],
+            [#"{"path": "\#(try await ExtensionBuild.path("libprobe.so"))"}"#, #"{"path": "\#(try await ExtensionBuild.path("libold_minor.so"))"}"#],
             key: key, in: directory
         )
         var arguments = ["serve", "--demo", "--port", "0", "--config", config]
         if let database { arguments += ["--database", database] } else { arguments += ["--data-dir", directory] }
-        return (try HostProcess(arguments), key, directory)
+        return (try await HostProcess(arguments), key, directory)
     }
 
     @Test("the probe's registrations over HTTP, on SQLite and PostgreSQL", arguments: ["sqlite", "postgres"])
@@ -153,13 +145,13 @@ struct ExtensionEndToEndTests {
 
         // Still serving after all of that.
         #expect(try await host.get("/Commerce/Products(\(Self.firstProduct))").status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
 
         // A restart applies no migration twice.
         let config = directory + "/host.json"
         var arguments = ["migrate", "--config", config]
         if let database { arguments += ["--database", database] } else { arguments += ["--data-dir", directory] }
-        let migrated = try HostProcess.run(arguments)
+        let migrated = try await HostProcess.run(arguments)
         #expect(migrated.status == 0, "\(migrated.stderr)")
         #expect(migrated.stdout.contains("ext_probe at version 1"), "\(migrated.stdout)")
         #expect(migrated.stdout.contains("ext_old_minor at version 1"), "\(migrated.stdout)")
@@ -171,20 +163,20 @@ struct ExtensionEndToEndTests {
     private func probeHostRestart(arguments: [String], host key: ApplicationKey) async throws -> Bool {
         var serve = arguments
         serve[0] = "serve"
-        let host = try HostProcess(serve + ["--port", "0"])
+        let host = try await HostProcess(serve + ["--port", "0"])
         let notes = try await host.get("/Commerce/ProbeNotes", headers: key.headers)
         let count = (notes.json?["value"] as? [Any])?.count
-        _ = host.stop()
+        _ = await host.stop()
         return count == 2
     }
 
     /// The three samples of `Plugins/` with their config blocks.
-    private func samplesConfig(key: ApplicationKey, in directory: String) throws -> String {
+    private func samplesConfig(key: ApplicationKey, in directory: String) async throws -> String {
         try extensionConfig(
             [
-                #"{"path": "\#(try ExtensionBuild.path("libloyalty.so"))", "config": {"pointsPerUnit": 2}}"#,
-                #"{"path": "\#(try ExtensionBuild.path("libregional_tax.so"))", "config": {"rates": {"USA-OR": 10}}}"#,
-                #"{"path": "\#(try ExtensionBuild.path("libmax_quantity.so"))", "config": {"maxQuantity": 5}}"#,
+                #"{"path": "\#(try await ExtensionBuild.path("libloyalty.so"))", "config": {"pointsPerUnit": 2}}"#,
+                #"{"path": "\#(try await ExtensionBuild.path("libregional_tax.so"))", "config": {"rates": {"USA-OR": 10}}}"#,
+                #"{"path": "\#(try await ExtensionBuild.path("libmax_quantity.so"))", "config": {"maxQuantity": 5}}"#,
             ],
             key: key, in: directory
         )
@@ -193,17 +185,17 @@ struct ExtensionEndToEndTests {
     @Test("the C, Swift and Rust samples over HTTP through a whole checkout, on SQLite and PostgreSQL", arguments: ["sqlite", "postgres"])
     func samples(backend: String) async throws {
         let database = backend == "postgres" ? try await freshPostgresDatabase() : nil
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
-        let config = try samplesConfig(key: key, in: directory)
+        let config = try await samplesConfig(key: key, in: directory)
         var arguments = ["serve", "--demo", "--port", "0", "--config", config]
         if let database { arguments += ["--database", database] } else { arguments += ["--data-dir", directory] }
-        let host = try HostProcess(arguments)
+        let host = try await HostProcess(arguments)
         let customer = "004011"
         let product = Self.firstProduct + 1
 
         // Lines an extension logs through the host carry its name, also during its init.
-        let listed = try HostProcess.run(["extensions", "list", "--config", config])
+        let listed = try await HostProcess.run(["extensions", "list", "--config", config])
         let initLine = listed.stderr.split(separator: "\n").first { $0.contains("loyalty: registered") }
         #expect(initLine?.contains("extension=loyalty") == true, "\(listed.stderr)")
         let health = try await host.get("/health").text
@@ -266,12 +258,12 @@ struct ExtensionEndToEndTests {
         let overdrawn = try await host.send("POST", "/Commerce/Customers('\(customer)')/AdjustLoyaltyPoints", headers: key.headers, body: #"{"points":-1000}"#)
         #expect(overdrawn.status == 409, "\(overdrawn.text)")
         #expect(try await host.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')").status == 401)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
 
         // The sample's tables exist, its migration ran once, and survives a restart unchanged.
-        let restarted = try HostProcess(arguments)
+        let restarted = try await HostProcess(arguments)
         #expect(try await restarted.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')", headers: key.headers).json?["value"] as? Int == 150)
-        #expect(restarted.stop() == 0)
+        #expect(await restarted.stop() == 0)
         let store: any ChannelDatabase = if let database {
             try await PostgresDatabase(configuration: try PostgresConfiguration(url: database), logger: Logger(label: "test"))
         } else {
@@ -310,7 +302,7 @@ struct ExtensionEndToEndTests {
             return try await group.reduce(0, +)
         }
         #expect(mismatches == 0)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test(
@@ -330,45 +322,45 @@ struct ExtensionEndToEndTests {
         ]
     )
     func refusal(library: String, message: String) async throws {
-        let path = library == "libmissing.so" ? try ExtensionBuild.directory.get() + "/libmissing.so" : try ExtensionBuild.path(library)
-        let key = try ApplicationKey.make()
+        let path = library == "libmissing.so" ? try await ExtensionBuild.directory.value + "/libmissing.so" : try await ExtensionBuild.path(library)
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
         let config = try extensionConfig([#"{"path": "\#(path)"}"#], key: key, in: directory)
-        let listed = try HostProcess.run(["extensions", "list", "--config", config])
+        let listed = try await HostProcess.run(["extensions", "list", "--config", config])
         #expect(listed.status != 0)
         #expect(listed.stderr.contains(path), "\(listed.stderr)")
         #expect(listed.stderr.contains(message), "\(listed.stderr)")
-        let served = try HostProcess.run(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        let served = try await HostProcess.run(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
         #expect(served.status != 0)
         #expect(served.stderr.contains(message), "\(served.stderr)")
 
         // With onRefusal "skip" the host starts without it and says why.
         let skipping = try extensionConfig([#"{"path": "\#(path)", "onRefusal": "skip"}"#], key: key, in: directory)
-        let skipped = try HostProcess.run(["extensions", "list", "--config", skipping])
+        let skipped = try await HostProcess.run(["extensions", "list", "--config", skipping])
         #expect(skipped.status == 0)
         #expect(skipped.stdout.contains("skipped: extension \(path) refused"), "\(skipped.stdout)")
     }
 
     @Test("a configured name the library does not carry is refused")
     func configuredNameMismatch() async throws {
-        let path = try ExtensionBuild.path("libprobe.so")
+        let path = try await ExtensionBuild.path("libprobe.so")
         let directory = try temporaryDirectory()
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let wrong = try extensionConfig([#"{"name": "loyalty", "path": "\#(path)"}"#], key: key, in: directory)
-        let refused = try HostProcess.run(["extensions", "list", "--config", wrong])
+        let refused = try await HostProcess.run(["extensions", "list", "--config", wrong])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains(path) && refused.stderr.contains("names this extension 'loyalty' but the library calls itself 'probe'"), "\(refused.stderr)")
         let right = try extensionConfig([#"{"name": "probe", "path": "\#(path)"}"#], key: key, in: directory)
-        let listed = try HostProcess.run(["extensions", "list", "--config", right])
+        let listed = try await HostProcess.run(["extensions", "list", "--config", right])
         #expect(listed.status == 0, "\(listed.stderr)")
     }
 
     @Test("a migration that creates a table outside the extension's namespace fails, and nothing of it stays")
     func migrationOutsideNamespace() async throws {
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
-        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libbad_migration.so"))"}"#], key: key, in: directory)
-        let result = try HostProcess.run(["migrate", "--data-dir", directory, "--config", config])
+        let config = try extensionConfig([#"{"path": "\#(try await ExtensionBuild.path("libbad_migration.so"))"}"#], key: key, in: directory)
+        let result = try await HostProcess.run(["migrate", "--data-dir", directory, "--config", config])
         #expect(result.status != 0)
         #expect(result.stderr.contains("bad_migration") && result.stderr.contains("probe_outside"), "\(result.stderr)")
         let database = try SQLiteDatabase(path: directory + "/channel.sqlite", logger: Logger(label: "test"))
@@ -380,15 +372,9 @@ struct ExtensionEndToEndTests {
     }
 
     @Test("the header's structs never move: offsets and sizes match the recorded layouts")
-    func abiLayout() throws {
-        let printer = try ExtensionBuild.path("abi_layout")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: printer)
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let current = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    func abiLayout() async throws {
+        let printer = try await ExtensionBuild.path("abi_layout")
+        let current = try await runToCompletion(URL(fileURLWithPath: printer), []).stdout
         let abi = ExtensionBuild.root.appendingPathComponent("SDK/abi")
         let recorded = try String(contentsOf: abi.appendingPathComponent("layout-1.2.txt"), encoding: .utf8)
         #expect(current == recorded, "the 1.2 layout changed; a released minor's layout never changes")
@@ -403,12 +389,12 @@ struct ExtensionEndToEndTests {
 
     @Test("a request past http.requestTimeoutSeconds is answered 504, what it wrote is rolled back, and the host keeps serving", arguments: ["sqlite", "postgres"])
     func requestTimeout(backend: String) async throws {
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
-        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#], key: key, in: directory)
+        let config = try extensionConfig([#"{"path": "\#(try await ExtensionBuild.path("libprobe.so"))"}"#], key: key, in: directory)
         var arguments = ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config]
         if backend == "postgres" { arguments += ["--database", try await freshPostgresDatabase()] }
-        let host = try HostProcess(arguments, environment: ["COMMERCE_HTTP_REQUEST_TIMEOUT_SECONDS": "2"])
+        let host = try await HostProcess(arguments, environment: ["COMMERCE_HTTP_REQUEST_TIMEOUT_SECONDS": "2"])
         #expect(try await host.send("POST", "/Commerce/AddNote", headers: key.headers, body: #"{"text":"quick"}"#).json?["value"] as? Int == 1)
 
         // SlowNote writes a note, then blocks in C for 10 s, as a stuck connector would; the
@@ -440,35 +426,35 @@ struct ExtensionEndToEndTests {
 
     @Test("an extension's operation may declare an application scope: 403 without it, served with it; the host knows it at start")
     func extensionScope() async throws {
-        let plain = try ApplicationKey.make()
-        let reader = try ApplicationKey.make("notes-reader", scopes: ["probe.read"])
+        let plain = try await ApplicationKey.make()
+        let reader = try await ApplicationKey.make("notes-reader", scopes: ["probe.read"])
         let directory = try temporaryDirectory()
-        let probe = #"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#
+        let probe = #"{"path": "\#(try await ExtensionBuild.path("libprobe.so"))"}"#
         let config = directory + "/host.json"
         try #"{"auth": {"applications": [\#(plain.entry), \#(reader.entry)]}, "extensions": [\#(probe)]}"#
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
         let refused = try await host.get("/Commerce/CountNotes()", headers: plain.headers)
         #expect(refused.status == 403 && refused.text.contains("InsufficientScope") && refused.text.contains("'probe.read'"), "\(refused.text)")
         let counted = try await host.get("/Commerce/CountNotes()", headers: reader.headers)
         #expect(counted.status == 200 && counted.json?["value"] as? Int == 0, "\(counted.text)")
         // Its other operations declare no scope: any application may call them.
         #expect(try await host.send("POST", "/Commerce/AddNote", headers: reader.headers, body: #"{"text":"x"}"#).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
         // Without the extension the scope does not exist, and granting it is a configuration error.
         try #"{"auth": {"applications": [\#(reader.entry)]}}"#.write(toFile: config, atomically: true, encoding: .utf8)
-        let unknown = try HostProcess.run(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        let unknown = try await HostProcess.run(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
         #expect(unknown.status == 2 && unknown.stderr.contains("auth.applications[0].scopes names the unknown scope 'probe.read'"), "\(unknown.stderr)")
     }
 
     @Test("extensions see the caller in call_context: its role, its id, and an employee's stores")
     func callerContext() async throws {
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
-        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libprobe.so"))"}"#], key: key, in: directory)
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
-        func token(_ arguments: [String]) throws -> [String: String] {
-            let made = try HostProcess.run(["token"] + arguments + ["--data-dir", directory])
+        let config = try extensionConfig([#"{"path": "\#(try await ExtensionBuild.path("libprobe.so"))"}"#], key: key, in: directory)
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        func token(_ arguments: [String]) async throws -> [String: String] {
+            let made = try await HostProcess.run(["token"] + arguments + ["--data-dir", directory])
             #expect(made.status == 0, "\(made.stderr)")
             return ["Authorization": "Bearer " + made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
         }
@@ -490,6 +476,6 @@ struct ExtensionEndToEndTests {
         let customer = try await caller(try token(["customer", "--subject", "ctx-customer"]))
         #expect(customer["Role"] as? String == "Customer" && (customer["CustomerId"] as? String)?.isEmpty == false, "\(customer)")
         #expect(try await caller([:])["Role"] as? String == "Anonymous")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

@@ -11,7 +11,7 @@ struct HostEndToEndTests {
     @Test("serve --demo on SQLite: products over HTTP, paging, errors, channels, graceful stop")
     func demoOnSQLite() async throws {
         let dataDir = try temporaryDirectory()
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "100"])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "100"])
 
         let health = try await host.get("/health")
         #expect(health.status == 200)
@@ -72,12 +72,12 @@ struct HostEndToEndTests {
         #expect(Set(seen).count == 1_140)
         #expect(seen == seen.sorted())
 
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
 
         // A restart on the same data keeps the data and does not seed twice.
-        let again = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir])
+        let again = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir])
         #expect(try await again.get("/Commerce/Products/$count").text == "1140")
-        #expect(again.stop() == 0)
+        #expect(await again.stop() == 0)
     }
 
     @Test("serve --demo on PostgreSQL")
@@ -90,14 +90,14 @@ struct HostEndToEndTests {
         try await admin.createDatabase(named: name)
         await admin.close()
         let databaseURL = url.replacingOccurrences(of: "/postgres", with: "/\(name)")
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--database", databaseURL])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--database", databaseURL])
         #expect(try await host.get("/health").json?["database"] as? String == "postgres")
         let product = try await host.get("/Commerce/Products(\(Self.firstProduct + 1_006))")
         #expect(product.status == 200)
         #expect(product.json?["ItemId"] as? String == "M0001")
         #expect(product.text.contains("\"BasePrice\":22.95"))
         #expect(try await host.get("/Commerce/Products?$count=true&$top=0").json?["@odata.count"] as? Int == 1_140)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("http.catalogCacheMilliseconds: anonymous reads answered from memory for that long, no-cache computes, 0 turns it off")
@@ -112,29 +112,29 @@ struct HostEndToEndTests {
             }
             await database.close()
         }
-        let cached = try HostProcess(
+        let cached = try await HostProcess(
             ["serve", "--demo", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_CATALOG_CACHE_MILLISECONDS": "600000"]
         )
         let original = try #require(try await cached.get(path).json?["Name"] as? String)
         try await rename("Renamed outside")
         #expect(try await cached.get(path).json?["Name"] as? String == original)
         #expect(try await cached.get(path, headers: ["Cache-Control": "no-cache"]).json?["Name"] as? String == "Renamed outside")
-        #expect(cached.stop() == 0)
+        #expect(await cached.stop() == 0)
 
-        let uncached = try HostProcess(
+        let uncached = try await HostProcess(
             ["serve", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_CATALOG_CACHE_MILLISECONDS": "0"]
         )
         #expect(try await uncached.get(path).json?["Name"] as? String == "Renamed outside")
         try await rename("Renamed again")
         #expect(try await uncached.get(path).json?["Name"] as? String == "Renamed again")
-        #expect(uncached.stop() == 0)
+        #expect(await uncached.stop() == 0)
     }
 
     @Test("migrate is idempotent; a database newer than the binary stops the host")
     func migrations() async throws {
         let dataDir = try temporaryDirectory()
-        let first = try HostProcess.run(["migrate", "--data-dir", dataDir])
-        let second = try HostProcess.run(["migrate", "--data-dir", dataDir])
+        let first = try await HostProcess.run(["migrate", "--data-dir", dataDir])
+        let second = try await HostProcess.run(["migrate", "--data-dir", dataDir])
         #expect(first.status == 0)
         #expect(second.status == 0)
         #expect(second.stdout.contains("core schema at version \(CoreSchema.migrations.latestVersion)"))
@@ -146,56 +146,56 @@ struct HostEndToEndTests {
         }
         #expect(inserted == 1)
         await database.close()
-        let refused = try HostProcess.run(["serve", "--port", "0", "--data-dir", dataDir])
+        let refused = try await HostProcess.run(["serve", "--port", "0", "--data-dir", dataDir])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("core schema is at version \(future), newer than this binary's \(CoreSchema.migrations.latestVersion)"))
     }
 
     @Test("a bad configuration value stops the host with the key named")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let dataDir = try temporaryDirectory()
         let file = dataDir + "/config.json"
 
         try Data(#"{"http": {"port": "eighty"}}"#.utf8).write(to: URL(fileURLWithPath: file))
-        let badPort = try HostProcess.run(["serve", "--config", file])
+        let badPort = try await HostProcess.run(["serve", "--config", file])
         #expect(badPort.status == 2)
         #expect(badPort.stderr.contains("http.port must be a number in 0...65535, not 'eighty'"))
 
         try Data(#"{"htp": {"port": 80}}"#.utf8).write(to: URL(fileURLWithPath: file))
-        let unknown = try HostProcess.run(["serve", "--config", file])
+        let unknown = try await HostProcess.run(["serve", "--config", file])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("htp"))
 
         try Data(#"{"extensions": [{"path": "x.so", "onRefusal": "maybe"}]}"#.utf8).write(to: URL(fileURLWithPath: file))
-        let badExtension = try HostProcess.run(["serve", "--config", file])
+        let badExtension = try await HostProcess.run(["serve", "--config", file])
         #expect(badExtension.status == 2)
         #expect(badExtension.stderr.contains("extensions[0].onRefusal"))
 
         try Data("{ not json".utf8).write(to: URL(fileURLWithPath: file))
-        #expect(try HostProcess.run(["serve", "--config", file]).status == 2)
+        #expect(try await HostProcess.run(["serve", "--config", file]).status == 2)
 
         try Data(#"{"inventory": {"allowBackorders": "sometimes"}, "carts": {"idleExpiryMinutes": 30}}"#.utf8).write(to: URL(fileURLWithPath: file))
-        let badPolicy = try HostProcess.run(["serve", "--config", file])
+        let badPolicy = try await HostProcess.run(["serve", "--config", file])
         #expect(badPolicy.status == 2)
         #expect(badPolicy.stderr.contains("inventory.allowBackorders"), "\(badPolicy.stderr)")
 
-        let badEnvironment = try HostProcess.run(["serve", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_PORT": "70000"])
+        let badEnvironment = try await HostProcess.run(["serve", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_PORT": "70000"])
         #expect(badEnvironment.status == 2)
         #expect(badEnvironment.stderr.contains("http.port"))
         #expect(badEnvironment.stderr.contains("COMMERCE_HTTP_PORT"))
 
-        let badScheme = try HostProcess.run(["serve", "--database", "mysql://db/shop"])
+        let badScheme = try await HostProcess.run(["serve", "--database", "mysql://db/shop"])
         #expect(badScheme.status == 2)
         #expect(badScheme.stderr.contains("database.url unsupported database scheme 'mysql'"))
 
-        let unreachable = try HostProcess.run(["serve", "--port", "0", "--database", "postgres://commerce@127.0.0.1:1/shop"])
+        let unreachable = try await HostProcess.run(["serve", "--port", "0", "--database", "postgres://commerce@127.0.0.1:1/shop"])
         #expect(unreachable.status == 1)
         #expect(unreachable.stderr.contains("cannot connect to PostgreSQL at postgres://commerce@127.0.0.1:1/shop"))
     }
 
     @Test("version")
-    func version() throws {
-        let result = try HostProcess.run(["version"])
+    func version() async throws {
+        let result = try await HostProcess.run(["version"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("commerce 0.1.0"))
     }

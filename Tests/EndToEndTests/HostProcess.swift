@@ -32,30 +32,36 @@ final class HostProcess: @unchecked Sendable {
     }
 
     /// Starts `commerce <arguments>` and waits for its "listening" line.
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:]) async throws {
         process.executableURL = Self.binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COMMERCE_") || $0.key == "COMMERCE_BINARY" }
         env.merge(environment) { $1 }
         process.environment = env
-        output = Pipe()
-        errors = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
+        self.output = output
+        self.errors = errors
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        var line = Data()
+        let process = self.process
         // Generous: a host seeding the demo into PostgreSQL while a dozen other end-to-end tests
         // do the same on two cores can take a minute; a hung host still fails the test.
-        let deadline = Date().addingTimeInterval(180)
-        while !String(decoding: line, as: UTF8.self).contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty {
-                process.waitUntilExit()
-                let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw HostError("the host exited with \(process.terminationStatus) before listening: \(stderr)")
+        let line = try await onOwnThread {
+            var line = Data()
+            let deadline = Date().addingTimeInterval(180)
+            while !String(decoding: line, as: UTF8.self).contains("\n") {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty {
+                    process.waitUntilExit()
+                    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    throw HostError("the host exited with \(process.terminationStatus) before listening: \(stderr)")
+                }
+                line.append(chunk)
+                if Date() > deadline { process.terminate(); throw HostError("the host did not start listening within 180 s") }
             }
-            line.append(chunk)
-            if Date() > deadline { process.terminate(); throw HostError("the host did not start listening within 180 s") }
+            return line
         }
         let text = String(decoding: line, as: UTF8.self)
         guard let range = text.range(of: "http://"), let url = URL(string: String(text[range.lowerBound...]).trimmingCharacters(in: .whitespacesAndNewlines)) else {
@@ -63,30 +69,36 @@ final class HostProcess: @unchecked Sendable {
         }
         baseURL = url
         // From here on stderr is drained into `logged`, so a chatty host never blocks on a full pipe
-        // and tests can read what it logged.
-        errors.fileHandleForReading.readabilityHandler = { [logged] handle in
-            let chunk = handle.availableData
-            logged.state.withLock { state in
-                if chunk.isEmpty {
-                    state.finished = true
-                    handle.readabilityHandler = nil
-                } else {
-                    state.bytes.append(chunk)
+        // and tests can read what it logged. A blocking read on a thread of its own, not a
+        // `readabilityHandler`: tearing those down races inside libdispatch on Linux and crashed
+        // the test process (swift-corelibs-libdispatch issue 949).
+        let reader = errors.fileHandleForReading
+        Thread { [logged] in
+            while true {
+                let chunk = reader.availableData
+                let done = logged.state.withLock { state in
+                    if chunk.isEmpty { state.finished = true } else { state.bytes.append(chunk) }
+                    return chunk.isEmpty
                 }
+                if done { return }
             }
-        }
+        }.start()
     }
 
     /// Sends SIGTERM and answers the exit status.
-    func stop() -> Int32 {
+    func stop() async -> Int32 {
+        let process = self.process
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        // A graceful stop drains requests first: wait on a thread of its own (see `onOwnThread`).
+        return await onOwnThread {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
     }
 
     /// Stops the host and answers its exit status and everything it wrote to stderr.
     func stopAndReadLog() async -> (status: Int32, log: String) {
-        let status = stop()
+        let status = await stop()
         // The reader sees end-of-file shortly after the process exits; 5 s is far more than it needs.
         var waited = 0
         while !logged.state.withLock({ $0.finished }), waited < 100 {
@@ -111,22 +123,11 @@ final class HostProcess: @unchecked Sendable {
     }
 
     /// Runs `commerce <arguments>` to completion: exit status, stdout and stderr.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("COMMERCE_") }
         env.merge(environment) { $1 }
-        process.environment = env
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        let result = try await runToCompletion(binary, arguments, environment: env)
+        return (result.status, result.stdout, result.stderr)
     }
 }
 
@@ -195,16 +196,21 @@ final class RawConnection {
     }
 
     /// Reads until the host closes the connection; false when it is still open after `timeout`.
-    func readUntilClosed(timeout: Duration) -> Bool {
-        read(timeout: timeout).closed
+    func readUntilClosed(timeout: Duration) async -> Bool {
+        await read(timeout: timeout).closed
     }
 
     /// Everything the host sends until it closes the connection or `timeout` passes.
-    func readAll(timeout: Duration) -> String {
-        String(decoding: read(timeout: timeout).bytes, as: UTF8.self)
+    func readAll(timeout: Duration) async -> String {
+        String(decoding: await read(timeout: timeout).bytes, as: UTF8.self)
     }
 
-    private func read(timeout: Duration) -> (bytes: [UInt8], closed: Bool) {
+    private func read(timeout: Duration) async -> (bytes: [UInt8], closed: Bool) {
+        let socket = self.socket
+        return await onOwnThread { Self.read(socket, timeout: timeout) }
+    }
+
+    private static func read(_ socket: Int32, timeout: Duration) -> (bytes: [UInt8], closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -216,5 +222,43 @@ final class RawConnection {
             received.append(contentsOf: buffer[0..<count])
         }
         return (received, false)
+    }
+}
+
+/// Runs `work`, which blocks (waiting on a child process, a pipe or a socket), on a thread of
+/// its own and resumes the caller when it is done.
+///
+/// Why: the whole suite shares Swift's cooperative pool, one thread per core. A test that
+/// blocks one of those threads for seconds (a host seeding its demo data, the sample
+/// extensions compiling) stalls every other test on it; with all threads blocked, in-process
+/// tests saw PostgreSQL connects and request deadlines time out without cause.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
+    }
+}
+
+/// Runs a program to completion (off the cooperative pool): exit status, stdout and stderr.
+func runToCompletion(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await onOwnThread {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
     }
 }

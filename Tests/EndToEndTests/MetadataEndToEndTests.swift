@@ -6,7 +6,7 @@ import Testing
 struct MetadataEndToEndTests {
     @Test("service document, CSDL XML and JSON, 406, 405 and 501")
     func metadata() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
 
         let service = try await host.get("/Commerce/")
         #expect(service.status == 200)
@@ -56,12 +56,12 @@ struct MetadataEndToEndTests {
         #expect(try await host.get("/Commerce/OrgUnits(5)").status == 400)
         #expect(try await host.get("/nothing-here").status == 404)
         #expect(try await host.get("/health").status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("odata.metadata levels, Accept and version headers, ETags with If-None-Match and If-Match")
     func protocolHeaders() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         let product = "/Commerce/Products(68719476737)"
 
         let minimal = try await host.get(product)
@@ -114,6 +114,6 @@ struct MetadataEndToEndTests {
         let changed = try await host.get(product, headers: ["If-Match": "W/\"0000000000000000\""])
         #expect(changed.status == 412)
         #expect(try await host.get(product, headers: ["If-Match": "*"]).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

@@ -9,22 +9,17 @@ struct ODataClientEndToEndTests {
     @Test("python-odata works against the host unmodified")
     func pythonODataClient() async throws {
         let dataDir = try temporaryDirectory()
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
-        let token = try HostProcess.run(["token", "customer", "--subject", "python-odata", "--data-dir", dataDir])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", dataDir], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+        let token = try await HostProcess.run(["token", "customer", "--subject", "python-odata", "--data-dir", dataDir])
         #expect(token.status == 0, "\(token.stderr)")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Python/odata_client.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, host.url("/Commerce/").absoluteString, token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
+        let client = try await runToCompletion(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", script.path, host.url("/Commerce/").absoluteString, token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)]
+        )
+        let text = client.stdout + client.stderr
+        #expect(client.status == 0, "\(text)")
         #expect(text.contains("all checks passed"), "\(text)")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

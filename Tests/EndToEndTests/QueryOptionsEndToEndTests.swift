@@ -8,7 +8,7 @@ struct QueryOptionsEndToEndTests {
 
     @Test("filter, select, orderby, search, count, aliases and paging by nextLink")
     func queryOptions() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
 
         let filtered = try await host.get("/Commerce/Products?$filter=BasePrice%20gt%20100%20and%20contains(Name,'Shirt')&$select=Name,BasePrice&$orderby=BasePrice%20desc,Name&$count=true&$top=3")
         #expect(filtered.status == 200)
@@ -52,12 +52,12 @@ struct QueryOptionsEndToEndTests {
 
         let categories = try await host.get("/Commerce/Categories?$filter=ParentCategory%20eq%20null&$select=Name&$orderby=Name")
         #expect((categories.json?["value"] as? [[String: Any]])?.compactMap { $0["Name"] as? String } == ["Clothing", "Electronics", "Home", "Outdoors"])
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("$expand with nested options, and navigation paths with query options and paging")
     func expandAndNavigation() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
         let shirts: Int64 = 5_637_145_327
 
         // Product -> Categories, nested select, and the level below: Categories -> Products.
@@ -110,12 +110,12 @@ struct QueryOptionsEndToEndTests {
         #expect(try await host.get("/Commerce/Products?$expand=Categories($expand=Products($expand=Categories($expand=Products)))").status == 400)
         #expect(try await host.get("/Commerce/Products?$expand=Categories($levels=2)").status == 501)
         #expect(try await host.get("/Commerce/Products(1)/Categories").status == 404)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("Products/GetActivePrices: prices of the channel, a customer's only for that customer")
     func activePrices() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         let json = ["Content-Type": "application/json"]
         let prices = try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":[68719476737,68719476738]}"#)
         #expect(prices.status == 200, "\(prices.text)")
@@ -129,12 +129,12 @@ struct QueryOptionsEndToEndTests {
         #expect(someoneElses.status == 403)
         #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":[]}"#).status == 400)
         #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: #"{"productIds":"x"}"#).status == 400)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("bad and hostile query options: clear 4xx, nothing served wrong, the host keeps serving")
     func hostileInput() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()], environment: ["COMMERCE_HTTP_MAX_PAGE_SIZE": "25"])
 
         let incomplete = try await host.get("/Commerce/Products?$filter=Name%20eq")
         #expect(incomplete.status == 400)
@@ -173,12 +173,12 @@ struct QueryOptionsEndToEndTests {
 
         // Still serving, and the catalog is intact.
         #expect(try await host.get("/Commerce/Products/$count").text == "1140")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("Products/Search: bound action by plain and qualified name, bodies checked")
     func search() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         let body = #"{"searchCriteria":{"SearchCondition":"shirt","CategoryIds":[5637145327],"Context":{"ChannelId":5637144592,"CatalogId":0}}}"#
         let json = ["Content-Type": "application/json"]
 
@@ -208,6 +208,6 @@ struct QueryOptionsEndToEndTests {
         // GetActivePrices checks its body.
         #expect(try await host.send("POST", "/Commerce/Products/GetActivePrices", headers: json, body: "{}").status == 400)
         #expect(try await host.get("/Commerce/Products/$count").text == "1140")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

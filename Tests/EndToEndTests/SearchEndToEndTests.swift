@@ -18,7 +18,7 @@ struct SearchEndToEndTests {
 
     @Test("refiners with counts; selecting refiner values finds exactly the counted products")
     func searchWithRefiners() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
 
         let refined = try await host.send("POST", "/Commerce/Products/GetRefinersByCriteria", headers: json, body: try body("contoso"))
         #expect(refined.status == 200, "\(refined.text)")
@@ -73,12 +73,12 @@ struct SearchEndToEndTests {
         let shirts = try await host.send("POST", "/Commerce/Products/Search?$top=3&$select=Name", headers: json, body: try body("shirt", categories: []))
         #expect((shirts.json?["value"] as? [[String: Any]])?.first?["Name"] as? String != nil)
         #expect(((shirts.json?["value"] as? [[String: Any]]) ?? []).allSatisfy { ($0["Name"] as? String)?.lowercased().contains("shirt") == true })
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("bad criteria: a 400 naming the value, the host keeps serving")
     func badCriteria() async throws {
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", try temporaryDirectory()])
         for (refinement, target) in [
             (["RefinerRecordId": 1, "RefinerSourceValue": 9, "LeftValueBoundString": "x"], "searchCriteria/Refinement/0/RefinerSourceValue"),
             (["RefinerRecordId": 999, "RefinerSourceValue": 1, "LeftValueBoundString": "x"], "searchCriteria/Refinement/0/RefinerRecordId"),
@@ -101,6 +101,6 @@ struct SearchEndToEndTests {
         let metadata = try await host.get("/Commerce/$metadata")
         #expect(metadata.text.contains("<Action Name=\"GetRefinersByCriteria\" IsBound=\"true\">"))
         #expect(try await host.get("/Commerce/Products/$count").text == "1140")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

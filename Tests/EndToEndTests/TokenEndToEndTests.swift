@@ -31,7 +31,7 @@ struct TokenEndToEndTests {
         try config.write(toFile: directory + "/host.json", atomically: true, encoding: .utf8)
         var arguments = ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", directory + "/host.json", "--log-level", logLevel]
         if backend == "postgres" { arguments += ["--database", try await freshPostgresDatabase()] }
-        let host = try HostProcess(arguments)
+        let host = try await HostProcess(arguments)
         return (host, tokens, directory)
     }
 
@@ -111,7 +111,7 @@ struct TokenEndToEndTests {
         let again = try tokens.token(TestTokens.claims(subject: "alice-oid", extra: ["roles": "Shopper"]), alg: "ES256", kid: "ec-1")
         #expect(try await host.send("POST", "/Commerce/Carts", headers: Self.bearer(again), body: "{}").json?["CustomerId"] as? String == account)
         // The development issuer's subject "alice-oid" is someone else: subjects are per issuer.
-        let minted = try HostProcess.run(["token", "customer", "--subject", "alice-oid", "--data-dir", dataDir])
+        let minted = try await HostProcess.run(["token", "customer", "--subject", "alice-oid", "--data-dir", dataDir])
         #expect(minted.status == 0, "\(minted.stderr)")
         let devAlice = minted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let other = try await host.send("POST", "/Commerce/Carts", headers: Self.bearer(devAlice), body: "{}")
@@ -130,7 +130,7 @@ struct TokenEndToEndTests {
         // A customer may not put its cart on another account.
         let moved = try await host.send("POST", "/Commerce/Carts", headers: Self.bearer(devAlice), body: #"{"CustomerId":"\#(account)"}"#)
         #expect(moved.status == 403, "\(moved.text)")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("an employee acts only for the stores its token names; an application token acts for any")
@@ -147,14 +147,14 @@ struct TokenEndToEndTests {
             #expect(Self.errorCode(other) == "Forbidden")
         }
         // The development issuer's employees too.
-        let minted = try HostProcess.run(["token", "employee", "--subject", "e-2", "--store", "0101", "--data-dir", dataDir])
+        let minted = try await HostProcess.run(["token", "employee", "--subject", "e-2", "--store", "0101", "--data-dir", dataDir])
         #expect(minted.status == 0, "\(minted.stderr)")
         let devEmployee = minted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(devEmployee).merging(["OUN": "0101"]) { $1 }).status == 200)
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(devEmployee)).status == 403)
         let application = try tokens.token(TestTokens.claims(subject: "svc", extra: ["roles": ["Commerce.App"], "azp": "erp", "scp": ["customers"]]))
         #expect(try await host.get("/Commerce/Customers('004011')", headers: Self.bearer(application).merging(["OUN": "0101"]) { $1 }).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test(
@@ -268,7 +268,7 @@ struct TokenEndToEndTests {
         #expect(try await host.get("/Commerce/Customers('\(accountB)')", headers: Self.bearer(b)).json?["Name"] as? String != "Mallory")
         let done = try await host.send("POST", cartPath + "/Checkout", headers: Self.bearer(b), body: checkoutBody(open))
         #expect(done.status == 200, "\(done.text)")
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test(
@@ -298,21 +298,21 @@ struct TokenEndToEndTests {
         #expect(try await host.get(path, headers: Self.bearer(b)).status == 404)
         let mine = try await host.get(path, headers: Self.bearer(a))
         #expect(mine.status == 200 && mine.json?["CustomerId"] as? String == accountA)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("extensions see the token's customer in call_context: the loyalty sample answers a customer only its own balance")
     func extensionSeesTheCustomer() async throws {
-        let key = try ApplicationKey.make()
+        let key = try await ApplicationKey.make()
         let directory = try temporaryDirectory()
-        let config = try extensionConfig([#"{"path": "\#(try ExtensionBuild.path("libloyalty.so"))"}"#], key: key, in: directory)
-        let host = try HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
-        func token(_ subject: String) throws -> String {
-            let made = try HostProcess.run(["token", "customer", "--subject", subject, "--data-dir", directory])
+        let config = try extensionConfig([#"{"path": "\#(try await ExtensionBuild.path("libloyalty.so"))"}"#], key: key, in: directory)
+        let host = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", config])
+        func token(_ subject: String) async throws -> String {
+            let made = try await HostProcess.run(["token", "customer", "--subject", subject, "--data-dir", directory])
             #expect(made.status == 0, "\(made.stderr)")
             return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let alice = try token("alice")
+        let alice = try await token("alice")
         let account = try #require(try await host.send("POST", "/Commerce/Carts", headers: Self.bearer(alice), body: "{}").json?["CustomerId"] as? String)
         let own = try await host.get("/Commerce/GetLoyaltyPoints(customerId='\(account)')", headers: Self.bearer(alice))
         #expect(own.status == 200 && own.json?["value"] as? Int == 0, "\(own.text)")
@@ -320,7 +320,7 @@ struct TokenEndToEndTests {
         #expect(other.status == 404, "\(other.text)")
         // An application, trusted, reads any balance.
         #expect(try await host.get("/Commerce/GetLoyaltyPoints(customerId='004011')", headers: key.headers).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 
     @Test("a burst of concurrent token requests past the rate limit gets 429; the limit is per token")
@@ -330,7 +330,7 @@ struct TokenEndToEndTests {
         try tokens.jwks().write(toFile: directory + "/jwks.json", atomically: true, encoding: .utf8)
         try #"{"auth": {"issuers": [{"name": "idp", "issuer": "\#(TestTokens.issuer)", "audiences": ["\#(TestTokens.audience)"], "kind": "customer", "jwksFile": "jwks.json"}]}}"#
             .write(toFile: directory + "/host.json", atomically: true, encoding: .utf8)
-        let host = try HostProcess(
+        let host = try await HostProcess(
             ["serve", "--demo", "--port", "0", "--data-dir", directory, "--config", directory + "/host.json"],
             environment: ["COMMERCE_HTTP_RATE_LIMIT_PER_SECOND": "2", "COMMERCE_HTTP_RATE_LIMIT_BURST": "10"]
         )
@@ -349,6 +349,6 @@ struct TokenEndToEndTests {
         // Another customer's token has its own bucket.
         let bob = try tokens.token(TestTokens.claims(subject: "bob"))
         #expect(try await host.get("/Commerce/Products/$count", headers: Self.bearer(bob)).status == 200)
-        #expect(host.stop() == 0)
+        #expect(await host.stop() == 0)
     }
 }

@@ -1,5 +1,6 @@
 public import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
 import Foundation
 
@@ -42,7 +43,40 @@ public final class PostgresDatabase: ChannelDatabase {
             }
         } catch {
             runTask.cancel()
-            throw DatabaseError.cannotOpen("cannot connect to PostgreSQL at \(configuration): \(Self.describe(error))")
+            // The pool retries a refused connection quietly, so its probe only says "timed out";
+            // one connection of our own learns what the server said (too many clients, no such
+            // database, a password refused).
+            var reason = Self.describe(error)
+            if (error as? DatabaseError)?.kind == .cannotOpen, let refusal = await Self.refusal(configuration, logger: logger) {
+                reason = refusal
+            }
+            throw DatabaseError.cannotOpen("cannot connect to PostgreSQL at \(configuration): \(reason)")
+        }
+    }
+
+    // Without it a database that is dropped unclosed keeps its connections (and the server's
+    // slots) until the process ends.
+    deinit { runTask.cancel() }
+
+    /// What the server answers one direct connection attempt, or nil when that one succeeds.
+    private static func refusal(_ configuration: PostgresConfiguration, logger: Logger) async -> String? {
+        var direct = PostgresConnection.Configuration(
+            host: configuration.host,
+            port: configuration.port,
+            username: configuration.username,
+            password: configuration.password,
+            database: configuration.database,
+            tls: .disable
+        )
+        direct.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: direct, id: 0, logger: logger
+            ).get()
+            try? await connection.close()
+            return nil
+        } catch {
+            return describe(error)
         }
     }
 
