@@ -77,6 +77,11 @@ public final class SQLiteDatabase: ChannelDatabase {
         // The writer opens first: it creates the file and switches it to WAL, which the readers need.
         let writerConnection = try SQLiteConnection(path: path, readOnly: false)
         try writerConnection.executeScript("PRAGMA wal_autocheckpoint = 0;")
+        // Group commit runs each member after the first in a savepoint, whose journal keeps the
+        // original of every page the member changes. Past 64 KiB SQLite spills that journal to a
+        // temporary file: two more writes per page, more than the WAL itself took (strace).
+        // In memory it is a copy; a transaction rarely changes more than a few dozen pages.
+        try writerConnection.executeScript("PRAGMA temp_store = MEMORY;")
         writerConnection.watchChanges(exempt: Self.transactionalTables)
         writerConnection.watchWAL()
         var readerConnections: [SQLiteConnection] = []
