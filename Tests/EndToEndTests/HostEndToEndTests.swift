@@ -107,7 +107,7 @@ struct HostEndToEndTests {
         let rename = { (name: String) in
             // Another process's write: the host does not see it commit.
             let database = try SQLiteDatabase(path: dataDir + "/channel.sqlite", logger: Logger(label: "test"))
-            try await database.withTransaction(.write) {
+            _ = try await database.withTransaction(.write) {
                 try await $0.execute("UPDATE products SET name = ? WHERE record_id = ?", [.text(name), .integer(Int64(Self.firstProduct))])
             }
             await database.close()

@@ -230,8 +230,8 @@ final class RawConnection {
 ///
 /// Why: the whole suite shares Swift's cooperative pool, one thread per core. A test that
 /// blocks one of those threads for seconds (a host seeding its demo data, the sample
-/// extensions compiling) stalls every other test on it; with all threads blocked, in-process
-/// tests saw PostgreSQL connects and request deadlines time out without cause.
+/// extensions compiling) holds back every other test queued there; with all of them blocked,
+/// in-process tests would see PostgreSQL connects and request deadlines time out without cause.
 func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try work() }) }.start()
@@ -256,9 +256,30 @@ func runToCompletion(_ executable: URL, _ arguments: [String], environment: [Str
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        // stderr is drained by a second thread: a child that fills one pipe while this thread
+        // waits for the end of the other would never finish (compiler warnings can be long).
+        let err = ReadToEnd(errors.fileHandleForReading)
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err.wait(), as: UTF8.self))
+    }
+}
+
+/// Reads a file handle to its end on a thread of its own.
+private final class ReadToEnd: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }.start()
+    }
+
+    /// Everything read; the semaphore orders the reader's write before this read.
+    func wait() -> Data {
+        done.wait()
+        return data
     }
 }

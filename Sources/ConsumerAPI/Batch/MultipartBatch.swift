@@ -85,7 +85,7 @@ enum MultipartBatch {
             body = Array(body.prefix(length))
         }
         headers.removeAll { ["content-id", "content-length", "host"].contains($0.0.lowercased()) }
-        if let changeSet {
+        if changeSet != nil {
             guard method != .get else { throw ODataError.badRequest("\(label) is a GET: a change set holds changes and actions only") }
             guard id != nil else { throw ODataError.badRequest("\(label) has no Content-ID; every request of a change set needs one") }
         }
