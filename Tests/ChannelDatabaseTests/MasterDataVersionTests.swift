@@ -23,7 +23,7 @@ struct MasterDataVersionTests {
         let afterInsert = try #require(database.masterDataVersion)
         #expect(afterInsert != before)
 
-        try await database.withTransaction(.write) { transaction in
+        _ = try await database.withTransaction(.write) { transaction in
             try await transaction.execute("UPDATE products SET name = 'Desk lamp' WHERE record_id = 1", [])
         }
         #expect(database.masterDataVersion != afterInsert)
@@ -51,7 +51,7 @@ struct MasterDataVersionTests {
         #expect(database.masterDataVersion == version)
 
         _ = try await database.withTransaction(.read) { try await $0.query("SELECT name FROM products", []) }
-        try await database.withTransaction(.write) { transaction in
+        _ = try await database.withTransaction(.write) { transaction in
             try await transaction.execute("UPDATE products SET name = 'Lamp' WHERE record_id = 999", [])
         }
         #expect(database.masterDataVersion == version)
@@ -66,7 +66,7 @@ struct MasterDataVersionTests {
         #expect(database.masterDataVersion == version)
 
         // What the rollback left uncounted must not leak into the next commit's count.
-        try await database.withTransaction(.write) { transaction in
+        _ = try await database.withTransaction(.write) { transaction in
             try await transaction.execute("DELETE FROM carts", [])
         }
         #expect(database.masterDataVersion == version)
@@ -81,7 +81,7 @@ struct MasterDataVersionTests {
             try await transaction.execute("INSERT INTO tax_rates (tax_code, rate_percent) VALUES ('VAT', 20000000)", [])
         }
         let version = try #require(database.masterDataVersion)
-        try await database.withTransaction(.write) { transaction in
+        _ = try await database.withTransaction(.write) { transaction in
             try await transaction.execute("DELETE FROM tax_rates", [])
         }
         #expect(database.masterDataVersion != version)

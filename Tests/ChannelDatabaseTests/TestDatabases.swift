@@ -18,6 +18,9 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 /// without it the test fails, it does not skip.
 enum TestDatabases {
     static let logger = Logger(label: "test")
+    /// Longer than the host's 10 s: the suite opens databases from many tests at once, and a
+    /// server briefly at its connection limit is waited out rather than failing a test.
+    static let connectTimeout: Duration = .seconds(60)
 
     static func open(_ backend: Backend) async throws -> any ChannelDatabase {
         switch backend {
@@ -26,7 +29,7 @@ enum TestDatabases {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return try SQLiteDatabase(path: directory.appendingPathComponent("channel.sqlite").path, logger: logger)
         case .postgres:
-            return try await PostgresDatabase(configuration: try freshPostgresDatabase(), logger: logger)
+            return try await PostgresDatabase(configuration: try freshPostgresDatabase(), logger: logger, connectTimeout: connectTimeout)
         }
     }
 
@@ -52,7 +55,7 @@ enum TestDatabases {
         }
         var admin = try PostgresConfiguration(url: url)
         admin.maximumConnections = 1
-        let server = try await PostgresDatabase(configuration: admin, logger: logger)
+        let server = try await PostgresDatabase(configuration: admin, logger: logger, connectTimeout: connectTimeout)
         let name = "test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         do {
             try await server.createDatabase(named: name)

@@ -73,14 +73,14 @@ func openSeededDatabase(_ backend: Backend) async throws -> any ChannelDatabase 
         guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
             throw CommerceError.internalError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
         }
-        let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: logger)
+        let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: logger, connectTimeout: .seconds(60))
         let name = "crt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin.createDatabase(named: name)
         await admin.close()
         var configuration = try PostgresConfiguration(url: url)
         configuration.database = name
         configuration.maximumConnections = 8
-        database = try await PostgresDatabase(configuration: configuration, logger: logger)
+        database = try await PostgresDatabase(configuration: configuration, logger: logger, connectTimeout: .seconds(60))
     }
     let visits = MigrationSet(namespace: "test", migrations: [
         Migration(version: 1, name: "visits", portable: "CREATE TABLE test_visits (name TEXT NOT NULL)")

@@ -265,7 +265,7 @@ struct ExtensionEndToEndTests {
         #expect(try await restarted.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')", headers: key.headers).json?["value"] as? Int == 150)
         #expect(await restarted.stop() == 0)
         let store: any ChannelDatabase = if let database {
-            try await PostgresDatabase(configuration: try PostgresConfiguration(url: database), logger: Logger(label: "test"))
+            try await PostgresDatabase(configuration: try PostgresConfiguration(url: database), logger: Logger(label: "test"), connectTimeout: .seconds(60))
         } else {
             try SQLiteDatabase(path: directory + "/channel.sqlite", logger: Logger(label: "test"))
         }
