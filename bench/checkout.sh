@@ -36,6 +36,14 @@ mkdir -p "$RUN_DIR"
 SERVER_PID=""
 # User plus system CPU of the server so far, in clock ticks (Linux; empty elsewhere).
 cpu_ticks() { if [[ -r /proc/$SERVER_PID/stat ]]; then awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; fi; }
+# The same for the SQLite writer thread alone (named `sqlite-writer`); 0 when there is none (PostgreSQL).
+writer_ticks() {
+    local task
+    for task in /proc/$SERVER_PID/task/*; do
+        if [[ $(cat "$task/comm" 2>/dev/null) == sqlite-writer ]]; then awk '{ print $14 + $15 }' "$task/stat"; return; fi
+    done
+    echo 0
+}
 cleanup() { [[ -z $SERVER_PID ]] || { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }; }
 trap cleanup EXIT
 
@@ -52,18 +60,20 @@ run() {
     log "$backend: warm-up, then $SECONDS_PER_RUN s with $CLIENTS clients"
     "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$CLIENTS" 5 >/dev/null || die "warm-up failed"
     echo "== $backend" | tee -a "$RUN_DIR/results.txt"
-    local before after machine_before machine_after
-    before=$(cpu_ticks); machine_before=$(head -1 /proc/stat 2>/dev/null || true)
+    local before after writer_before writer_after machine_before machine_after
+    before=$(cpu_ticks); writer_before=$(writer_ticks); machine_before=$(head -1 /proc/stat 2>/dev/null || true)
     "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$CLIENTS" "$SECONDS_PER_RUN" | tee -a "$RUN_DIR/checkout.txt" "$RUN_DIR/results.txt"
-    after=$(cpu_ticks); machine_after=$(head -1 /proc/stat 2>/dev/null || true)
+    after=$(cpu_ticks); writer_after=$(writer_ticks); machine_after=$(head -1 /proc/stat 2>/dev/null || true)
     # Server CPU per checkout and how busy the machine was: throughput alone cannot tell a
     # CPU-bound run from one bound by the writer (see BENCHMARKS.md, checkout).
     if [[ -n $before && -n $after && -n $machine_before ]]; then
         local completed
         completed=$(sed -n 's/^checkouts\/s: .*(\([0-9]*\) completed)$/\1/p' "$RUN_DIR/checkout.txt" | tail -1)
-        awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" -v done="$completed" -v m1="$machine_before" -v m2="$machine_after" 'BEGIN {
+        awk -v ticks=$((after - before)) -v writer=$((writer_after - writer_before)) -v hz="$(getconf CLK_TCK)" -v done="$completed" \
+            -v m1="$machine_before" -v m2="$machine_after" 'BEGIN {
             n = split(m2, b, " "); split(m1, a, " "); total = 0; for (i = 2; i <= n; i++) total += b[i] - a[i]
-            if (done > 0) printf "server CPU: %.2f ms per checkout; machine idle %.0f%%\n", ticks / hz * 1000 / done, (b[5] - a[5]) * 100 / total
+            if (done > 0) printf "server CPU: %.2f ms per checkout (the SQLite writer thread: %.2f ms); machine idle %.0f%%\n",
+                ticks / hz * 1000 / done, writer / hz * 1000 / done, (b[5] - a[5]) * 100 / total
         }' | tee -a "$RUN_DIR/results.txt"
     fi
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A task executor on plain threads of its own, started on demand: a new thread whenever more
 /// jobs wait than idle threads do, up to `maximumThreads`.
@@ -32,9 +35,11 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         let number = threadCount
         condition.unlock()
         if spawn {
-            let thread = Thread { [self] in work() }
-            thread.name = maximumThreads == 1 ? name : "\(name)-\(number)"
-            thread.start()
+            let label = maximumThreads == 1 ? name : "\(name)-\(number)"
+            Thread { [self] in
+                Self.nameCurrentThread(label)
+                work()
+            }.start()
         }
     }
 
@@ -44,6 +49,23 @@ public final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
         stopped = true
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Names the thread where `top -H`, `perf` and `/proc/<pid>/task/*/comm` show it (the
+    /// benchmark finds the SQLite writer by it). Foundation's `Thread.name`, set before `start()`,
+    /// did not reach the kernel here: the thread kept its creator's name.
+    private static func nameCurrentThread(_ label: String) {
+        #if canImport(Glibc)
+        // Through /proc: Swift's Glibc module leaves out pthread_setname_np (a GNU extension).
+        // Linux keeps at most 15 bytes of a thread's name.
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        let bytes = Array(label.utf8.prefix(15))
+        _ = write(descriptor, bytes, bytes.count)
+        close(descriptor)
+        #else
+        Thread.current.name = label
+        #endif
     }
 
     private func work() {
