@@ -112,6 +112,39 @@ struct CartTests {
         await f.database.close()
     }
 
+    @Test("a change a pre-trigger makes before the totals is in the totals: the handler's memory of the cart is not reused", arguments: Backend.allCases)
+    func changeBeforeTotals(_ backend: Backend) async throws {
+        let armed = Mutex(false)
+        let nestedQuantity = Mutex<Decimal?>(nil)
+        let f = try await Self.fixture(backend) { registry in
+            // Once armed, the next calculation first sets the cart's only line to 3 through a
+            // nested request (which claims the cart and totals it itself).
+            registry.addPreTrigger(CalculateCartTotalsRequest.self, owner: "test") { request, context in
+                guard armed.withLock({ let was = $0; $0 = false; return was }) else { return }
+                let store = CartStore(context.transaction)
+                guard let line = try await store.lines(cartId: request.cartId).first else { return }
+                let nested = try await context.execute(UpdateCartLinesRequest(cartId: request.cartId, cartLines: [CartLineUpdate(lineId: line.lineId, quantity: 3)]))
+                nestedQuantity.withLock { $0 = nested.cartLines.first?.quantity }
+            }
+        }
+        let empty = try await f.run(CreateCartRequest())
+        let one = try await f.run(AddCartLinesRequest(cartId: empty.id, cartLines: [CartLineInput(productId: Self.product, quantity: 1)], cartVersion: 1))
+        #expect(one.cartLines.first?.quantity == 1 && one.subtotalAmount == Decimal(string: "5.39"))
+
+        armed.withLock { $0 = true }
+        let changed = try await f.run(UpdateCartRequest(cartId: one.id, cartVersion: one.version, receiptEmail: "ann@example.com"))
+        // The nested request's own totals saw its change, not the cart as the outer handler left it.
+        #expect(nestedQuantity.withLock { $0 } == 3)
+        // The nested request moved the version once more and tripled the line; the answer and the
+        // stored cart both show it.
+        #expect(changed.version == one.version + 2)
+        #expect(changed.receiptEmail == "ann@example.com")
+        #expect(changed.cartLines.first?.quantity == 3)
+        #expect(changed.subtotalAmount == Decimal(string: "16.17"))
+        #expect(try await f.run(GetCartRequest(cartId: one.id)) == changed)
+        await f.database.close()
+    }
+
     @Test("a stale cart version is refused and changes nothing", arguments: Backend.allCases)
     func staleVersion(_ backend: Backend) async throws {
         let f = try await Self.fixture(backend)

@@ -241,17 +241,22 @@ public struct CartStore: Sendable {
             """,
             [.text(id), .integer(channelId)]
         ) else { return nil }
-        let lines = try await transaction.query(
+        let lines = try await lines(cartId: id)
+        let codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
+            .compactMap { $0.string("code") }
+        return Self.header(row, lines: lines, codes: codes)
+    }
+
+    /// A cart's lines in line-number order, as ``cart(id:channelId:)`` reads them.
+    public func lines(cartId: String) async throws -> [CartLineRecord] {
+        try await transaction.query(
             """
             SELECT line_id, line_number, product_id, item_id, quantity, price, extended_price, discount_amount,
                    tax_amount, net_amount, total_amount, delivery_mode, shipping_address
             FROM cart_lines WHERE cart_id = ? ORDER BY line_number
             """,
-            [.text(id)]
+            [.text(cartId)]
         ).map(Self.line)
-        let codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
-            .compactMap { $0.string("code") }
-        return Self.header(row, lines: lines, codes: codes)
     }
 
     /// Moves the cart from `expectedVersion` to the next version; false when the cart is gone or

@@ -15,17 +15,18 @@ enum CartHandlers {
             // A random UUID (122 random bits from the system CSPRNG): the id is the only thing
             // that lets an anonymous caller use the cart, so it must not be guessable.
             let id = RandomIdentifier.uuid()
-            try await store.insert(CartRecord(
+            var record = CartRecord(
                 id: id, channelId: context.channel.recordId, customerAccount: customer, receiptEmail: try validEmail(request.receiptEmail),
                 shippingAddress: try encodeAddress(request.shippingAddress), createdAt: now, modifiedAt: now
-            ))
+            )
+            try await store.insert(record)
+            StoredProperties.rememberNew(ownerType: StoredProperties.cartOwner, ownerId: id, context: context)
             try await StoredProperties.merge(request.extensionProperties, cartId: id, part: "", context: context)
             if let lines = request.cartLines, !lines.isEmpty {
-                guard let record = try await store.cart(id: id, channelId: context.channel.recordId) else {
-                    throw CommerceError.internalError("a cart vanished inside its own transaction")
-                }
                 try await addLines(lines, to: record, context: context)
+                record.lines = try await store.lines(cartId: id)
             }
+            context.knownCart.set(record)
             return try await context.execute(CalculateCartTotalsRequest(cartId: id))
         }
 
@@ -38,8 +39,10 @@ enum CartHandlers {
 
         registry.register(AddCartLinesRequest.self) { request, context in
             guard !request.cartLines.isEmpty else { throw CommerceError.invalidRequest("cartLines is empty", target: "cartLines") }
-            let record = try await claim(request.cartId, version: request.cartVersion, context: context)
+            var record = try await claim(request.cartId, version: request.cartVersion, context: context)
             try await addLines(request.cartLines, to: record, context: context)
+            record.lines = try await CartStore(context.transaction).lines(cartId: record.id)
+            context.knownCart.set(record)
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
         }
 
@@ -97,6 +100,12 @@ enum CartHandlers {
                 id: record.id, customerAccount: customer, receiptEmail: email, shippingAddress: address, deliveryMode: mode
             )
             try await StoredProperties.merge(request.extensionProperties, cartId: record.id, part: "", context: context)
+            var updated = record
+            updated.customerAccount = customer
+            updated.receiptEmail = email
+            updated.shippingAddress = address
+            updated.deliveryMode = mode
+            context.knownCart.set(updated)
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
         }
 
@@ -109,9 +118,13 @@ enum CartHandlers {
 
         registry.register(CalculateCartTotalsRequest.self) { request, context in
             let store = CartStore(context.transaction)
-            guard var record = try await liveCart(request.cartId, context: context), mayUse(record, context.caller) else {
-                throw cartNotFound(request.cartId)
+            let current: CartRecord?
+            if let known = context.knownCart.take(id: request.cartId) {
+                current = known
+            } else {
+                current = try await liveCart(request.cartId, context: context)
             }
+            guard var record = current, mayUse(record, context.caller) else { throw cartNotFound(request.cartId) }
             let stored = record
             try await CartCalculator(context: context).calculate(&record)
             try await store.saveAmounts(record, stored: stored)
@@ -178,14 +191,18 @@ enum CartHandlers {
     /// The version the caller names is compared first (a clear 412 without touching anything);
     /// then the conditional UPDATE makes the claim atomic against concurrent writers.
     static func claim(_ id: String, version: Int64?, context: RequestContext) async throws -> CartRecord {
+        // The cart changes from here: what a handler remembered of it is no longer the cart.
+        context.knownCart.clear()
         let store = CartStore(context.transaction)
         guard var record = try await liveCart(id, context: context), mayUse(record, context.caller) else {
             throw cartNotFound(id)
         }
         if let version, version != record.version { throw staleVersion(current: record.version, given: version) }
-        guard try await store.claim(id: id, channelId: context.channel.recordId, expectedVersion: record.version, now: PricingHandlers.currentInstant())
+        let now = PricingHandlers.currentInstant()
+        guard try await store.claim(id: id, channelId: context.channel.recordId, expectedVersion: record.version, now: now)
         else { throw staleVersion(current: nil, given: version ?? record.version) }
         record.version += 1
+        record.modifiedAt = now
         // A signed-in customer changing an anonymous cart (the one it filled before signing in)
         // makes it its own: from then on only that customer, not whoever knows the id, uses it.
         if case .customer(let account) = context.caller, record.customerAccount == nil {
@@ -343,5 +360,27 @@ enum CartHandlers {
             subtotalAmount: record.subtotalAmount, discountAmount: record.discountAmount, taxAmount: record.taxAmount,
             totalAmount: record.totalAmount, amountDue: record.totalAmount, deliveryMode: record.deliveryMode
         )
+    }
+}
+
+/// The cart as the running request's own handler has just left it in this transaction, handed
+/// to the `CalculateCartTotalsRequest` it runs next so that the calculation need not read the
+/// cart again (a cart change read it twice: to claim it and to total it, three statements each).
+///
+/// Taken once, by the next calculation of that cart. Every claim clears it first, so a change
+/// made in between (by a trigger's nested request; extensions cannot write cart tables with
+/// SQL) leaves nothing stale behind: the calculation then reads the cart as before.
+final class KnownCartMemo: Sendable {
+    private let record = Mutex<CartRecord?>(nil)
+
+    func set(_ cart: CartRecord) { record.withLock { $0 = cart } }
+
+    func clear() { record.withLock { $0 = nil } }
+
+    func take(id: String) -> CartRecord? {
+        record.withLock { known in
+            defer { known = nil }
+            return known?.id == id ? known : nil
+        }
     }
 }

@@ -91,6 +91,12 @@ enum StoredProperties {
         }
     }
 
+    /// An owner this request has just created (a cart, an order: random ids, never used before)
+    /// has nothing stored yet; saying so spares the read that answering it would make.
+    static func rememberNew(ownerType: String, ownerId: String, context: RequestContext) {
+        context.storedProperties.remember([:], ownerType: ownerType, ownerId: ownerId)
+    }
+
     static func forgetCart(_ cartId: String, context: RequestContext) async throws {
         try await ExtensionPropertyStore(context.transaction).delete(ownerType: cartOwner, ownerId: cartId)
         context.storedProperties.remember([:], ownerType: cartOwner, ownerId: cartId)

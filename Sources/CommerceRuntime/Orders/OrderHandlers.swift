@@ -108,6 +108,7 @@ struct Checkout {
             if let existing = try await previousOrder(orders) { return existing }
             throw error
         }
+        context.knownCart.set(cartRecord)
         let cart = try await context.execute(CalculateCartTotalsRequest(cartId: cartRecord.id))
         guard !cart.cartLines.isEmpty else {
             throw CommerceError(.invalidRequest, code: "EmptyCart", "the cart has no lines to check out", target: "CartLines")
@@ -165,6 +166,7 @@ struct Checkout {
                 granted.append((tender, result, reference))
             }
             try await orders.insert(record, now: now)
+            StoredProperties.rememberNew(ownerType: StoredProperties.salesOrderOwner, ownerId: orderId, context: context)
             for (tender, result, reference) in granted {
                 try await orders.insert(PaymentRecord(
                     id: tender.paymentId, orderId: orderId, cartId: cart.id, channelId: channel.recordId, tenderTypeId: tender.line.tenderTypeId,

@@ -36,6 +36,8 @@ public struct RequestContext: Sendable {
     let masterData: MasterDataCache
     /// Extension properties this request has read or written; see `StoredPropertiesMemo`.
     let storedProperties = StoredPropertiesMemo()
+    /// The cart as this request's handler has just written it; see `KnownCartMemo`.
+    let knownCart = KnownCartMemo()
 
     init(
         channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger,
