@@ -11,7 +11,8 @@ import Foundation
 /// nest, times the number of such roots; it grows when every thread is busy, so it cannot run
 /// dry however deep extensions nest.
 enum BlockingBridge {
-    static let executor = ThreadExecutor(name: "commerce-extension")
+    // Short: Linux keeps 15 bytes of a thread's name, and "extension-12" must fit.
+    static let executor = ThreadExecutor(name: "extension")
 
     static func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
         let outcome = Outcome<T>()

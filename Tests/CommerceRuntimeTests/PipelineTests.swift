@@ -60,6 +60,10 @@ enum Backend: String, CaseIterable, Sendable {
     case postgres
 }
 
+/// Longer than the host's 10 s: the suite opens databases from many tests at once, and a server
+/// briefly at its connection limit is waited out rather than failing a test.
+let testConnectTimeout: Duration = .seconds(60)
+
 /// A migrated, seeded channel database on a real backend.
 func openSeededDatabase(_ backend: Backend) async throws -> any ChannelDatabase {
     let logger = Logger(label: "test")
@@ -73,14 +77,14 @@ func openSeededDatabase(_ backend: Backend) async throws -> any ChannelDatabase 
         guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
             throw CommerceError.internalError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
         }
-        let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: logger, connectTimeout: .seconds(60))
+        let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: logger, connectTimeout: testConnectTimeout)
         let name = "crt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin.createDatabase(named: name)
         await admin.close()
         var configuration = try PostgresConfiguration(url: url)
         configuration.database = name
         configuration.maximumConnections = 8
-        database = try await PostgresDatabase(configuration: configuration, logger: logger, connectTimeout: .seconds(60))
+        database = try await PostgresDatabase(configuration: configuration, logger: logger, connectTimeout: testConnectTimeout)
     }
     let visits = MigrationSet(namespace: "test", migrations: [
         Migration(version: 1, name: "visits", portable: "CREATE TABLE test_visits (name TEXT NOT NULL)")

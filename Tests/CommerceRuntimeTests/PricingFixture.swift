@@ -63,7 +63,7 @@ enum PricingFixture {
             guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
                 throw CommerceError.internalError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
             }
-            let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: logger, connectTimeout: .seconds(60))
+            let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: logger, connectTimeout: testConnectTimeout)
             let name = "pricing_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             do {
                 try await admin.createDatabase(named: name)
@@ -75,7 +75,7 @@ enum PricingFixture {
             var configuration = try PostgresConfiguration(url: url)
             configuration.database = name
             configuration.maximumConnections = 2
-            database = try await PostgresDatabase(configuration: configuration, logger: logger, connectTimeout: .seconds(60))
+            database = try await PostgresDatabase(configuration: configuration, logger: logger, connectTimeout: testConnectTimeout)
         }
         try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: logger)
         try await database.withTransaction(.write) { try await seed($0) }

@@ -34,7 +34,7 @@ struct BatchAtomicityEndToEndTests {
         let process = try await HostProcess(["serve", "--demo", "--port", "0", "--data-dir", directory] + (databaseURL.map { ["--database", $0] } ?? []))
         return Host(process: process) {
             if let databaseURL {
-                return try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+                return try await openPostgres(databaseURL)
             }
             return try SQLiteDatabase(path: directory + "/channel.sqlite", logger: Logger(label: "test"))
         }

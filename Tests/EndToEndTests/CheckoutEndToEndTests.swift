@@ -317,7 +317,7 @@ struct CheckoutEndToEndTests {
             guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
                 throw HostError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
             }
-            let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+            let admin = try await openPostgres(url)
             let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             try await admin.createDatabase(named: name)
             await admin.close()
@@ -343,7 +343,7 @@ struct CheckoutEndToEndTests {
         #expect(await host.stop() == 0)
 
         let database: any ChannelDatabase = if let databaseURL {
-            try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+            try await openPostgres(databaseURL)
         } else {
             try Self.openDatabase(dataDir)
         }
@@ -359,7 +359,7 @@ struct CheckoutEndToEndTests {
         let databaseURL = try await freshPostgresDatabase()
         let (first, _, _) = try await host(database: databaseURL)
         let (second, _, _) = try await host(database: databaseURL)
-        let database = try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+        let database = try await openPostgres(databaseURL)
         try await database.withTransaction(.write) { transaction in
             let inventory = InventoryStore(transaction)
             try await inventory.setOnHand(productId: Self.lastUnitsProduct, warehouseId: "WH-EAST", quantity: 4)
@@ -427,7 +427,7 @@ struct CheckoutEndToEndTests {
         #expect(await second.stop() == 0)
         #expect(await third.stop() == 0)
 
-        let database = try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+        let database = try await openPostgres(databaseURL)
         let (orders, payments) = try await database.withTransaction(.read) { transaction in
             (
                 try await transaction.queryFirst("SELECT COUNT(*) AS n FROM sales_orders")?.int("n"),
@@ -448,7 +448,7 @@ struct CheckoutEndToEndTests {
         #expect(await firstHost.stop() == 0)
         let open = { () async throws -> any ChannelDatabase in
             if let databaseURL {
-                return try await PostgresDatabase(configuration: try PostgresConfiguration(url: databaseURL), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+                return try await openPostgres(databaseURL)
             }
             return try Self.openDatabase(dataDir)
         }

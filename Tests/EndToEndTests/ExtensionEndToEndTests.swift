@@ -44,14 +44,20 @@ func extensionConfig(_ extensions: [String], key: ApplicationKey, in directory: 
     return path
 }
 
+/// Opens a PostgreSQL database of the test server from the tests' own process.
+///
+/// A generous timeout: the whole suite runs in parallel, and a server briefly at its connection
+/// limit, or a loaded machine, can take longer than the host's default 10 s.
+func openPostgres(_ url: String) async throws -> PostgresDatabase {
+    try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+}
+
 /// A new, empty PostgreSQL database on the test server; nil without one.
 func freshPostgresDatabase() async throws -> String {
     guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
         throw HostError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
     }
-    // A generous timeout: the whole suite runs in parallel, and on a loaded machine a new
-    // connection can take longer than the host's default 10 s.
-    let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+    let admin = try await openPostgres(url)
     let name = "ext_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     try await admin.createDatabase(named: name)
     await admin.close()
@@ -265,7 +271,7 @@ struct ExtensionEndToEndTests {
         #expect(try await restarted.get("/Commerce/GetLoyaltyPoints(customerId='\(customer)')", headers: key.headers).json?["value"] as? Int == 150)
         #expect(await restarted.stop() == 0)
         let store: any ChannelDatabase = if let database {
-            try await PostgresDatabase(configuration: try PostgresConfiguration(url: database), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+            try await openPostgres(database)
         } else {
             try SQLiteDatabase(path: directory + "/channel.sqlite", logger: Logger(label: "test"))
         }

@@ -85,7 +85,7 @@ struct HostEndToEndTests {
         guard let url = ProcessInfo.processInfo.environment["COMMERCE_TEST_POSTGRES_URL"] else {
             throw HostError("COMMERCE_TEST_POSTGRES_URL is not set: run the tests with scripts/test")
         }
-        let admin = try await PostgresDatabase(configuration: try PostgresConfiguration(url: url), logger: Logger(label: "test"), connectTimeout: .seconds(60))
+        let admin = try await openPostgres(url)
         let name = "e2e_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin.createDatabase(named: name)
         await admin.close()

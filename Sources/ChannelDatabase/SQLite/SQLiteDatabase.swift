@@ -14,10 +14,10 @@ import Synchronization
 /// NIO event loop, else on the database's own thread pool, so an event loop never runs SQLite.
 /// A statement costs a few microseconds, far less than the two thread switches of a hop to the
 /// pool and back (measured: hopping cost the product-by-key route about three quarters of its
-/// throughput). Write transactions run on the database's writer thread (a ``ThreadExecutor`` of one thread), and
-/// those that queue behind each other commit in groups (see ``write(_:)``): with one writer,
-/// the time it is held per transaction bounds every write path (checkout first), and both cut
-/// it (BENCHMARKS.md, checkout). In WAL mode a reader never waits for a lock. A writer could
+/// throughput). Write transactions run on the database's writer thread (a ``ThreadExecutor``
+/// of one thread), and those that queue behind each other commit in groups (see ``write(_:)``):
+/// with one writer, the time it is held per transaction bounds every write path (checkout
+/// first), and both cut it (BENCHMARKS.md, checkout). In WAL mode a reader never waits for a lock. A writer could
 /// wait in `BEGIN IMMEDIATE` only for another process writing the same file (the busy timeout
 /// bounds it); `COMMIT` with `synchronous = NORMAL` appends to the WAL without waiting for the
 /// disk. What does wait for the disk, the checkpoint that copies the WAL back into the

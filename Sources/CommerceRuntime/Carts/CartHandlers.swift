@@ -41,6 +41,8 @@ enum CartHandlers {
             guard !request.cartLines.isEmpty else { throw CommerceError.invalidRequest("cartLines is empty", target: "cartLines") }
             var record = try await claim(request.cartId, version: request.cartVersion, context: context)
             try await addLines(request.cartLines, to: record, context: context)
+            // Read back rather than taken from `addLines`: the totals compare with the lines as
+            // stored (amounts, quantities in their stored precision).
             record.lines = try await CartStore(context.transaction).lines(cartId: record.id)
             context.knownCart.set(record)
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
