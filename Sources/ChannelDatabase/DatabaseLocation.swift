@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where the channel database lives, parsed from configuration.
 public enum DatabaseLocation: Sendable, Equatable {

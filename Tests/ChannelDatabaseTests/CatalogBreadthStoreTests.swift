@@ -56,12 +56,12 @@ struct CatalogBreadthStoreTests {
         #expect(try await Self.count(database, "wanderruck") == 1)
         #expect(try await Self.count(database, "vierzig") == 1)
         #expect(try await Self.count(database, "backpack") == 1)
-        try await database.withTransaction(.write) {
+        _ = try await database.withTransaction(.write) {
             try await $0.execute("UPDATE product_translations SET name = 'Tagesrucksack' WHERE product_id = ?", [.integer(Self.product)])
         }
         #expect(try await Self.count(database, "wanderrucksack") == 0)
         #expect(try await Self.count(database, "tagesrucksack") == 1)
-        try await database.withTransaction(.write) { try await $0.execute("DELETE FROM product_translations", []) }
+        _ = try await database.withTransaction(.write) { try await $0.execute("DELETE FROM product_translations", []) }
         #expect(try await Self.count(database, "tagesrucksack") == 0)
         #expect(try await Self.count(database, "backpack") == 1)
 

@@ -54,7 +54,7 @@ struct MigrationTests {
     func newerRefused(_ backend: Backend) async throws {
         let database = try await TestDatabases.open(backend)
         try await Migrator.migrate(database, sets: [CoreSchema.migrations], logger: TestDatabases.logger)
-        try await database.withTransaction(.write) { tx in
+        _ = try await database.withTransaction(.write) { tx in
             try await tx.execute("INSERT INTO schema_migrations (namespace, version, name, applied_at) VALUES ('core', 99, 'from the future', 0)", [])
         }
         do {

@@ -122,7 +122,7 @@ struct ProductListStatementTests {
         #expect(hints.translated(language) == true)
 
         // Translations removed: the translated source reads the master data text, and the hint flips.
-        try await database.withTransaction(.write) { try await $0.execute("DELETE FROM product_translations WHERE language_id = ?", [.text(language)]) }
+        _ = try await database.withTransaction(.write) { try await $0.execute("DELETE FROM product_translations WHERE language_id = ?", [.text(language)]) }
         #expect(try await Self.page(database, orderBy: "Name", language: language).map(\.name) == ["Anchor", "Bucket", "Candle", "Drum", "Easel"])
         #expect(hints.translated(language) == false)
         #expect(try await Self.count(database, filter: "contains(Name,'Anker')", language: language) == 0)

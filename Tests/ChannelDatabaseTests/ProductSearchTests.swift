@@ -122,7 +122,7 @@ struct ProductSearchTests {
             // The name, then the item id, then the description.
             #expect(try await search(database, ProductSearchQuery(text: try words("t12"))).map(\.recordId) == [11, 12, 13])
             // A translated name is a name.
-            try await database.withTransaction(.write) { tx in
+            _ = try await database.withTransaction(.write) { tx in
                 try await tx.execute("INSERT INTO product_translations (product_id, language_id, name) VALUES (6, 'de-de', 'Granite-Becher')", [])
             }
             #expect(try await search(database, granite).map(\.recordId) == [5, 6, 8, 10, 7, 9])
@@ -160,7 +160,7 @@ struct ProductSearchTests {
             #expect(try await search(database, ProductSearchQuery(text: try words("zephyrite"))).isEmpty)
             #expect(try await search(database, ProductSearchQuery(text: try words("obsidianite silent"))).map(\.recordId) == [10])
             #expect(try await search(database, ProductSearchQuery(text: try words("quiet"))).isEmpty)
-            try await database.withTransaction(.write) { tx in
+            _ = try await database.withTransaction(.write) { tx in
                 try await tx.execute("DELETE FROM product_attribute_values WHERE product_id = 10", [])
             }
             #expect(try await search(database, ProductSearchQuery(text: try words("obsidianite"))).isEmpty)
@@ -208,7 +208,7 @@ struct ProductSearchTests {
             }
             // 21 and 25 are found nowhere now; 22 has the word in its attributes (and description).
             #expect(try await search(database, zanthor).map(\.recordId) == [22, 24])
-            try await database.withTransaction(.write) { tx in
+            _ = try await database.withTransaction(.write) { tx in
                 try await tx.execute("UPDATE product_attribute_values SET product_id = 24 WHERE product_id = 22 AND attribute_id = 1", [])
             }
             #expect(try await search(database, zanthor).map(\.recordId) == [24, 22])

@@ -65,7 +65,7 @@ struct SQLiteGroupCommitTests {
         #expect(outcomes == [0: .failed("constraintViolation"), 1: .failed("constraintViolation"), 2: .failed("constraintViolation"), 3: .failed("constraintViolation")])
         let ids = try await database.withTransaction(.read) { try await $0.integers("SELECT id FROM items ORDER BY id", []) }
         #expect(ids.isEmpty)
-        try await database.withTransaction(.write) { try await $0.execute("INSERT INTO items (id) VALUES (5)", []) }
+        _ = try await database.withTransaction(.write) { try await $0.execute("INSERT INTO items (id) VALUES (5)", []) }
         let after = try await database.withTransaction(.read) { try await $0.integers("SELECT id FROM items ORDER BY id", []) }
         #expect(after == [5])
         await database.close()

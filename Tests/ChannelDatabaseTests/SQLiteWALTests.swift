@@ -19,7 +19,7 @@ struct SQLiteWALTests {
         let payload = String(repeating: "x", count: 2_000)
         var largest: UInt64 = 0
         for index in 0..<commits {
-            try await database.withTransaction(.write) { try await $0.execute("INSERT INTO counter (id, value) VALUES (?, ?)", [.integer(Int64(index)), .text(payload)]) }
+            _ = try await database.withTransaction(.write) { try await $0.execute("INSERT INTO counter (id, value) VALUES (?, ?)", [.integer(Int64(index)), .text(payload)]) }
             if index % 64 == 0 { largest = max(largest, try Self.size(path + "-wal")) }
         }
         // A frame is a page and its 24-byte header; the WAL is checked every 64 commits.

@@ -60,7 +60,7 @@ struct StatementDeadlineTests {
     func deadlineIsTaskLocal() async throws {
         #expect(StatementDeadline.current == nil)
         #expect(!StatementDeadline.hasPassed)
-        try StatementDeadline.$current.withValue(.now - .seconds(1)) {
+        StatementDeadline.$current.withValue(.now - .seconds(1)) {
             #expect(StatementDeadline.hasPassed)
             #expect(throws: CancellationError.self) { try StatementDeadline.checkNotPassed() }
         }

@@ -90,7 +90,7 @@ struct StorageSuiteTests {
             for await _ in started.stream { break }
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
-            try await database.withTransaction(.write) { tx in
+            _ = try await database.withTransaction(.write) { tx in
                 try await tx.execute("INSERT INTO scratch (id, name) VALUES (2, 'next')", [])
             }
             let names = try await database.withTransaction(.read) { try await $0.query("SELECT name FROM scratch ORDER BY id", []) }.compactMap { $0.string("name") }
@@ -134,10 +134,10 @@ struct StorageSuiteTests {
     @Test("readers see a consistent snapshot while a writer commits", arguments: Backend.allCases)
     func readSnapshot(_ backend: Backend) async throws {
         try await withScratch(backend) { database in
-            try await database.withTransaction(.write) { try await $0.execute("INSERT INTO scratch (id, name) VALUES (1, 'before')", []) }
+            _ = try await database.withTransaction(.write) { try await $0.execute("INSERT INTO scratch (id, name) VALUES (1, 'before')", []) }
             let (first, second) = try await database.withTransaction(.read) { tx in
                 let first = try await tx.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n")
-                try await database.withTransaction(.write) { try await $0.execute("INSERT INTO scratch (id, name) VALUES (2, 'during')", []) }
+                _ = try await database.withTransaction(.write) { try await $0.execute("INSERT INTO scratch (id, name) VALUES (2, 'during')", []) }
                 let second = try await tx.queryFirst("SELECT COUNT(*) AS n FROM scratch")?.int("n")
                 return (first, second)
             }
@@ -154,7 +154,7 @@ struct StorageSuiteTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for id in 1...40 {
                     group.addTask {
-                        try await database.withTransaction(.write) { tx in
+                        _ = try await database.withTransaction(.write) { tx in
                             try await tx.execute("INSERT INTO scratch (id, name) VALUES (?, ?)", [.integer(Int64(id)), .text("row \(id)")])
                         }
                         _ = try await database.withTransaction(.read) { try await $0.query("SELECT id FROM scratch WHERE id <= ?", [.integer(Int64(id))]) }

@@ -33,7 +33,7 @@ struct CartLifecycleTests {
         let fresh = try await f.cart()
         // Two hours without a change: past the one-hour lifetime.
         let twoHoursAgo = Int64(Date().timeIntervalSince1970 * 1_000) - 2 * 3_600 * 1_000
-        try await f.database.withTransaction(.write) { try await $0.execute("UPDATE carts SET modified_at = ? WHERE id = ?", [.integer(twoHoursAgo), .text(idle.id)]) }
+        _ = try await f.database.withTransaction(.write) { try await $0.execute("UPDATE carts SET modified_at = ? WHERE id = ?", [.integer(twoHoursAgo), .text(idle.id)]) }
 
         #expect(try await f.run(GetCartRequest(cartId: idle.id)) == nil)
         await #expect(throws: CommerceError.self) {
@@ -50,7 +50,7 @@ struct CartLifecycleTests {
         // Without a lifetime nothing expires.
         let keep = try await CartTests.fixture(backend, settings: CommerceSettings(cartIdleSeconds: nil))
         let old = try await keep.cart()
-        try await keep.database.withTransaction(.write) { try await $0.execute("UPDATE carts SET modified_at = 0 WHERE id = ?", [.text(old.id)]) }
+        _ = try await keep.database.withTransaction(.write) { try await $0.execute("UPDATE carts SET modified_at = 0 WHERE id = ?", [.text(old.id)]) }
         #expect(try await keep.run(GetCartRequest(cartId: old.id)) != nil)
         #expect(try await keep.run(PurgeExpiredCartsRequest()) == 0)
     }

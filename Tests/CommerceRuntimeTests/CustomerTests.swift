@@ -69,7 +69,7 @@ struct CustomerTests {
         #expect(try await f.count("customers") == before)
         #expect(try await f.count("customer_addresses") == addressesBefore)
         // An account number the sequence would give that is taken already (imported) is skipped.
-        try await f.database.withTransaction(.write) {
+        _ = try await f.database.withTransaction(.write) {
             try await $0.execute("INSERT INTO customers (account_number, name, created_at, modified_at) VALUES ('128-C00000003', 'Imported', 0, 0)", [])
         }
         #expect(try await Self.create(f, "Cy").accountNumber == "128-C00000004")
@@ -214,7 +214,7 @@ struct CustomerTests {
     func priceGroup(_ backend: Backend) async throws {
         let f = try await CartTests.fixture(backend)
         // Demo product 1: 5.99, 5.39 for the channel's ONLINE group; VIP pays 4.00.
-        try await f.database.withTransaction(.write) {
+        _ = try await f.database.withTransaction(.write) {
             try await $0.execute(
                 "INSERT INTO price_lines (product_id, account_code, account_relation, currency_code, from_quantity, amount) VALUES (?, 'Group', 'VIP', 'USD', 0, ?)",
                 [.integer(CartTests.product), try .decimal(4)]
@@ -328,7 +328,7 @@ struct CustomerTests {
         await #expect { try await f.run(GetCartsRequest(paging: Self.page), caller: .anonymous) } throws: { ($0 as? CommerceError)?.kind == .unauthorized }
 
         // A cart idle past the expiry is gone from the listing as from reads by id.
-        try await f.database.withTransaction(.write) { try await $0.execute("UPDATE carts SET modified_at = 0 WHERE id = ?", [.text(bobCart.id)]) }
+        _ = try await f.database.withTransaction(.write) { try await $0.execute("UPDATE carts SET modified_at = 0 WHERE id = ?", [.text(bobCart.id)]) }
         let live = try await f.run(GetCartsRequest(paging: Self.page), caller: Self.application)
         #expect(!live.items.contains { $0.id == bobCart.id } && live.totalCount == 2)
         await f.database.close()

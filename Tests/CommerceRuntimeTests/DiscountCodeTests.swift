@@ -55,7 +55,7 @@ struct DiscountCodeTests {
     @Test("a code with 3 uses left gives exactly 3 of 8 concurrent checkouts", arguments: Backend.allCases)
     func usageLimitUnderConcurrency(_ backend: Backend) async throws {
         let f = try await CartTests.fixture(backend)
-        try await f.database.withTransaction(.write) { tx in
+        _ = try await f.database.withTransaction(.write) { tx in
             try await tx.execute("UPDATE discount_codes SET usage_limit = 5, usage_count = 2 WHERE code = 'WELCOME20'", [])
         }
         var carts: [Cart] = []

@@ -21,7 +21,7 @@ struct CatalogCacheTests {
     }
 
     static func rename(_ database: any ChannelDatabase, to name: String) async throws {
-        try await database.withTransaction(.write) { transaction in
+        _ = try await database.withTransaction(.write) { transaction in
             try await transaction.execute("UPDATE products SET name = ? WHERE record_id = 68719476737", [.text(name)])
         }
     }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Creates a cart in the request's channel, optionally with lines and checkout details.
 /// Its id is a random UUID: anonymous callers own a cart by knowing it.

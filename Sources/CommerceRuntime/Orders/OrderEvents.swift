@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import ChannelDatabase
 
 /// The channel's order events after a watermark, for headquarters to pull (data exchange

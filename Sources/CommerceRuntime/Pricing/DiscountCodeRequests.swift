@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import ChannelDatabase
 
 /// Puts a discount code on a cart (`Carts('id')/AddDiscountCode`). An unknown, expired, not yet
