@@ -21,7 +21,15 @@ final class SQLiteConnection: @unchecked Sendable {
     /// The largest part of the database file a connection maps (address space, not memory).
     static let mmapSize: Int64 = 4 << 30
 
+    /// Process-wide settings, made once before the first connection initializes SQLite.
+    private static let configured: Void = {
+        // SQLITE_MISUSE when something else in the process initialized SQLite first: then the
+        // statistics stay on, which costs speed only.
+        _ = commerce_sqlite3_disable_memory_statistics()
+    }()
+
     init(path: String, readOnly: Bool, busyTimeoutMilliseconds: Int32 = 5_000) throws {
+        Self.configured
         var handle: OpaquePointer?
         // NOMUTEX: each connection is used by one thread at a time, so SQLite's own mutex is waste.
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX

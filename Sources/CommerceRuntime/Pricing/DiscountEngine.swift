@@ -47,12 +47,14 @@ public enum DiscountEngine {
     static let maximumSetShapes = 10_000
 
     public static func calculate(lines: [Line], offers: [DiscountOfferRecord], currency: String, decimals: Int) -> [LineDiscount] {
+        calculate(lines: lines, prepared: offers.map(Offer.init), currency: currency, decimals: decimals)
+    }
+
+    /// The same with offers converted beforehand: the master-data cache keeps them so.
+    static func calculate(lines: [Line], prepared offers: [Offer], currency: String, decimals: Int) -> [LineDiscount] {
         var state = State(lines: lines, decimals: decimals)
-        let usable = offers.filter { offer in
-            // An amount in another currency cannot be applied without a conversion rule.
-            let hasAmount = offer.amountOff != nil || offer.dealPrice != nil || offer.thresholdAmount != nil
-            return !(hasAmount && offer.currencyCode != nil && offer.currencyCode != currency)
-        }.map(Offer.init)
+        // An amount in another currency cannot be applied without a conversion rule.
+        let usable = offers.filter { !$0.hasAmount || $0.currencyCode == nil || $0.currencyCode == currency }
         let periodic = usable.filter { $0.kind != .threshold }
         let thresholds = usable.filter { $0.kind == .threshold }
         for offers in [periodic, thresholds] {
@@ -65,7 +67,7 @@ public enum DiscountEngine {
     }
 
     /// An offer with its amounts converted once for the engine's arithmetic.
-    struct Offer {
+    struct Offer: Sendable {
         var offerId: String
         var kind: DiscountOfferRecord.Kind
         var concurrency: DiscountOfferRecord.Concurrency
@@ -81,9 +83,13 @@ public enum DiscountEngine {
         /// Mix-and-match groups in name order ("" for lines without a group) with the whole
         /// units each needs per set (at least one).
         var groups: [(name: String, needed: SmallDecimal)]
+        var currencyCode: String?
+
+        var hasAmount: Bool { amountOff != nil || dealPrice != nil || thresholdAmount != nil }
 
         init(_ record: DiscountOfferRecord) {
             offerId = record.offerId
+            currencyCode = record.currencyCode
             kind = record.kind
             concurrency = record.concurrency
             priority = record.priority

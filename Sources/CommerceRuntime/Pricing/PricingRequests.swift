@@ -221,7 +221,7 @@ enum PricingHandlers {
                     categoryIds: scopes[line.productId]?.categoryIds ?? [], quantity: line.quantity, price: line.price
                 )
             }
-            return DiscountEngine.calculate(lines: lines, offers: offers, currency: channel.currencyCode, decimals: channel.currencyDecimals)
+            return DiscountEngine.calculate(lines: lines, prepared: offers, currency: channel.currencyCode, decimals: channel.currencyDecimals)
         }
         DiscountCodeHandlers.register(in: &registry)
     }
