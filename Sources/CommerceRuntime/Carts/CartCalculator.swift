@@ -64,7 +64,7 @@ struct CartCalculator {
             discountTotal += discount
         }
 
-        let basics = try await PricingStore(context.transaction).productBasics(ids: Array(Set(cart.lines.map(\.productId))).sorted())
+        let basics = try await context.productBasics.read(Array(Set(cart.lines.map(\.productId))).sorted(), store: PricingStore(context.transaction))
         // The delivery region picks the sales tax group; without one (or for a region without
         // tax setup) the channel's own group applies. A line with its own address is taxed for
         // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.

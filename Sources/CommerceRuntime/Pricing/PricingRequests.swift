@@ -167,7 +167,7 @@ enum PricingHandlers {
         registry.register(CalculatePricesRequest.self) { request, context in
             let store = PricingStore(context.transaction)
             let instant = request.atInstant ?? currentInstant()
-            let basics = try await store.productBasics(ids: request.productIds)
+            let basics = try await context.productBasics.read(request.productIds, store: store)
             let lines = try await store.priceLines(productIds: request.productIds, currency: context.channel.currencyCode, at: instant)
             var groups = Set(context.channel.priceGroup.map { [$0] } ?? [])
             if let account = request.customerAccount, let group = try await store.customerPriceGroup(account: account) {
