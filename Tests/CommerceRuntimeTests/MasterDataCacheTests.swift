@@ -107,4 +107,62 @@ struct MasterDataCacheTests {
         }
         #expect(try await f.run(CalculateCartTotalsRequest(cartId: cart.id)).cartLines.first?.discountAmount == discount)
     }
+
+    @Test("price lines, tax rates, tax groups and tax regions written between two calculations are seen by the second", arguments: Backend.allCases)
+    func pricingChangesAreSeen(_ backend: Backend) async throws {
+        let f = try await CartTests.fixture(backend)
+        let product = Self.undiscounted
+        let cart = try await f.run(CreateCartRequest(cartLines: [CartLineInput(productId: product, quantity: 1)]))
+        let first = try #require(cart.cartLines.first)
+
+        func recalculated() async throws -> CartLine {
+            try #require(try await f.run(CalculateCartTotalsRequest(cartId: cart.id)).cartLines.first)
+        }
+        func write(_ sql: String, _ arguments: [DatabaseValue] = []) async throws {
+            try await f.database.withTransaction(.write) { _ = try await $0.execute(sql, arguments) }
+        }
+        func taxed(_ line: CartLine, percent: String) -> Bool {
+            line.taxAmount == (line.netAmountWithoutTax * Decimal(string: percent)! / 100).rounded(toDecimals: 2)
+        }
+
+        // The same answer twice in a row (the second from the cache): the online price group's
+        // price, taxed at the channel's Washington rate.
+        #expect(try await recalculated() == first)
+        #expect(try await recalculated() == first)
+        #expect(taxed(first, percent: "6.5") && first.taxAmount > 0)
+
+        // Price lines: changed, added (the lowest price wins), expired, deleted.
+        try await write("UPDATE price_lines SET amount = ? WHERE product_id = ?", [try .decimal(100), .integer(product)])
+        #expect(try await recalculated().price == 100)
+        try await write(
+            "INSERT INTO price_lines (product_id, account_code, account_relation, currency_code, from_quantity, amount) VALUES (?, 'All', NULL, 'USD', 0, ?)",
+            [.integer(product), try .decimal(90)]
+        )
+        #expect(try await recalculated().price == 90)
+        let now = PricingHandlers.currentInstant()
+        try await write("UPDATE price_lines SET valid_to = ? WHERE product_id = ? AND account_code = 'All'", [.integer(now - 60_000), .integer(product)])
+        #expect(try await recalculated().price == 100)
+        try await write("DELETE FROM price_lines WHERE product_id = ?", [.integer(product)])
+        let basePrice = try #require(try await f.database.withTransaction(.read) {
+            try await $0.queryFirst("SELECT base_price FROM products WHERE record_id = ?", [.integer(product)])?.decimal("base_price")
+        })
+        #expect(try await recalculated().price == basePrice)
+
+        // Tax rates and the item tax group's codes.
+        try await write("UPDATE tax_rates SET rate_percent = ? WHERE tax_code = 'WA-STATE'", [try .decimal(10)])
+        #expect(taxed(try await recalculated(), percent: "10"))
+        try await write("DELETE FROM item_tax_groups WHERE item_tax_group = 'FULL' AND tax_code = 'WA-STATE'")
+        #expect(try await recalculated().taxAmount == 0)
+        try await write("INSERT INTO item_tax_groups (item_tax_group, tax_code) VALUES ('FULL', 'WA-STATE')")
+        #expect(taxed(try await recalculated(), percent: "10"))
+
+        // The delivery region picks the sales tax group: California's, then (after a change of
+        // the region) Washington's, then none once that group has no tax code left.
+        _ = try await f.run(UpdateCartRequest(cartId: cart.id, shippingAddress: Address(state: "CA", threeLetterISORegionName: "USA")))
+        #expect(taxed(try await recalculated(), percent: "7.25"))
+        try await write("UPDATE tax_regions SET sales_tax_group = 'WA' WHERE country_region_id = 'USA' AND state = 'CA'")
+        #expect(taxed(try await recalculated(), percent: "10"))
+        try await write("DELETE FROM sales_tax_groups WHERE sales_tax_group = 'WA'")
+        #expect(try await recalculated().taxAmount == 0)
+    }
 }

@@ -108,6 +108,18 @@ public struct DiscountCodeRecord: Sendable, Equatable {
     public var isExhausted: Bool { usageLimit.map { usageCount >= $0 } ?? false }
 }
 
+/// The counters of the groups of master data the runtime caches; see `CoreSchema.version13`.
+public struct MasterDataGenerations: Sendable, Equatable {
+    /// Offers, their lines and channels.
+    public var discounts: Int64 = 0
+    /// Products and categories (discount scopes).
+    public var catalog: Int64 = 0
+    /// Price lines and tax setup.
+    public var pricing: Int64 = 0
+
+    public init() {}
+}
+
 /// Reads prices and tax setup.
 public struct PricingStore: Sendable {
     private let transaction: any DatabaseTransaction
@@ -130,53 +142,21 @@ public struct PricingStore: Sendable {
         return result
     }
 
-    /// Price lines of the products in a currency that are valid at `instant` (milliseconds since 1970).
-    public func priceLines(productIds: [Int64], currency: String, at instant: Int64) async throws -> [PriceLineRecord] {
-        guard !productIds.isEmpty else { return [] }
-        let rows = try await transaction.query(
-            """
-            SELECT record_id, product_id, account_code, account_relation, from_quantity, amount FROM price_lines
-            WHERE currency_code = ? AND product_id IN (\(Self.placeholders(productIds.count)))
-              AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?)
-            ORDER BY record_id
-            """,
-            [.text(currency)] + productIds.map(DatabaseValue.integer) + [.integer(instant), .integer(instant)]
+    static func priceLine(_ row: DatabaseRow) -> PriceLineRecord? {
+        guard let account = row.string("account_code").flatMap(PriceLineRecord.Account.init(rawValue:)) else { return nil }
+        return PriceLineRecord(
+            recordId: row.int64("record_id") ?? 0,
+            productId: row.int64("product_id") ?? 0,
+            account: account,
+            accountRelation: row.string("account_relation"),
+            fromQuantity: row.decimal("from_quantity") ?? 0,
+            amount: row.decimal("amount") ?? 0
         )
-        return rows.compactMap { row in
-            guard let account = row.string("account_code").flatMap(PriceLineRecord.Account.init(rawValue:)) else { return nil }
-            return PriceLineRecord(
-                recordId: row.int64("record_id") ?? 0,
-                productId: row.int64("product_id") ?? 0,
-                account: account,
-                accountRelation: row.string("account_relation"),
-                fromQuantity: row.decimal("from_quantity") ?? 0,
-                amount: row.decimal("amount") ?? 0
-            )
-        }
     }
 
     /// The price group of a customer account, if it has one.
     public func customerPriceGroup(account: String) async throws -> String? {
         try await transaction.queryFirst("SELECT price_group FROM customers WHERE account_number = ?", [.text(account)])?.string("price_group")
-    }
-
-    /// Tax rates that apply to the item tax groups in a sales tax group at `instant`.
-    public func taxRates(itemTaxGroups: [String], salesTaxGroup: String, at instant: Int64) async throws -> [TaxRateRecord] {
-        guard !itemTaxGroups.isEmpty else { return [] }
-        let rows = try await transaction.query(
-            """
-            SELECT i.item_tax_group, r.tax_code, r.rate_percent
-            FROM item_tax_groups i
-            JOIN sales_tax_groups s ON s.tax_code = i.tax_code AND s.sales_tax_group = ?
-            JOIN tax_rates r ON r.tax_code = i.tax_code AND r.valid_from <= ? AND (r.valid_to IS NULL OR r.valid_to >= ?)
-            WHERE i.item_tax_group IN (\(Self.placeholders(itemTaxGroups.count)))
-            ORDER BY i.item_tax_group, r.tax_code
-            """,
-            [.text(salesTaxGroup), .integer(instant), .integer(instant)] + itemTaxGroups.map(DatabaseValue.text)
-        )
-        return rows.map {
-            TaxRateRecord(itemTaxGroup: $0.string("item_tax_group") ?? "", taxCode: $0.string("tax_code") ?? "", ratePercent: $0.decimal("rate_percent") ?? 0)
-        }
     }
 
     /// The active offers of a channel valid at `instant`: those without a code, and those with
@@ -244,18 +224,57 @@ public struct PricingStore: Sendable {
         return offers
     }
 
-    /// The generation of each group of cached master data (core schema 13): `discounts` and `catalog`.
-    public func masterDataGenerations() async throws -> (discounts: Int64, catalog: Int64) {
-        var discounts: Int64 = 0
-        var catalog: Int64 = 0
+    /// The generation of each group of cached master data (core schemas 13 and 16).
+    public func masterDataGenerations() async throws -> MasterDataGenerations {
+        var generations = MasterDataGenerations()
         for row in try await transaction.query("SELECT name, generation FROM master_data_generations", []) {
+            let generation = row.int64("generation") ?? 0
             switch row.string("name") {
-            case "discounts": discounts = row.int64("generation") ?? 0
-            case "catalog": catalog = row.int64("generation") ?? 0
+            case "discounts": generations.discounts = generation
+            case "catalog": generations.catalog = generation
+            case "pricing": generations.pricing = generation
             default: break
             }
         }
-        return (discounts, catalog)
+        return generations
+    }
+
+    /// Price lines of products in a currency whatever their validity dates, with those dates:
+    /// what a cache keeps, to pick the valid ones at each instant itself. By record id.
+    public func datedPriceLines(productIds: [Int64], currency: String) async throws -> [(line: PriceLineRecord, validFrom: Int64?, validTo: Int64?)] {
+        guard !productIds.isEmpty else { return [] }
+        let rows = try await transaction.query(
+            """
+            SELECT record_id, product_id, account_code, account_relation, from_quantity, amount, valid_from, valid_to FROM price_lines
+            WHERE currency_code = ? AND product_id IN (\(Self.placeholders(productIds.count)))
+            ORDER BY record_id
+            """,
+            [.text(currency)] + productIds.map(DatabaseValue.integer)
+        )
+        return rows.compactMap { row in
+            Self.priceLine(row).map { ($0, row.int64("valid_from"), row.int64("valid_to")) }
+        }
+    }
+
+    /// Every tax rate of a sales tax group for each item tax group, whatever its validity dates,
+    /// with those dates. By item tax group, then tax code.
+    public func datedTaxRates(salesTaxGroup: String) async throws -> [(rate: TaxRateRecord, validFrom: Int64, validTo: Int64?)] {
+        let rows = try await transaction.query(
+            """
+            SELECT i.item_tax_group, r.tax_code, r.rate_percent, r.valid_from, r.valid_to
+            FROM item_tax_groups i
+            JOIN sales_tax_groups s ON s.tax_code = i.tax_code AND s.sales_tax_group = ?
+            JOIN tax_rates r ON r.tax_code = i.tax_code
+            ORDER BY i.item_tax_group, r.tax_code, r.valid_from
+            """,
+            [.text(salesTaxGroup)]
+        )
+        return rows.map { row in
+            (
+                TaxRateRecord(itemTaxGroup: row.string("item_tax_group") ?? "", taxCode: row.string("tax_code") ?? "", ratePercent: row.decimal("rate_percent") ?? 0),
+                row.int64("valid_from") ?? 0, row.int64("valid_to")
+            )
+        }
     }
 
     /// Every active offer of a channel, whatever its validity dates, with those dates: what a

@@ -64,7 +64,8 @@ struct CartCalculator {
             discountTotal += discount
         }
 
-        let basics = try await context.productBasics.read(Array(Set(cart.lines.map(\.productId))).sorted(), store: PricingStore(context.transaction))
+        let pricing = PricingStore(context.transaction)
+        let basics = try await context.masterDataMemo.productBasics(Array(Set(cart.lines.map(\.productId))).sorted(), store: pricing)
         // The delivery region picks the sales tax group; without one (or for a region without
         // tax setup) the channel's own group applies. A line with its own address is taxed for
         // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.
@@ -79,7 +80,10 @@ struct CartCalculator {
         var taxPerLine: [String: Decimal] = [:]
         for region in order {
             let state = region.state
-            let group = try await region.country.asyncMap { try await CartStore(context.transaction).salesTaxGroup(countryRegionId: $0, state: state) } ?? nil
+            let generation = try await context.masterDataMemo.generations(pricing).pricing
+            let group = try await region.country.asyncMap {
+                try await context.masterData.salesTaxGroup(countryRegionId: $0, state: state, generation: generation, store: CartStore(context.transaction))
+            } ?? nil
             let taxes = try await context.execute(CalculateTaxRequest(
                 lines: (regions[region] ?? []).map { TaxableLine(lineId: $0.lineId, itemTaxGroup: basics[$0.productId]?.itemTaxGroup, amount: $0.netAmount) },
                 salesTaxGroup: group, countryRegionId: region.country, stateProvinceId: region.state

@@ -38,8 +38,8 @@ public struct RequestContext: Sendable {
     let storedProperties = StoredPropertiesMemo()
     /// The cart as this request's handler has just written it; see `KnownCartMemo`.
     let knownCart = KnownCartMemo()
-    /// Products' base prices and item tax groups read in this request; see `ProductBasicsMemo`.
-    let productBasics = ProductBasicsMemo()
+    /// Master data generations and product basics read in this request; see `MasterDataMemo`.
+    let masterDataMemo = MasterDataMemo()
 
     init(
         channel: ChannelRecord, caller: Caller, language: String? = nil, transaction: any DatabaseTransaction, logger: Logger,

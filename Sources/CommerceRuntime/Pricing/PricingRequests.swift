@@ -167,8 +167,11 @@ enum PricingHandlers {
         registry.register(CalculatePricesRequest.self) { request, context in
             let store = PricingStore(context.transaction)
             let instant = request.atInstant ?? currentInstant()
-            let basics = try await context.productBasics.read(request.productIds, store: store)
-            let lines = try await store.priceLines(productIds: request.productIds, currency: context.channel.currencyCode, at: instant)
+            let basics = try await context.masterDataMemo.productBasics(request.productIds, store: store)
+            let generations = try await context.masterDataMemo.generations(store)
+            let lines = try await context.masterData.priceLines(
+                productIds: request.productIds, currency: context.channel.currencyCode, at: instant, generation: generations.pricing, store: store
+            )
             var groups = Set(context.channel.priceGroup.map { [$0] } ?? [])
             if let account = request.customerAccount, let group = try await store.customerPriceGroup(account: account) {
                 groups.insert(group)
@@ -190,8 +193,10 @@ enum PricingHandlers {
                 return request.lines.map { LineTax(lineId: $0.lineId, taxAmount: 0, ratePercent: 0) }
             }
             let itemGroups = Array(Set(request.lines.compactMap(\.itemTaxGroup))).sorted()
-            let rates = try await PricingStore(context.transaction).taxRates(
-                itemTaxGroups: itemGroups, salesTaxGroup: group, at: request.atInstant ?? currentInstant()
+            let store = PricingStore(context.transaction)
+            let generations = try await context.masterDataMemo.generations(store)
+            let rates = try await context.masterData.taxRates(
+                itemTaxGroups: itemGroups, salesTaxGroup: group, at: request.atInstant ?? currentInstant(), generation: generations.pricing, store: store
             )
             var ratePerGroup: [String: Decimal] = [:]
             for rate in rates { ratePerGroup[rate.itemTaxGroup, default: 0] += rate.ratePercent }
@@ -205,7 +210,7 @@ enum PricingHandlers {
             let store = PricingStore(context.transaction)
             let channel = context.channel
             let instant = request.atInstant ?? currentInstant()
-            let generations = try await store.masterDataGenerations()
+            let generations = try await context.masterDataMemo.generations(store)
             // Codes are read each time: their usage counts move with every order that uses one.
             let unlocked = try await store.offerIds(unlockedBy: request.discountCodes, at: instant)
             let offers = try await context.masterData.offers(
