@@ -20,6 +20,9 @@ public struct CartRecord: Sendable, Equatable {
     public var modifiedAt: Int64
     public var lines: [CartLineRecord]
     public var discountCodes: [String]
+    /// Whether `extension_properties` holds anything of the cart or its lines, when the read
+    /// that produced this record asked; nil when unknown.
+    public var hasStoredProperties: Bool?
 
     public init(
         id: String, channelId: Int64, customerAccount: String? = nil, version: Int64 = 1, receiptEmail: String? = nil,
@@ -233,19 +236,31 @@ public struct CartStore: Sendable {
 
     /// The cart of a channel with its lines and codes; nil when the channel has no such cart.
     public func cart(id: String, channelId: Int64) async throws -> CartRecord? {
+        // Most carts have neither discount codes nor extension properties: the two EXISTS probes
+        // let the codes and the properties (`hasStoredProperties`) be read only when they are
+        // there, two statements fewer per cart change.
         guard let row = try await transaction.queryFirst(
             """
             SELECT id, channel_id, customer_account, version, receipt_email, shipping_address, delivery_mode, subtotal_amount,
-                   discount_amount, tax_amount, total_amount, created_at, modified_at
+                   discount_amount, tax_amount, total_amount, created_at, modified_at,
+                   CASE WHEN EXISTS (SELECT 1 FROM cart_discount_codes k WHERE k.cart_id = carts.id) THEN 1 ELSE 0 END AS has_codes,
+                   CASE WHEN EXISTS (SELECT 1 FROM extension_properties p WHERE p.owner_type = ? AND p.owner_id = carts.id)
+                        THEN 1 ELSE 0 END AS has_properties
             FROM carts WHERE id = ? AND channel_id = ?
             """,
-            [.text(id), .integer(channelId)]
+            [.text(Self.propertiesOwnerType), .text(id), .integer(channelId)]
         ) else { return nil }
         let lines = try await lines(cartId: id)
-        let codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
-            .compactMap { $0.string("code") }
-        return Self.header(row, lines: lines, codes: codes)
+        let codes = row.bool("has_codes")
+            ? try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)]).compactMap { $0.string("code") }
+            : []
+        var record = Self.header(row, lines: lines, codes: codes)
+        record.hasStoredProperties = row.bool("has_properties")
+        return record
     }
+
+    /// The `owner_type` of a cart's rows in `extension_properties`.
+    public static let propertiesOwnerType = "cart"
 
     /// A cart's lines in line-number order, as ``cart(id:channelId:)`` reads them.
     public func lines(cartId: String) async throws -> [CartLineRecord] {

@@ -23,8 +23,7 @@ enum CartHandlers {
             StoredProperties.rememberNew(ownerType: StoredProperties.cartOwner, ownerId: id, context: context)
             try await StoredProperties.merge(request.extensionProperties, cartId: id, part: "", context: context)
             if let lines = request.cartLines, !lines.isEmpty {
-                try await addLines(lines, to: record, context: context)
-                record.lines = try await store.lines(cartId: id)
+                record.lines = try await addLines(lines, to: record, context: context)
             }
             context.knownCart.set(record)
             return try await context.execute(CalculateCartTotalsRequest(cartId: id))
@@ -40,10 +39,9 @@ enum CartHandlers {
         registry.register(AddCartLinesRequest.self) { request, context in
             guard !request.cartLines.isEmpty else { throw CommerceError.invalidRequest("cartLines is empty", target: "cartLines") }
             var record = try await claim(request.cartId, version: request.cartVersion, context: context)
-            try await addLines(request.cartLines, to: record, context: context)
-            // Read back rather than taken from `addLines`: the totals compare with the lines as
-            // stored (amounts, quantities in their stored precision).
-            record.lines = try await CartStore(context.transaction).lines(cartId: record.id)
+            // The lines as stored: quantities are checked to have no more fractional digits than
+            // the database keeps, and a new line's amounts are stored as zero until the totals.
+            record.lines = try await addLines(request.cartLines, to: record, context: context)
             context.knownCart.set(record)
             return try await context.execute(CalculateCartTotalsRequest(cartId: record.id))
         }
@@ -169,6 +167,7 @@ enum CartHandlers {
     static func liveCart(_ id: String, context: RequestContext) async throws -> CartRecord? {
         guard let record = try await CartStore(context.transaction).cart(id: id, channelId: context.channel.recordId) else { return nil }
         if let idle = context.settings.cartIdleSeconds, record.modifiedAt < PricingHandlers.currentInstant() - idle * 1_000 { return nil }
+        if record.hasStoredProperties == false { StoredProperties.rememberNew(ownerType: StoredProperties.cartOwner, ownerId: id, context: context) }
         return record
     }
 
@@ -219,7 +218,8 @@ enum CartHandlers {
         return CommerceError(.preconditionFailed, code: "CartVersionConflict", "cartVersion \(given) is stale\(now). Read the cart and retry", target: "cartVersion")
     }
 
-    static func addLines(_ inputs: [CartLineInput], to record: CartRecord, context: RequestContext) async throws {
+    /// Adds the lines to the stored cart and returns its lines after the change.
+    static func addLines(_ inputs: [CartLineInput], to record: CartRecord, context: RequestContext) async throws -> [CartLineRecord] {
         let store = CartStore(context.transaction)
         let catalog = CatalogStore(context.transaction)
         var lines = record.lines
@@ -254,6 +254,7 @@ enum CartHandlers {
             lines.append(line)
             nextNumber += 1
         }
+        return lines
     }
 
     static func deliveryModes(_ context: RequestContext) async throws -> [(code: String, description: String)] {

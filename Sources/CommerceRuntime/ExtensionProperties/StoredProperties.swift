@@ -10,7 +10,7 @@ import Synchronization
 /// every later read without the extension having to add them again. A checked-out cart's
 /// properties go to its sales order (the cart's to the order, each line's to its sales line).
 enum StoredProperties {
-    static let cartOwner = "cart"
+    static let cartOwner = CartStore.propertiesOwnerType
     static let salesOrderOwner = "sales_order"
 
     static func register(in registry: inout HandlerRegistry) {
@@ -92,7 +92,8 @@ enum StoredProperties {
     }
 
     /// An owner this request has just created (a cart, an order: random ids, never used before)
-    /// has nothing stored yet; saying so spares the read that answering it would make.
+    /// has nothing stored yet, nor has a cart whose read found none; saying so spares the read
+    /// that answering it would make.
     static func rememberNew(ownerType: String, ownerId: String, context: RequestContext) {
         context.storedProperties.remember([:], ownerType: ownerType, ownerId: ownerId)
     }
