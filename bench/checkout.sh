@@ -8,7 +8,8 @@
 # Environment:
 #   SKIP_BUILD=1                  use the binaries already in $SCRATCH_PATH
 #   SCRATCH_PATH                  SwiftPM scratch path for the release build (default .build-bench)
-#   CLIENTS                       concurrent clients (default 32)
+#   CLIENTS                       concurrent clients, one run per number (default "32 128": 32
+#                                 leaves the server below saturation, 128 saturates it)
 #   SECONDS_PER_RUN               duration of each measured run (default 20)
 #   COMMERCE_BENCH_POSTGRES_URL   also measure on this PostgreSQL database (an empty database;
 #                                 the host migrates and seeds it)
@@ -16,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCRATCH_PATH=${SCRATCH_PATH:-.build-bench}
-CLIENTS=${CLIENTS:-32}
+CLIENTS=${CLIENTS:-32 128}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-20}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 
@@ -48,7 +49,7 @@ cleanup() { [[ -z $SERVER_PID ]] || { kill "$SERVER_PID" 2>/dev/null || true; wa
 trap cleanup EXIT
 
 run() {
-    local backend=$1 database=$2 port
+    local backend=$1 database=$2 clients=$3 port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
     "$BIN_DIR/commerce" serve --demo --port "$port" --database "$database" >"$RUN_DIR/$backend-server.log" 2>&1 &
     SERVER_PID=$!
@@ -57,12 +58,12 @@ run() {
         kill -0 "$SERVER_PID" 2>/dev/null || die "commerce exited; see $RUN_DIR/$backend-server.log"
         sleep 0.2
     done
-    log "$backend: warm-up, then $SECONDS_PER_RUN s with $CLIENTS clients"
-    "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$CLIENTS" 5 >/dev/null || die "warm-up failed"
-    echo "== $backend" | tee -a "$RUN_DIR/results.txt"
+    log "$backend: warm-up, then $SECONDS_PER_RUN s with $clients clients"
+    "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$clients" 5 >/dev/null || die "warm-up failed"
+    echo "== $backend, $clients clients" | tee -a "$RUN_DIR/results.txt"
     local before after writer_before writer_after machine_before machine_after
     before=$(cpu_ticks); writer_before=$(writer_ticks); machine_before=$(head -1 /proc/stat 2>/dev/null || true)
-    "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$CLIENTS" "$SECONDS_PER_RUN" | tee -a "$RUN_DIR/checkout.txt" "$RUN_DIR/results.txt"
+    "$BIN_DIR/CheckoutBench" "http://127.0.0.1:$port" "$database" "$clients" "$SECONDS_PER_RUN" | tee -a "$RUN_DIR/checkout.txt" "$RUN_DIR/results.txt"
     after=$(cpu_ticks); writer_after=$(writer_ticks); machine_after=$(head -1 /proc/stat 2>/dev/null || true)
     # Server CPU per checkout and how busy the machine was: throughput alone cannot tell a
     # CPU-bound run from one bound by the writer (see BENCHMARKS.md, checkout).
@@ -79,11 +80,14 @@ run() {
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
 }
 
-DATA_DIR=$(mktemp -d)
-run sqlite "$DATA_DIR/channel.sqlite"
-rm -rf "$DATA_DIR"
+for clients in $CLIENTS; do
+    # A fresh database per run, so that no run inherits the carts and orders of the one before.
+    DATA_DIR=$(mktemp -d)
+    run sqlite "$DATA_DIR/channel.sqlite" "$clients"
+    rm -rf "$DATA_DIR"
+done
 if [[ -n ${COMMERCE_BENCH_POSTGRES_URL:-} ]]; then
-    run postgres "$COMMERCE_BENCH_POSTGRES_URL"
+    for clients in $CLIENTS; do run postgres "$COMMERCE_BENCH_POSTGRES_URL" "$clients"; done
 else
     log "COMMERCE_BENCH_POSTGRES_URL is not set: PostgreSQL not measured"
 fi

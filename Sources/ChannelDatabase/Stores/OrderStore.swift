@@ -125,21 +125,15 @@ public struct OrderStore: Sendable {
     /// transaction ends, so concurrent checkouts get distinct numbers and a rolled-back one
     /// gives its number back. A channel without the sequence starts it at 1.
     public func nextNumber(channelId: Int64, sequence: String) async throws -> Int64 {
-        let updated = try await transaction.execute(
-            "UPDATE number_sequences SET next_value = next_value + 1 WHERE channel_id = ? AND name = ?",
+        let moved = try await transaction.query(
+            "UPDATE number_sequences SET next_value = next_value + 1 WHERE channel_id = ? AND name = ? RETURNING next_value",
             [.integer(channelId), .text(sequence)]
         )
-        if updated == 0 {
-            try await transaction.execute(
-                "INSERT INTO number_sequences (channel_id, name, next_value) VALUES (?, ?, 2)", [.integer(channelId), .text(sequence)]
-            )
-            return 1
-        }
-        let row = try await transaction.queryFirst(
-            "SELECT next_value FROM number_sequences WHERE channel_id = ? AND name = ?", [.integer(channelId), .text(sequence)]
+        if let next = moved.first?.int64("next_value") { return next - 1 }
+        try await transaction.execute(
+            "INSERT INTO number_sequences (channel_id, name, next_value) VALUES (?, ?, 2)", [.integer(channelId), .text(sequence)]
         )
-        guard let next = row?.int64("next_value") else { throw DatabaseError.statementFailed("the number sequence \(sequence) vanished") }
-        return next - 1
+        return 1
     }
 
     public func insert(_ order: SalesOrderRecord, now: Int64) async throws {

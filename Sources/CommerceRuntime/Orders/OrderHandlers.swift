@@ -129,18 +129,8 @@ struct Checkout {
             deliveryMode: cart.deliveryMode
         )
 
-        let number = try await orders.nextNumber(channelId: channel.recordId, sequence: OrderHandlers.salesOrderSequence)
         let now = PricingHandlers.currentInstant()
         let orderId = RandomIdentifier.uuid()
-        var record = SalesOrderRecord(
-            id: orderId, salesId: "\(channel.orgUnitNumber)-\(Self.padded(number))", channelId: channel.recordId, channelReferenceId: cart.id,
-            customerAccount: cart.customerId, receiptEmail: email, shippingAddress: cartRecord.shippingAddress,
-            status: SalesOrder.Status.created.rawValue, currencyCode: channel.currencyCode, subtotalAmount: cart.subtotalAmount,
-            discountAmount: cart.discountAmount, taxAmount: cart.taxAmount, totalAmount: cart.totalAmount, idempotencyKey: request.idempotencyKey,
-            createdAt: now,
-            lines: salesLines.map(\.record)
-        )
-        record.deliveryMode = cart.deliveryMode
 
         // Voided here when a later step of this handler fails, and by the runtime when the
         // request rolls back after the handler returned (a post-trigger or the commit failed):
@@ -148,6 +138,7 @@ struct Checkout {
         let authorized = PendingAuthorizations()
         context.onRollback { rollbackContext in await authorized.voidAll(context: rollbackContext) }
         var granted: [(tender: ValidTender, result: PaymentResult, reference: String)] = []
+        let record: SalesOrderRecord
         do {
             for tender in tenders {
                 let result = try await context.execute(AuthorizePaymentRequest(
@@ -165,6 +156,20 @@ struct Checkout {
                 ))
                 granted.append((tender, result, reference))
             }
+            // The channel's number sequence is one row that every checkout of the channel updates:
+            // on PostgreSQL its lock is held until the commit, so it is taken as late as possible,
+            // after the authorizations (a payment service's round trip), not before them.
+            let number = try await orders.nextNumber(channelId: channel.recordId, sequence: OrderHandlers.salesOrderSequence)
+            var created = SalesOrderRecord(
+                id: orderId, salesId: "\(channel.orgUnitNumber)-\(Self.padded(number))", channelId: channel.recordId, channelReferenceId: cart.id,
+                customerAccount: cart.customerId, receiptEmail: email, shippingAddress: cartRecord.shippingAddress,
+                status: SalesOrder.Status.created.rawValue, currencyCode: channel.currencyCode, subtotalAmount: cart.subtotalAmount,
+                discountAmount: cart.discountAmount, taxAmount: cart.taxAmount, totalAmount: cart.totalAmount, idempotencyKey: request.idempotencyKey,
+                createdAt: now,
+                lines: salesLines.map(\.record)
+            )
+            created.deliveryMode = cart.deliveryMode
+            record = created
             try await orders.insert(record, now: now)
             StoredProperties.rememberNew(ownerType: StoredProperties.salesOrderOwner, ownerId: orderId, context: context)
             for (tender, result, reference) in granted {
