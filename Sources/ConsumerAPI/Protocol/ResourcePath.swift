@@ -87,10 +87,12 @@ struct ResourcePath: Equatable {
             literal = literal[literal.index(after: equals)...]
         }
         if literal.hasPrefix("'") {
-            guard literal.count >= 2, literal.hasSuffix("'") else {
+            guard literal.utf8.count >= 2, literal.hasSuffix("'") else {
                 throw ODataError.badRequest("the key in '\(segment)' is an unterminated string literal")
             }
             let body = literal.dropFirst().dropLast()
+            // A key without quotes inside (a cart id: every cart request) is taken as it is.
+            if !body.utf8.contains(UInt8(ascii: "'")) { return .string(String(body)) }
             // Inside OData string literals a quote is written twice.
             var value = ""
             var index = body.startIndex
