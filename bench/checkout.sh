@@ -73,8 +73,10 @@ run() {
         awk -v ticks=$((after - before)) -v writer=$((writer_after - writer_before)) -v hz="$(getconf CLK_TCK)" -v done="$completed" \
             -v m1="$machine_before" -v m2="$machine_after" 'BEGIN {
             n = split(m2, b, " "); split(m1, a, " "); total = 0; for (i = 2; i <= n; i++) total += b[i] - a[i]
-            if (done > 0) printf "server CPU: %.2f ms per checkout (the SQLite writer thread: %.2f ms); machine idle %.0f%%\n",
-                ticks / hz * 1000 / done, writer / hz * 1000 / done, (b[5] - a[5]) * 100 / total
+            if (done <= 0) exit
+            printf "server CPU: %.2f ms per checkout", ticks / hz * 1000 / done
+            if (writer > 0) printf " (the SQLite writer thread: %.2f ms)", writer / hz * 1000 / done
+            printf "; machine idle %.0f%%\n", (b[5] - a[5]) * 100 / total
         }' | tee -a "$RUN_DIR/results.txt"
     fi
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
