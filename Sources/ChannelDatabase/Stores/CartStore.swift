@@ -251,9 +251,11 @@ public struct CartStore: Sendable {
             [.text(Self.propertiesOwnerType), .text(id), .integer(channelId)]
         ) else { return nil }
         let lines = try await lines(cartId: id)
-        let codes = row.bool("has_codes")
-            ? try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)]).compactMap { $0.string("code") }
-            : []
+        var codes: [String] = []
+        if row.bool("has_codes") {
+            codes = try await transaction.query("SELECT code FROM cart_discount_codes WHERE cart_id = ? ORDER BY code", [.text(id)])
+                .compactMap { $0.string("code") }
+        }
         var record = Self.header(row, lines: lines, codes: codes)
         record.hasStoredProperties = row.bool("has_properties")
         return record

@@ -270,10 +270,10 @@ public struct PricingStore: Sendable {
             [.text(salesTaxGroup)]
         )
         return rows.map { row in
-            (
-                TaxRateRecord(itemTaxGroup: row.string("item_tax_group") ?? "", taxCode: row.string("tax_code") ?? "", ratePercent: row.decimal("rate_percent") ?? 0),
-                row.int64("valid_from") ?? 0, row.int64("valid_to")
+            let rate = TaxRateRecord(
+                itemTaxGroup: row.string("item_tax_group") ?? "", taxCode: row.string("tax_code") ?? "", ratePercent: row.decimal("rate_percent") ?? 0
             )
+            return (rate, row.int64("valid_from") ?? 0, row.int64("valid_to"))
         }
     }
 

@@ -78,11 +78,12 @@ struct CartCalculator {
             regions[region, default: []].append(line)
         }
         var taxPerLine: [String: Decimal] = [:]
+        let generation = try await context.masterDataMemo.generations(pricing).pricing
+        let carts = CartStore(context.transaction)
         for region in order {
             let state = region.state
-            let generation = try await context.masterDataMemo.generations(pricing).pricing
             let group = try await region.country.asyncMap {
-                try await context.masterData.salesTaxGroup(countryRegionId: $0, state: state, generation: generation, store: CartStore(context.transaction))
+                try await context.masterData.salesTaxGroup(countryRegionId: $0, state: state, generation: generation, store: carts)
             } ?? nil
             let taxes = try await context.execute(CalculateTaxRequest(
                 lines: (regions[region] ?? []).map { TaxableLine(lineId: $0.lineId, itemTaxGroup: basics[$0.productId]?.itemTaxGroup, amount: $0.netAmount) },

@@ -196,7 +196,8 @@ enum PricingHandlers {
             let store = PricingStore(context.transaction)
             let generations = try await context.masterDataMemo.generations(store)
             let rates = try await context.masterData.taxRates(
-                itemTaxGroups: itemGroups, salesTaxGroup: group, at: request.atInstant ?? currentInstant(), generation: generations.pricing, store: store
+                itemTaxGroups: itemGroups, salesTaxGroup: group, at: request.atInstant ?? currentInstant(),
+                generation: generations.pricing, store: store
             )
             var ratePerGroup: [String: Decimal] = [:]
             for rate in rates { ratePerGroup[rate.itemTaxGroup, default: 0] += rate.ratePercent }
