@@ -33,36 +33,25 @@ final class MasterDataCache: Sendable {
         var state: String?
     }
 
-    private struct State {
-        var discountsGeneration: Int64 = .min
-        var offersByChannel: [Int64: [TimedOffer]] = [:]
-        var catalogGeneration: Int64 = .min
-        var scopes: [Int64: Scope] = [:]
-        var pricingGeneration: Int64 = .min
-        /// Every product asked for has an entry, empty when it has no lines in that currency.
-        var priceLines: [PriceKey: [DatedPriceLine]] = [:]
-        var taxRatesByGroup: [String: [DatedTaxRate]] = [:]
-        var salesTaxGroups: [RegionKey: String?] = [:]
-
-        /// Makes the state hold `generation`'s pricing data. False when it holds a newer
-        /// generation's: what a transaction with an older snapshot read is then not kept.
-        mutating func adoptPricing(_ generation: Int64) -> Bool {
-            guard generation >= pricingGeneration else { return false }
-            if generation > pricingGeneration {
-                pricingGeneration = generation
-                priceLines = [:]
-                taxRatesByGroup = [:]
-                salesTaxGroups = [:]
-            }
-            return true
-        }
-    }
-
     /// Scopes and price lines are small, but a catalog has no fixed size: past this many
     /// products the cache starts over.
     static let scopeLimit = 200_000
     /// Regions come from clients' addresses, so their number is bounded here, not by the data.
     static let regionLimit = 10_000
+
+    private struct State {
+        /// By channel; generation `discounts`.
+        var offers = GenerationTable<Int64, [TimedOffer]>(limit: .max)
+        /// By product; generation `catalog`.
+        var scopes = GenerationTable<Int64, Scope>(limit: MasterDataCache.scopeLimit)
+        /// Generation `pricing`. Every product asked for has an entry, empty when it has no
+        /// lines in that currency.
+        var priceLines = GenerationTable<PriceKey, [DatedPriceLine]>(limit: MasterDataCache.scopeLimit)
+        /// By sales tax group; generation `pricing`.
+        var taxRates = GenerationTable<String, [DatedTaxRate]>(limit: .max)
+        /// Generation `pricing`; nil for a region without a group of its own.
+        var salesTaxGroups = GenerationTable<RegionKey, String?>(limit: MasterDataCache.regionLimit)
+    }
 
     private let state = Mutex(State())
 
@@ -71,29 +60,16 @@ final class MasterDataCache: Sendable {
     func offers(
         channelId: Int64, at instant: Int64, unlocked: Set<String>, generation: Int64, store: PricingStore
     ) async throws -> [DiscountEngine.Offer] {
-        let cached: [TimedOffer]? = state.withLock { state in
-            guard state.discountsGeneration == generation else { return nil }
-            return state.offersByChannel[channelId]
-        }
-        let timed: [TimedOffer]
-        if let cached {
-            timed = cached
-        } else {
-            timed = try await store.channelOffers(channelId: channelId).map { entry in
+        var timed = state.withLock { $0.offers.value(channelId, at: generation) }
+        if timed == nil {
+            let loaded = try await store.channelOffers(channelId: channelId).map { entry in
                 (DiscountEngine.Offer(entry.offer), entry.offer.requiresCode, entry.validFrom, entry.validTo)
             }
-            state.withLock { state in
-                guard generation >= state.discountsGeneration else { return }
-                if generation > state.discountsGeneration {
-                    state.discountsGeneration = generation
-                    state.offersByChannel = [:]
-                }
-                state.offersByChannel[channelId] = timed
-            }
+            state.withLock { $0.offers.keep([(channelId, loaded)], at: generation) }
+            timed = loaded
         }
-        return timed.compactMap { entry in
-            guard entry.validFrom.map({ $0 <= instant }) ?? true, entry.validTo.map({ $0 >= instant }) ?? true,
-                  !entry.requiresCode || unlocked.contains(entry.offer.offerId)
+        return (timed ?? []).compactMap { entry in
+            guard Self.isValid(from: entry.validFrom, to: entry.validTo, at: instant), !entry.requiresCode || unlocked.contains(entry.offer.offerId)
             else { return nil }
             return entry.offer
         }
@@ -106,27 +82,21 @@ final class MasterDataCache: Sendable {
         var found: [DatedPriceLine] = []
         var missing: [Int64] = []
         state.withLock { state in
-            guard state.pricingGeneration == generation else {
-                missing = productIds
-                return
-            }
             for id in productIds {
-                if let lines = state.priceLines[PriceKey(currency: currency, productId: id)] { found += lines } else { missing.append(id) }
+                guard let lines = state.priceLines.value(PriceKey(currency: currency, productId: id), at: generation) else {
+                    missing.append(id)
+                    continue
+                }
+                found += lines
             }
         }
         if !missing.isEmpty {
             let loaded = try await store.datedPriceLines(productIds: missing, currency: currency)
-            var byProduct = Dictionary(grouping: loaded, by: \.line.productId)
-            for id in missing where byProduct[id] == nil { byProduct[id] = [] }
-            state.withLock { state in
-                guard state.adoptPricing(generation) else { return }
-                if state.priceLines.count + byProduct.count > Self.scopeLimit { state.priceLines = [:] }
-                for (id, lines) in byProduct { state.priceLines[PriceKey(currency: currency, productId: id)] = lines }
-            }
+            let byProduct = Dictionary(grouping: loaded, by: \.line.productId)
+            state.withLock { $0.priceLines.keep(missing.map { (PriceKey(currency: currency, productId: $0), byProduct[$0] ?? []) }, at: generation) }
             found += loaded
         }
-        return found.filter { ($0.validFrom.map { $0 <= instant } ?? true) && ($0.validTo.map { $0 >= instant } ?? true) }
-            .map(\.line).sorted { $0.recordId < $1.recordId }
+        return found.filter { Self.isValid(from: $0.validFrom, to: $0.validTo, at: instant) }.map(\.line).sorted { $0.recordId < $1.recordId }
     }
 
     /// The rates of a sales tax group for the item tax groups, valid at `instant`, by item tax
@@ -135,37 +105,23 @@ final class MasterDataCache: Sendable {
         itemTaxGroups: [String], salesTaxGroup: String, at instant: Int64, generation: Int64, store: PricingStore
     ) async throws -> [TaxRateRecord] {
         guard !itemTaxGroups.isEmpty else { return [] }
-        let cached: [DatedTaxRate]? = state.withLock { state in
-            state.pricingGeneration == generation ? state.taxRatesByGroup[salesTaxGroup] : nil
-        }
-        let dated: [DatedTaxRate]
-        if let cached {
-            dated = cached
-        } else {
-            dated = try await store.datedTaxRates(salesTaxGroup: salesTaxGroup)
-            state.withLock { state in
-                guard state.adoptPricing(generation) else { return }
-                state.taxRatesByGroup[salesTaxGroup] = dated
-            }
+        var dated = state.withLock { $0.taxRates.value(salesTaxGroup, at: generation) }
+        if dated == nil {
+            let loaded = try await store.datedTaxRates(salesTaxGroup: salesTaxGroup)
+            state.withLock { $0.taxRates.keep([(salesTaxGroup, loaded)], at: generation) }
+            dated = loaded
         }
         let wanted = Set(itemTaxGroups)
-        return dated.filter { wanted.contains($0.rate.itemTaxGroup) && $0.validFrom <= instant && ($0.validTo.map { $0 >= instant } ?? true) }
+        return (dated ?? []).filter { wanted.contains($0.rate.itemTaxGroup) && Self.isValid(from: $0.validFrom, to: $0.validTo, at: instant) }
             .map(\.rate)
     }
 
     /// The sales tax group of a delivery region: what `CartStore.salesTaxGroup` reads.
     func salesTaxGroup(countryRegionId: String, state regionState: String?, generation: Int64, store: CartStore) async throws -> String? {
         let key = RegionKey(country: countryRegionId, state: regionState)
-        let cached: String?? = state.withLock { state in
-            state.pricingGeneration == generation ? state.salesTaxGroups[key] : nil
-        }
-        if let cached { return cached }
+        if let cached = state.withLock({ $0.salesTaxGroups.value(key, at: generation) }) { return cached }
         let group = try await store.salesTaxGroup(countryRegionId: countryRegionId, state: regionState)
-        state.withLock { state in
-            guard state.adoptPricing(generation) else { return }
-            if state.salesTaxGroups.count >= Self.regionLimit { state.salesTaxGroups = [:] }
-            state.salesTaxGroups[key] = .some(group)
-        }
+        state.withLock { $0.salesTaxGroups.keep([(key, group)], at: generation) }
         return group
     }
 
@@ -174,26 +130,49 @@ final class MasterDataCache: Sendable {
         var result: [Int64: Scope] = [:]
         var missing: [Int64] = []
         state.withLock { state in
-            guard state.catalogGeneration == generation else {
-                missing = productIds
-                return
-            }
             for id in productIds {
-                if let scope = state.scopes[id] { result[id] = scope } else { missing.append(id) }
+                if let scope = state.scopes.value(id, at: generation) { result[id] = scope } else { missing.append(id) }
             }
         }
         guard !missing.isEmpty else { return result }
         let loaded = try await store.discountScopes(productIds: missing)
-        state.withLock { state in
-            guard generation >= state.catalogGeneration else { return }
-            if generation > state.catalogGeneration || state.scopes.count + loaded.count > Self.scopeLimit {
-                state.catalogGeneration = generation
-                state.scopes = [:]
-            }
-            state.scopes.merge(loaded) { _, new in new }
-        }
+        state.withLock { $0.scopes.keep(Array(loaded), at: generation) }
         result.merge(loaded) { _, new in new }
         return result
+    }
+
+    /// Whether a validity window (open where nil) includes `instant`.
+    private static func isValid(from: Int64?, to: Int64?, at instant: Int64) -> Bool {
+        (from.map { $0 <= instant } ?? true) && (to.map { $0 >= instant } ?? true)
+    }
+}
+
+/// What one group of master data's cache keeps: entries read at one generation of the group.
+private struct GenerationTable<Key: Hashable, Value> {
+    private var generation: Int64 = .min
+    private var entries: [Key: Value] = [:]
+    /// Past this many entries the table starts over.
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// The entry for `key`, only when the table holds exactly `generation`.
+    func value(_ key: Key, at generation: Int64) -> Value? {
+        self.generation == generation ? entries[key] : nil
+    }
+
+    /// Keeps what a transaction that sees `generation` read. What a transaction with an older
+    /// snapshot read (from before a change the table already reflects) is not kept; a newer
+    /// generation empties the table first.
+    mutating func keep(_ read: [(Key, Value)], at generation: Int64) {
+        guard generation >= self.generation else { return }
+        if generation > self.generation || entries.count + read.count > limit {
+            self.generation = generation
+            entries = [:]
+        }
+        for (key, value) in read { entries[key] = value }
     }
 }
 
