@@ -159,12 +159,15 @@ let package = Package(
             path: "bench/SearchBench",
             swiftSettings: swiftSettings
         ),
-        // What the HTTP load clients share: a blocking keep-alive connection per client thread.
+        // What the HTTP load clients share: a blocking keep-alive connection per client thread,
+        // or many connections multiplexed on a few threads with epoll.
         .target(
             name: "BenchHTTP",
+            dependencies: ["CBenchPoll"],
             path: "bench/BenchHTTP",
             swiftSettings: swiftSettings
         ),
+        .target(name: "CBenchPoll", path: "bench/CBenchPoll"),
         // What the in-process benchmarks share: the runtime over the demo data.
         .target(
             name: "BenchSupport",

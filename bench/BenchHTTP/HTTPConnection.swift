@@ -120,14 +120,27 @@ public func runClients(
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
-/// Where `needle` first starts in `haystack`.
-public func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-    guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-    for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
-        return start
+/// Where `needle` first starts in `haystack` (an index of `haystack`). The load clients look for
+/// header ends and JSON members in every answer, so this scans with memchr and memcmp.
+public func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+    guard let first = needle.first, haystack.count >= needle.count else { return nil }
+    return haystack.withUnsafeBytes { hay in
+        needle.withUnsafeBytes { pattern -> Int? in
+            guard let base = hay.baseAddress, let patternBase = pattern.baseAddress else { return nil }
+            var offset = 0
+            let last = hay.count - pattern.count
+            while offset <= last {
+                guard let hit = memchr(base + offset, Int32(first), last - offset + 1) else { return nil }
+                let position = UnsafeRawPointer(hit) - base
+                if memcmp(base + position, patternBase, pattern.count) == 0 { return haystack.startIndex + position }
+                offset = position + 1
+            }
+            return nil
+        }
     }
-    return nil
 }
+
+public func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? { find(needle, in: haystack[...]) }
 
 /// The value below which `p` of the sorted `values` lie.
 public func percentile(_ sorted: [Double], _ p: Double) -> Double {

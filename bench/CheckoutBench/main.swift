@@ -1,7 +1,11 @@
 // The full checkout flow under load: each client loops create cart, 3 x AddCartLines, PATCH
 // the address, Checkout (test connector), and records each step's latency.
 //
-//   CheckoutBench <base URL> <database: SQLite path or postgres:// URL> [clients] [seconds]
+//   CheckoutBench <base URL> <database: SQLite path or postgres:// URL> [clients] [seconds] [threads]
+//
+// The clients are multiplexed on `threads` threads (default 1) with epoll (BenchHTTP's
+// runMultiplexed), so the load client takes as little as it can of the cores it shares with the
+// server.
 //
 // Before the load it puts plenty of stock on the products it buys (through the channel
 // database, as headquarters' data would), so no checkout fails for want of stock.
@@ -16,11 +20,12 @@ import Glibc
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let base = URL(string: arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: CheckoutBench <base URL> <database> [clients] [seconds]\n".utf8))
+    FileHandle.standardError.write(Data("usage: CheckoutBench <base URL> <database> [clients] [seconds] [client threads]\n".utf8))
     exit(2)
 }
 let clients = arguments.count > 3 ? Int(arguments[3]) ?? 32 : 32
 let seconds = arguments.count > 4 ? Double(arguments[4]) ?? 20 : 20
+let clientThreads = arguments.count > 5 ? Int(arguments[5]) ?? 1 : 1
 let products = (1...3).map { DemoData.firstProductId + Int64($0) * 7 }
 
 let logger = Logger(label: "bench")
@@ -34,96 +39,160 @@ try await database.withTransaction(.write) { transaction in
 }
 await database.close()
 
-enum Step: String, CaseIterable {
-    case create = "POST Carts"
-    case addLines = "AddCartLines"
-    case patch = "PATCH address"
-    case checkout = "Checkout"
+enum Step: Int, CaseIterable {
+    case create, addLines, patch, checkout
+
+    var name: String {
+        switch self {
+        case .create: "POST Carts"
+        case .addLines: "AddCartLines"
+        case .patch: "PATCH address"
+        case .checkout: "Checkout"
+        }
+    }
 }
 
 final class Results: @unchecked Sendable {
     private let lock = NSLock()
-    private var latencies: [Step: [Double]] = [:]
+    private var latencies: [[Double]] = Step.allCases.map { _ in [] }
     private(set) var checkouts = 0
     private(set) var failures: [String] = []
 
-    func record(_ step: Step, _ milliseconds: Double) { lock.withLock { latencies[step, default: []].append(milliseconds) } }
-    func completed() { lock.withLock { checkouts += 1 } }
+    func add(_ sessions: [CheckoutSession]) {
+        lock.withLock {
+            for session in sessions {
+                checkouts += session.checkouts
+                for step in Step.allCases { latencies[step.rawValue] += session.latencies[step.rawValue] }
+            }
+        }
+    }
     func failed(_ message: String) { lock.withLock { if failures.count < 5 { failures.append(message) } } }
-    func sorted(_ step: Step) -> [Double] { lock.withLock { (latencies[step] ?? []).sorted() } }
+    func sorted(_ step: Step) -> [Double] { lock.withLock { latencies[step.rawValue].sorted() } }
 }
 
-/// The checkout flow of one client; everything it shares with the other client threads is
-/// immutable or locked.
-struct Flow: Sendable {
-    let results: Results
+/// One client's checkout flow, one request at a time: create the cart, add three products one
+/// AddCartLines each, PATCH the address, Checkout. After a failed step it starts over with a new
+/// cart.
+struct CheckoutSession: LoadSession {
+    let host: String
     let products: [Int64]
+    /// 0: create; 1...3: add products[stage - 1]; 4: PATCH; 5: Checkout.
+    private var stage = 0
+    private var cartId = ""
+    private var version = 0
+    private var amountDue = ""
+    private(set) var checkouts = 0
+    private(set) var latencies: [[Double]] = Step.allCases.map { _ in [] }
+
+    init(host: String, products: [Int64]) {
+        self.host = host
+        self.products = products
+    }
+
+    private var step: Step {
+        switch stage {
+        case 0: .create
+        case 1...3: .addLines
+        case 4: .patch
+        default: .checkout
+        }
+    }
 
     /// The text of a top-level JSON member, found by scanning: the client reads three members and
     /// must not spend its CPU share on a full JSON parse.
-    static func member(_ name: String, in body: [UInt8]) -> String? {
+    static func member(_ name: String, in body: ArraySlice<UInt8>) -> String? {
         let key = Array("\"\(name)\":".utf8)
         guard let start = find(key, in: body) else { return nil }
         var index = start + key.count
-        let quoted = index < body.count && body[index] == UInt8(ascii: "\"")
+        let quoted = index < body.endIndex && body[index] == UInt8(ascii: "\"")
         if quoted { index += 1 }
         let valueStart = index
-        while index < body.count, quoted ? body[index] != UInt8(ascii: "\"") : (body[index] != UInt8(ascii: ",") && body[index] != UInt8(ascii: "}")) {
+        while index < body.endIndex, quoted ? body[index] != UInt8(ascii: "\"") : (body[index] != UInt8(ascii: ",") && body[index] != UInt8(ascii: "}")) {
             index += 1
         }
         return String(decoding: body[valueStart..<index], as: UTF8.self)
     }
 
-    func send(_ connection: HTTPConnection, _ step: Step, _ method: String, _ path: String, _ body: String, headers: String = "") throws -> [UInt8] {
-        let start = ContinuousClock.now
-        let (status, data) = try connection.send(method, path, body, headers: headers)
-        let elapsed = ContinuousClock.now - start
-        results.record(step, Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
-        guard (200..<300).contains(status) else {
-            throw BenchFailure("\(step.rawValue): \(status) \(String(decoding: data, as: UTF8.self))")
-        }
-        return data
+    private func request(_ method: String, _ path: String, _ body: String, headers: String = "") -> [UInt8] {
+        let bodyBytes = body.utf8
+        var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n\(headers)\r\n".utf8)
+        request += bodyBytes
+        return request
     }
 
-    func checkoutOnce(_ connection: HTTPConnection) throws {
-        let cart = try send(connection, .create, "POST", "/Commerce/Carts", "{}")
-        guard let id = Self.member("Id", in: cart), var version = Self.member("Version", in: cart).flatMap({ Int($0) }) else {
-            throw BenchFailure("no cart id")
-        }
-        for product in products {
-            let added = try send(
-                connection, .addLines, "POST", "/Commerce/Carts('\(id)')/AddCartLines",
-                #"{"cartLines":[{"ProductId":\#(product),"Quantity":1}],"cartVersion":\#(version)}"#
+    func nextRequest() -> [UInt8] {
+        switch stage {
+        case 0:
+            return request("POST", "/Commerce/Carts", "{}")
+        case 1...3:
+            return request(
+                "POST", "/Commerce/Carts('\(cartId)')/AddCartLines",
+                #"{"cartLines":[{"ProductId":\#(products[stage - 1]),"Quantity":1}],"cartVersion":\#(version)}"#
             )
-            version = Self.member("Version", in: added).flatMap { Int($0) } ?? version + 1
+        case 4:
+            return request(
+                "PATCH", "/Commerce/Carts('\(cartId)')",
+                #"{"Version":\#(version),"ReceiptEmail":"bench@example.com","ShippingAddress":{"Name":"Bench","Street":"1 Main St","City":"Fresno","State":"CA","ZipCode":"93650","ThreeLetterISORegionName":"USA"}}"#
+            )
+        default:
+            return request(
+                "POST", "/Commerce/Carts('\(cartId)')/Checkout",
+                #"{"receiptEmail":"bench@example.com","cartVersion":\#(version),"cartTenderLines":[{"Amount":\#(amountDue),"Currency":"USD","TenderTypeId":"3","TokenizedPaymentCard":{"CardTokenInfo":{"CardToken":"test-approve"}}}]}"#,
+                headers: "Idempotency-Key: \(UUID().uuidString)\r\n"
+            )
         }
-        let patched = try send(
-            connection, .patch, "PATCH", "/Commerce/Carts('\(id)')",
-            #"{"Version":\#(version),"ReceiptEmail":"bench@example.com","ShippingAddress":{"Name":"Bench","Street":"1 Main St","City":"Fresno","State":"CA","ZipCode":"93650","ThreeLetterISORegionName":"USA"}}"#
-        )
-        guard let due = Self.member("AmountDue", in: patched), let newVersion = Self.member("Version", in: patched) else {
-            throw BenchFailure("no amount due")
+    }
+
+    mutating func received(status: Int, body: ArraySlice<UInt8>, elapsed: Duration) throws {
+        let step = self.step
+        latencies[step.rawValue].append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+        do {
+            guard (200..<300).contains(status) else {
+                throw BenchFailure("\(step.name): \(status) \(String(decoding: body, as: UTF8.self))")
+            }
+            switch stage {
+            case 0:
+                guard let id = Self.member("Id", in: body), let first = Self.member("Version", in: body).flatMap({ Int($0) }) else {
+                    throw BenchFailure("no cart id")
+                }
+                cartId = id
+                version = first
+            case 1...3:
+                version = Self.member("Version", in: body).flatMap { Int($0) } ?? version + 1
+            case 4:
+                guard let due = Self.member("AmountDue", in: body), let patched = Self.member("Version", in: body).flatMap({ Int($0) }) else {
+                    throw BenchFailure("no amount due")
+                }
+                amountDue = due
+                version = patched
+            default:
+                checkouts += 1
+            }
+            stage = (stage + 1) % 6
+        } catch {
+            stage = 0
+            throw error
         }
-        _ = try send(
-            connection, .checkout, "POST", "/Commerce/Carts('\(id)')/Checkout",
-            #"{"receiptEmail":"bench@example.com","cartVersion":\#(newVersion),"cartTenderLines":[{"Amount":\#(due),"Currency":"USD","TenderTypeId":"3","TokenizedPaymentCard":{"CardTokenInfo":{"CardToken":"test-approve"}}}]}"#,
-            headers: "Idempotency-Key: \(UUID().uuidString)\r\n"
-        )
-        results.completed()
     }
 }
 
 let results = Results()
-let flow = Flow(results: results, products: products)
-
-let total = runClients(base, clients: clients, seconds: seconds, failed: { results.failed("\($0)") }) { _, _, connection in
-    try flow.checkoutOnce(connection)
+guard let port = base.port.flatMap(UInt16.init(exactly:)) else {
+    FileHandle.standardError.write(Data("\(base) names no port\n".utf8))
+    exit(2)
 }
+let host = "\(base.host ?? "127.0.0.1"):\(port)"
+let total = runMultiplexed(
+    port: port, sessions: clients, threads: clientThreads, seconds: seconds,
+    failed: { results.failed("\($0)") },
+    made: { _ in CheckoutSession(host: host, products: products) },
+    finished: { results.add($0) }
+)
 print("clients: \(clients), duration: \(String(format: "%.1f", total)) s")
 print(String(format: "checkouts/s: %.1f (%d completed)", Double(results.checkouts) / total, results.checkouts))
 for step in Step.allCases {
     let values = results.sorted(step)
-    print(String(format: "%@: n=%d p50=%.1f ms p99=%.1f ms", step.rawValue as NSString, values.count, percentile(values, 0.5), percentile(values, 0.99)))
+    print(String(format: "%@: n=%d p50=%.1f ms p99=%.1f ms", step.name as NSString, values.count, percentile(values, 0.5), percentile(values, 0.99)))
 }
 for failure in results.failures { print("failure: \(failure)") }
 exit(results.failures.isEmpty ? 0 : 1)
