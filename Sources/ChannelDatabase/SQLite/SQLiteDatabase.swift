@@ -36,12 +36,23 @@ public final class SQLiteDatabase: ChannelDatabase {
     /// The WAL length (frames) at which the writer checkpoints next; only the writer's holder
     /// changes it.
     private let checkpointAt = Atomic<Int>(SQLiteDatabase.checkpointFrames)
-    /// WAL growth between checkpoints: 4 MiB of 4 KiB pages, SQLite's own default. A checkpoint
-    /// waits for the disk twice (~7 ms here) whatever it copies, and holds the writer meanwhile:
-    /// at 4,096 frames it held it ~20 ms, which set the p99 of every write under load (~24 ms for
-    /// checkout's steps); at 1,024 that p99 is ~15 ms at the same throughput (BENCHMARKS.md,
-    /// checkout).
-    static let checkpointFrames = 1_024
+    /// WAL growth between checkpoints, ~16 MiB of 4 KiB pages. A checkpoint holds the writer
+    /// while it copies the pages back and waits for the disk twice, so fewer of them leave the
+    /// writer more time: at 4,000 frames checkout did 10-15% more than at 1,024 (BENCHMARKS.md,
+    /// checkout). Not more: SQLite indexes the WAL in blocks of ~4,000 frames, and each page a
+    /// connection reads searches every block; at 16,384 frames checkout was slower again.
+    static let checkpointFrames = 4_000
+    /// The WAL length at which its pages are next flushed to disk ahead of the checkpoint;
+    /// only the writer's holder changes it.
+    private let flushAt = Atomic<Int>(SQLiteDatabase.flushFrames)
+    /// Frames between those early flushes. They run beside the writer, so the checkpoint's own
+    /// wait for the WAL (~10 ms for 4,000 frames here, all of it holding the writer) covers only
+    /// the last of them.
+    static let flushFrames = 1_000
+    private let flushing = Atomic<Bool>(false)
+    /// The WAL file, opened for the early flushes only: SQLite takes its WAL locks on the
+    /// `-shm` file, so this descriptor holds none a close could drop.
+    private let walDescriptor = Mutex<Int32>(-1)
     /// Real commits, each of a whole group; for tests and diagnostics.
     private let commitCount = Atomic<Int>(0)
     var commits: Int { commitCount.load(ordering: .relaxed) }
@@ -252,8 +263,20 @@ public final class SQLiteDatabase: ChannelDatabase {
     private func checkpointIfDue(_ connection: SQLiteConnection) async {
         let frames = connection.walFrames
         // The WAL restarted: it is short again.
-        if frames < checkpointAt.load(ordering: .relaxed) - Self.checkpointFrames { checkpointAt.store(Self.checkpointFrames, ordering: .relaxed) }
-        guard frames >= checkpointAt.load(ordering: .relaxed) else { return }
+        if frames < checkpointAt.load(ordering: .relaxed) - Self.checkpointFrames {
+            checkpointAt.store(Self.checkpointFrames, ordering: .relaxed)
+            flushAt.store(Self.flushFrames, ordering: .relaxed)
+        }
+        guard frames >= checkpointAt.load(ordering: .relaxed) else {
+            if frames >= flushAt.load(ordering: .relaxed), !flushing.exchange(true, ordering: .acquiring) {
+                flushAt.store(frames + Self.flushFrames, ordering: .relaxed)
+                threads.submit { [self] _ in
+                    flushWAL()
+                    flushing.store(false, ordering: .releasing)
+                }
+            }
+            return
+        }
         checkpointAt.store(frames + Self.checkpointFrames, ordering: .relaxed)
         do {
             _ = try await threads.runIfActive { try connection.query("PRAGMA wal_checkpoint(PASSIVE);", []) }
@@ -262,9 +285,24 @@ public final class SQLiteDatabase: ChannelDatabase {
         }
     }
 
+    /// Writes the WAL's dirty pages to disk and waits for them, like the checkpoint's own sync
+    /// does; a failure only leaves that work to the checkpoint.
+    private func flushWAL() {
+        walDescriptor.withLock { descriptor in
+            if descriptor < 0 { descriptor = open(path + "-wal", O_RDONLY | O_CLOEXEC) }
+            guard descriptor >= 0 else { return }
+            #if canImport(Glibc)
+            _ = fdatasync(descriptor)
+            #else
+            _ = fsync(descriptor)
+            #endif
+        }
+    }
+
     deinit {
         // A database dropped without `close()` (tests do) must not leave its thread waiting forever.
         writerThread.stop()
+        walDescriptor.withLock { if $0 >= 0 { _ = Foundation.close($0) } }
     }
 
     public func close() async {
