@@ -27,21 +27,7 @@ public final class HTTPConnection {
     /// `host` is the Host header's value.
     public init(port: UInt16, host: String) throws {
         self.host = host
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw BenchFailure("socket() failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            throw BenchFailure("connect() failed: \(errno)")
-        }
-        var one: Int32 = 1
-        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        descriptor = try connectLoopback(port: port)
     }
 
     deinit { close(descriptor) }
@@ -84,6 +70,27 @@ public final class HTTPConnection {
         guard count > 0 else { throw BenchFailure("connection closed: \(errno)") }
         buffer += chunk[..<count]
     }
+}
+
+/// A connected TCP socket to 127.0.0.1:`port`, with Nagle's delay off (each request is one
+/// write, and the next waits for its answer).
+func connectLoopback(port: UInt16) throws -> Int32 {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw BenchFailure("socket() failed") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(descriptor)
+        throw BenchFailure("connect() failed: \(errno)")
+    }
+    var one: Int32 = 1
+    setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    return descriptor
 }
 
 /// Runs `clients` threads for `seconds`, each calling `step` over and over on its own
