@@ -8,7 +8,7 @@
 # Environment:
 #   SKIP_BUILD=1                  use the binaries already in $SCRATCH_PATH
 #   SCRATCH_PATH                  SwiftPM scratch path for the release build (default .build-bench)
-#   CLIENTS                       concurrent clients, one run per number (default "32 128": 32
+#   CLIENTS                       concurrent clients, one run per number (default "32 64 128": 32
 #                                 leaves the server below saturation, 128 saturates it)
 #   SECONDS_PER_RUN               duration of each measured run (default 20)
 #   COMMERCE_BENCH_POSTGRES_URL   also measure on this PostgreSQL database (an empty database;
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCRATCH_PATH=${SCRATCH_PATH:-.build-bench}
-CLIENTS=${CLIENTS:-32 128}
+CLIENTS=${CLIENTS:-32 64 128}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-20}
 RESULTS_DIR=${RESULTS_DIR:-bench/results}
 

@@ -41,4 +41,38 @@ struct RandomIdentifierTests {
         #expect(values[14] == ["4"])
         #expect(values[19] == ["8", "9", "a", "b"])
     }
+
+    @Test("version-7 UUIDs carry the current Unix time in milliseconds, sort by it, and keep 74 random bits")
+    func timeOrdered() throws {
+        let before = UInt64(Date().timeIntervalSince1970 * 1_000)
+        let first = RandomIdentifier.timeOrdered()
+        let after = UInt64(Date().timeIntervalSince1970 * 1_000) + 1
+        let parsed = try #require(UUID(uuidString: first))
+        #expect(parsed.uuidString.lowercased() == first)
+        let bytes = withUnsafeBytes(of: parsed.uuid) { Array($0) }
+        #expect(bytes[6] >> 4 == 7, "version nibble of \(first)")
+        #expect(bytes[8] >> 6 == 0b10, "variant bits of \(first)")
+        let milliseconds = bytes[0..<6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect((before...after).contains(milliseconds), "\(milliseconds) is not between \(before) and \(after)")
+
+        // Made in a later millisecond, an id sorts after: as text too, which is how the
+        // indexes compare them.
+        Thread.sleep(forTimeInterval: 0.002)
+        #expect(RandomIdentifier.timeOrdered() > first)
+
+        var seen = Set<String>()
+        var values = Array(repeating: Set<Character>(), count: 36)
+        for _ in 0..<100_000 {
+            let text = RandomIdentifier.timeOrdered()
+            seen.insert(text)
+            for (index, character) in text.enumerated() { values[index].insert(character) }
+        }
+        #expect(seen.count == 100_000)
+        // After the time (positions 0-12) and the version (14), every random nibble takes every value.
+        for index in 15..<36 where ![18, 19, 23].contains(index) {
+            #expect(values[index].count == 16, "position \(index) took \(values[index].count) values")
+        }
+        #expect(values[14] == ["7"])
+        #expect(values[19] == ["8", "9", "a", "b"])
+    }
 }

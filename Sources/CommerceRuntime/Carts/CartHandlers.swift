@@ -12,9 +12,10 @@ enum CartHandlers {
             let store = CartStore(context.transaction)
             let customer = try await customerAccount(requested: request.customerId, current: nil, context: context)
             let now = PricingHandlers.currentInstant()
-            // A random UUID (122 random bits from the system CSPRNG): the id is the only thing
-            // that lets an anonymous caller use the cart, so it must not be guessable.
-            let id = RandomIdentifier.uuid()
+            // A version-7 UUID (74 random bits from the system CSPRNG after the time): the id is
+            // the only thing that lets an anonymous caller use the cart, so it must not be
+            // guessable; the time in front keeps new carts together in the id index.
+            let id = RandomIdentifier.timeOrdered()
             var record = CartRecord(
                 id: id, channelId: context.channel.recordId, customerAccount: customer, receiptEmail: try validEmail(request.receiptEmail),
                 shippingAddress: try encodeAddress(request.shippingAddress), createdAt: now, modifiedAt: now
@@ -247,7 +248,7 @@ enum CartHandlers {
                 throw CommerceError.invalidRequest("a cart holds at most \(maximumLines) lines", target: "cartLines")
             }
             let line = CartLineRecord(
-                lineId: RandomIdentifier.uuid(), lineNumber: nextNumber, productId: product.recordId, itemId: product.itemId, quantity: input.quantity
+                lineId: RandomIdentifier.timeOrdered(), lineNumber: nextNumber, productId: product.recordId, itemId: product.itemId, quantity: input.quantity
             )
             try await store.insertLine(line, cartId: record.id)
             try await StoredProperties.merge(input.extensionProperties, cartId: record.id, part: line.lineId, context: context)

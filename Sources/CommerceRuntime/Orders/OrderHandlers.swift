@@ -130,7 +130,7 @@ struct Checkout {
         )
 
         let now = PricingHandlers.currentInstant()
-        let orderId = RandomIdentifier.uuid()
+        let orderId = RandomIdentifier.timeOrdered()
 
         // Voided here when a later step of this handler fails, and by the runtime when the
         // request rolls back after the handler returned (a post-trigger or the commit failed):
@@ -266,7 +266,7 @@ struct Checkout {
                     target: "cartTenderLines/TokenizedPaymentCard"
                 )
             }
-            tenders.append(ValidTender(line: line, connector: connector, token: token, paymentId: RandomIdentifier.uuid()))
+            tenders.append(ValidTender(line: line, connector: connector, token: token, paymentId: RandomIdentifier.timeOrdered()))
             total += line.amount
         }
         guard total == amountDue else {
