@@ -26,14 +26,8 @@ struct RandomIdentifierTests {
 
     @Test("a hundred thousand in a row are all different, and every random nibble takes every value")
     func distinct() {
-        var seen = Set<String>()
-        var values = Array(repeating: Set<Character>(), count: 36)
-        for _ in 0..<100_000 {
-            let text = RandomIdentifier.uuid()
-            seen.insert(text)
-            for (index, character) in text.enumerated() { values[index].insert(character) }
-        }
-        #expect(seen.count == 100_000)
+        let (distinct, values) = Self.sample(RandomIdentifier.uuid)
+        #expect(distinct == 100_000)
         // Position 14 is the version ("4"), 19 carries the variant (8, 9, a or b), the dashes are fixed.
         for index in 0..<36 where ![8, 13, 14, 18, 19, 23].contains(index) {
             #expect(values[index].count == 16, "position \(index) took \(values[index].count) values")
@@ -60,19 +54,26 @@ struct RandomIdentifierTests {
         Thread.sleep(forTimeInterval: 0.002)
         #expect(RandomIdentifier.timeOrdered() > first)
 
-        var seen = Set<String>()
-        var values = Array(repeating: Set<Character>(), count: 36)
-        for _ in 0..<100_000 {
-            let text = RandomIdentifier.timeOrdered()
-            seen.insert(text)
-            for (index, character) in text.enumerated() { values[index].insert(character) }
-        }
-        #expect(seen.count == 100_000)
+        let (distinct, values) = Self.sample(RandomIdentifier.timeOrdered)
+        #expect(distinct == 100_000)
         // After the time (positions 0-12) and the version (14), every random nibble takes every value.
         for index in 15..<36 where ![18, 19, 23].contains(index) {
             #expect(values[index].count == 16, "position \(index) took \(values[index].count) values")
         }
         #expect(values[14] == ["7"])
         #expect(values[19] == ["8", "9", "a", "b"])
+    }
+
+    /// A hundred thousand identifiers in a row: how many differ, and the characters seen at each
+    /// position.
+    private static func sample(_ make: () -> String) -> (distinct: Int, values: [Set<Character>]) {
+        var seen = Set<String>()
+        var values = Array(repeating: Set<Character>(), count: 36)
+        for _ in 0..<100_000 {
+            let text = make()
+            seen.insert(text)
+            for (index, character) in text.enumerated() { values[index].insert(character) }
+        }
+        return (seen.count, values)
     }
 }
