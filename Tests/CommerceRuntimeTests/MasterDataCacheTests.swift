@@ -165,4 +165,31 @@ struct MasterDataCacheTests {
         try await write("DELETE FROM sales_tax_groups WHERE sales_tax_group = 'WA'")
         #expect(try await recalculated().taxAmount == 0)
     }
+
+    @Test("a product's base price and item tax group written between two calculations are seen by the second", arguments: Backend.allCases)
+    func productChangesAreSeen(_ backend: Backend) async throws {
+        let f = try await CartTests.fixture(backend)
+        let product = Self.undiscounted
+        func write(_ sql: String, _ arguments: [DatabaseValue] = []) async throws {
+            try await f.database.withTransaction(.write) { _ = try await $0.execute(sql, arguments) }
+        }
+        // Without price lines the product sells at its base price.
+        try await write("DELETE FROM price_lines WHERE product_id = ?", [.integer(product)])
+        let cart = try await f.run(CreateCartRequest(cartLines: [CartLineInput(productId: product, quantity: 1)]))
+        func recalculated() async throws -> CartLine {
+            try #require(try await f.run(CalculateCartTotalsRequest(cartId: cart.id)).cartLines.first)
+        }
+        let first = try await recalculated()
+        #expect(try await recalculated() == first)
+        #expect(first.taxAmount > 0)
+
+        try await write("UPDATE products SET base_price = ? WHERE record_id = ?", [try .decimal(Decimal(string: "123.45")!), .integer(product)])
+        let repriced = try await recalculated()
+        #expect(repriced.price == Decimal(string: "123.45")!)
+        // Taxed at the channel's Washington rate on the new price.
+        #expect(repriced.taxAmount == (Decimal(string: "123.45")! * Decimal(string: "6.5")! / 100).rounded(toDecimals: 2))
+        #expect(repriced.taxAmount != first.taxAmount)
+        try await write("UPDATE products SET item_tax_group = NULL WHERE record_id = ?", [.integer(product)])
+        #expect(try await recalculated().taxAmount == 0)
+    }
 }

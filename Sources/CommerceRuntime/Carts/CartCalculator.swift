@@ -65,7 +65,7 @@ struct CartCalculator {
         }
 
         let pricing = PricingStore(context.transaction)
-        let basics = try await context.masterDataMemo.productBasics(Array(Set(cart.lines.map(\.productId))).sorted(), store: pricing)
+        let basics = try await context.masterDataMemo.productBasics(Array(Set(cart.lines.map(\.productId))).sorted(), store: pricing, cache: context.masterData)
         // The delivery region picks the sales tax group; without one (or for a region without
         // tax setup) the channel's own group applies. A line with its own address is taxed for
         // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.

@@ -3,8 +3,8 @@ import Foundation
 import Synchronization
 
 /// Master data that every cart change reads, kept between requests: the channels' offers,
-/// each product's discount scope (its master and categories with their ancestors), price lines,
-/// tax rates and the sales tax group of each delivery region.
+/// each product's discount scope (its master and categories with their ancestors), base price
+/// and item tax group, price lines, tax rates and the sales tax group of each delivery region.
 ///
 /// Reading them took six statements per cart calculation, a fifth of a cart change's CPU on
 /// SQLite and six round trips on PostgreSQL, and prices and tax another two or three. Now a
@@ -44,6 +44,8 @@ final class MasterDataCache: Sendable {
         var offers = GenerationTable<Int64, [TimedOffer]>(limit: .max)
         /// By product; generation `catalog`.
         var scopes = GenerationTable<Int64, Scope>(limit: MasterDataCache.scopeLimit)
+        /// Base price and item tax group by product; generation `catalog`.
+        var basics = GenerationTable<Int64, MasterDataMemo.Basics>(limit: MasterDataCache.scopeLimit)
         /// Generation `pricing`. Every product asked for has an entry, empty when it has no
         /// lines in that currency.
         var priceLines = GenerationTable<PriceKey, [DatedPriceLine]>(limit: MasterDataCache.scopeLimit)
@@ -141,6 +143,23 @@ final class MasterDataCache: Sendable {
         return result
     }
 
+    /// Each product's base price and item tax group, as `PricingStore.productBasics(ids:)` reads
+    /// them: every cart change needs them for all its lines.
+    func productBasics(_ ids: [Int64], generation: Int64, store: PricingStore) async throws -> [Int64: MasterDataMemo.Basics] {
+        var result: [Int64: MasterDataMemo.Basics] = [:]
+        var missing: [Int64] = []
+        state.withLock { state in
+            for id in ids {
+                if let basics = state.basics.value(id, at: generation) { result[id] = basics } else { missing.append(id) }
+            }
+        }
+        guard !missing.isEmpty else { return result }
+        let loaded = try await store.productBasics(ids: missing)
+        state.withLock { $0.basics.keep(Array(loaded), at: generation) }
+        result.merge(loaded) { _, new in new }
+        return result
+    }
+
     /// Whether a validity window (open where nil) includes `instant`.
     private static func isValid(from: Int64?, to: Int64?, at instant: Int64) -> Bool {
         (from.map { $0 <= instant } ?? true) && (to.map { $0 >= instant } ?? true)
@@ -178,8 +197,8 @@ private struct GenerationTable<Key: Hashable, Value> {
 
 /// Master data one request has read: the generations of the cached groups (read once per
 /// request, not once per calculation step), and products' base prices and item tax groups (a
-/// cart calculation needs them twice, for the prices and then for the tax, and read them twice:
-/// ~5 of ~100 statements per checkout).
+/// cart calculation needs them twice, for the prices and then for the tax; across requests they
+/// come from ``MasterDataCache``).
 ///
 /// For the request only: master data is not changed by the cart and order requests that read
 /// it, and a request sees one transaction's snapshot throughout.
@@ -196,8 +215,9 @@ final class MasterDataMemo: Sendable {
         return read
     }
 
-    /// The basics of `ids` that exist, reading only those this request has not read yet.
-    func productBasics(_ ids: [Int64], store: PricingStore) async throws -> [Int64: Basics] {
+    /// The basics of `ids` that exist, from `cache` at this request's catalog generation for
+    /// those this request has not looked up yet.
+    func productBasics(_ ids: [Int64], store: PricingStore, cache: MasterDataCache) async throws -> [Int64: Basics] {
         var result: [Int64: Basics] = [:]
         var missing: [Int64] = []
         basics.withLock { known in
@@ -206,7 +226,7 @@ final class MasterDataMemo: Sendable {
             }
         }
         guard !missing.isEmpty else { return result }
-        let loaded = try await store.productBasics(ids: missing)
+        let loaded = try await cache.productBasics(missing, generation: try await generations(store).catalog, store: store)
         basics.withLock { $0.merge(loaded) { _, new in new } }
         result.merge(loaded) { _, new in new }
         return result
