@@ -129,33 +129,31 @@ final class MasterDataCache: Sendable {
 
     /// Each product's scope, as `PricingStore.discountScopes(productIds:)` reads it.
     func scopes(productIds: [Int64], generation: Int64, store: PricingStore) async throws -> [Int64: Scope] {
-        var result: [Int64: Scope] = [:]
-        var missing: [Int64] = []
-        state.withLock { state in
-            for id in productIds {
-                if let scope = state.scopes.value(id, at: generation) { result[id] = scope } else { missing.append(id) }
-            }
-        }
-        guard !missing.isEmpty else { return result }
-        let loaded = try await store.discountScopes(productIds: missing)
-        state.withLock { $0.scopes.keep(Array(loaded), at: generation) }
-        result.merge(loaded) { _, new in new }
-        return result
+        try await byProduct(\.scopes, productIds, generation: generation) { try await store.discountScopes(productIds: $0) }
     }
 
     /// Each product's base price and item tax group, as `PricingStore.productBasics(ids:)` reads
     /// them: every cart change needs them for all its lines.
     func productBasics(_ ids: [Int64], generation: Int64, store: PricingStore) async throws -> [Int64: MasterDataMemo.Basics] {
-        var result: [Int64: MasterDataMemo.Basics] = [:]
+        try await byProduct(\.basics, ids, generation: generation) { try await store.productBasics(ids: $0) }
+    }
+
+    /// What `table` holds for `ids` at `generation`; the rest read with `load` and kept. A
+    /// product `load` does not find is not kept, and is read again next time.
+    private func byProduct<Value: Sendable>(
+        _ table: any WritableKeyPath<State, GenerationTable<Int64, Value>> & Sendable, _ ids: [Int64], generation: Int64,
+        load: ([Int64]) async throws -> [Int64: Value]
+    ) async throws -> [Int64: Value] {
+        var result: [Int64: Value] = [:]
         var missing: [Int64] = []
         state.withLock { state in
             for id in ids {
-                if let basics = state.basics.value(id, at: generation) { result[id] = basics } else { missing.append(id) }
+                if let value = state[keyPath: table].value(id, at: generation) { result[id] = value } else { missing.append(id) }
             }
         }
         guard !missing.isEmpty else { return result }
-        let loaded = try await store.productBasics(ids: missing)
-        state.withLock { $0.basics.keep(Array(loaded), at: generation) }
+        let loaded = try await load(missing)
+        state.withLock { $0[keyPath: table].keep(Array(loaded), at: generation) }
         result.merge(loaded) { _, new in new }
         return result
     }
