@@ -65,7 +65,10 @@ struct CartCalculator {
         }
 
         let pricing = PricingStore(context.transaction)
-        let basics = try await context.masterDataMemo.productBasics(Array(Set(cart.lines.map(\.productId))).sorted(), store: pricing, cache: context.masterData)
+        let generations = try await context.masterDataMemo.generations(pricing)
+        let basics = try await context.masterData.productBasics(
+            Array(Set(cart.lines.map(\.productId))).sorted(), generation: generations.catalog, store: pricing
+        )
         // The delivery region picks the sales tax group; without one (or for a region without
         // tax setup) the channel's own group applies. A line with its own address is taxed for
         // it: one CalculateTaxRequest per region, so a tax extension sees one region per call.
@@ -78,12 +81,11 @@ struct CartCalculator {
             regions[region, default: []].append(line)
         }
         var taxPerLine: [String: Decimal] = [:]
-        let generation = try await context.masterDataMemo.generations(pricing).pricing
         let carts = CartStore(context.transaction)
         for region in order {
             let state = region.state
             let group = try await region.country.asyncMap {
-                try await context.masterData.salesTaxGroup(countryRegionId: $0, state: state, generation: generation, store: carts)
+                try await context.masterData.salesTaxGroup(countryRegionId: $0, state: state, generation: generations.pricing, store: carts)
             } ?? nil
             let taxes = try await context.execute(CalculateTaxRequest(
                 lines: (regions[region] ?? []).map { TaxableLine(lineId: $0.lineId, itemTaxGroup: basics[$0.productId]?.itemTaxGroup, amount: $0.netAmount) },

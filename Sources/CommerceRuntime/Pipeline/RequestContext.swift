@@ -38,7 +38,7 @@ public struct RequestContext: Sendable {
     let storedProperties = StoredPropertiesMemo()
     /// The cart as this request's handler has just written it; see `KnownCartMemo`.
     let knownCart = KnownCartMemo()
-    /// Master data generations and product basics read in this request; see `MasterDataMemo`.
+    /// The master data generations this request sees; see `MasterDataMemo`.
     let masterDataMemo = MasterDataMemo()
 
     init(

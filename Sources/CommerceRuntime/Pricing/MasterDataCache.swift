@@ -19,6 +19,7 @@ final class MasterDataCache: Sendable {
     /// writer's time in a checkout profile.
     typealias TimedOffer = (offer: DiscountEngine.Offer, requiresCode: Bool, validFrom: Int64?, validTo: Int64?)
     typealias Scope = (masterId: Int64?, categoryIds: Set<Int64>)
+    typealias Basics = (basePrice: Decimal, itemTaxGroup: String?)
 
     typealias DatedPriceLine = (line: PriceLineRecord, validFrom: Int64?, validTo: Int64?)
     typealias DatedTaxRate = (rate: TaxRateRecord, validFrom: Int64, validTo: Int64?)
@@ -45,7 +46,7 @@ final class MasterDataCache: Sendable {
         /// By product; generation `catalog`.
         var scopes = GenerationTable<Int64, Scope>(limit: MasterDataCache.scopeLimit)
         /// Base price and item tax group by product; generation `catalog`.
-        var basics = GenerationTable<Int64, MasterDataMemo.Basics>(limit: MasterDataCache.scopeLimit)
+        var basics = GenerationTable<Int64, Basics>(limit: MasterDataCache.scopeLimit)
         /// Generation `pricing`. Every product asked for has an entry, empty when it has no
         /// lines in that currency.
         var priceLines = GenerationTable<PriceKey, [DatedPriceLine]>(limit: MasterDataCache.scopeLimit)
@@ -133,8 +134,9 @@ final class MasterDataCache: Sendable {
     }
 
     /// Each product's base price and item tax group, as `PricingStore.productBasics(ids:)` reads
-    /// them: every cart change needs them for all its lines.
-    func productBasics(_ ids: [Int64], generation: Int64, store: PricingStore) async throws -> [Int64: MasterDataMemo.Basics] {
+    /// them: every cart calculation needs them for all its lines, for the prices and again for
+    /// the tax.
+    func productBasics(_ ids: [Int64], generation: Int64, store: PricingStore) async throws -> [Int64: Basics] {
         try await byProduct(\.basics, ids, generation: generation) { try await store.productBasics(ids: $0) }
     }
 
@@ -193,17 +195,12 @@ private struct GenerationTable<Key: Hashable, Value> {
     }
 }
 
-/// Master data one request has read: the generations of the cached groups (read once per
-/// request, not once per calculation step), and products' base prices and item tax groups (a
-/// cart calculation needs them twice, for the prices and then for the tax; across requests they
-/// come from ``MasterDataCache``).
+/// The generations of the cached groups of master data as this request's transaction sees
+/// them: read once per request, not once per calculation step.
 ///
 /// For the request only: master data is not changed by the cart and order requests that read
 /// it, and a request sees one transaction's snapshot throughout.
 final class MasterDataMemo: Sendable {
-    typealias Basics = (basePrice: Decimal, itemTaxGroup: String?)
-
-    private let basics = Mutex<[Int64: Basics]>([:])
     private let generations = Mutex<MasterDataGenerations?>(nil)
 
     func generations(_ store: PricingStore) async throws -> MasterDataGenerations {
@@ -211,22 +208,5 @@ final class MasterDataMemo: Sendable {
         let read = try await store.masterDataGenerations()
         generations.withLock { $0 = read }
         return read
-    }
-
-    /// The basics of `ids` that exist, from `cache` at this request's catalog generation for
-    /// those this request has not looked up yet.
-    func productBasics(_ ids: [Int64], store: PricingStore, cache: MasterDataCache) async throws -> [Int64: Basics] {
-        var result: [Int64: Basics] = [:]
-        var missing: [Int64] = []
-        basics.withLock { known in
-            for id in ids {
-                if let found = known[id] { result[id] = found } else { missing.append(id) }
-            }
-        }
-        guard !missing.isEmpty else { return result }
-        let loaded = try await cache.productBasics(missing, generation: try await generations(store).catalog, store: store)
-        basics.withLock { $0.merge(loaded) { _, new in new } }
-        result.merge(loaded) { _, new in new }
-        return result
     }
 }

@@ -167,8 +167,8 @@ enum PricingHandlers {
         registry.register(CalculatePricesRequest.self) { request, context in
             let store = PricingStore(context.transaction)
             let instant = request.atInstant ?? currentInstant()
-            let basics = try await context.masterDataMemo.productBasics(request.productIds, store: store, cache: context.masterData)
             let generations = try await context.masterDataMemo.generations(store)
+            let basics = try await context.masterData.productBasics(request.productIds, generation: generations.catalog, store: store)
             let lines = try await context.masterData.priceLines(
                 productIds: request.productIds, currency: context.channel.currencyCode, at: instant, generation: generations.pricing, store: store
             )
