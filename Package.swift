@@ -148,7 +148,7 @@ let package = Package(
         // CPU per cart request inside the runtime, without HTTP (bench/cart.sh).
         .executableTarget(
             name: "CartBench",
-            dependencies: ["BenchSupport", "ChannelDatabase", "CommerceRuntime"],
+            dependencies: ["BenchHTTP", "BenchSupport", "ChannelDatabase", "CommerceRuntime"],
             path: "bench/CartBench",
             swiftSettings: swiftSettings
         ),
@@ -160,7 +160,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // What the HTTP load clients share: a blocking keep-alive connection per client thread,
-        // or many connections multiplexed on a few threads with epoll.
+        // or many connections multiplexed on a few threads with epoll; and the process CPU clock
+        // every benchmark reads.
         .target(
             name: "BenchHTTP",
             dependencies: ["CBenchPoll"],
@@ -179,7 +180,7 @@ let package = Package(
         .executableTarget(
             name: "ReadPathBench",
             dependencies: [
-                "BenchSupport", "ChannelDatabase", "CommerceRuntime", "ConsumerAPI",
+                "BenchHTTP", "BenchSupport", "ChannelDatabase", "CommerceRuntime", "ConsumerAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

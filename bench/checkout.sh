@@ -68,15 +68,24 @@ run() {
     # Server CPU per checkout and how busy the machine was: throughput alone cannot tell a
     # CPU-bound run from one bound by the writer (see BENCHMARKS.md, checkout).
     if [[ -n $before && -n $after && -n $machine_before ]]; then
-        local completed
+        local completed client
         completed=$(sed -n 's/^checkouts\/s: .*(\([0-9]*\) completed)$/\1/p' "$RUN_DIR/checkout.txt" | tail -1)
+        client=$(sed -n 's/^load client CPU: \([0-9.]*\) ms per checkout$/\1/p' "$RUN_DIR/checkout.txt" | tail -1)
+        # The load client does the same work per checkout in every run, so its CPU per checkout
+        # shows how fast the machine ran (this kind of VM varies by a third within minutes).
+        # The server's CPU in units of it takes most of that variation out, not all: the
+        # server's larger working set suffers more in a slow phase (BENCHMARKS.md, checkout,
+        # twelfth measurement).
         awk -v ticks=$((after - before)) -v writer=$((writer_after - writer_before)) -v hz="$(getconf CLK_TCK)" -v done="$completed" \
-            -v m1="$machine_before" -v m2="$machine_after" 'BEGIN {
+            -v m1="$machine_before" -v m2="$machine_after" -v client="${client:-0}" 'BEGIN {
             n = split(m2, b, " "); split(m1, a, " "); total = 0; for (i = 2; i <= n; i++) total += b[i] - a[i]
             if (done <= 0) exit
-            printf "server CPU: %.2f ms per checkout", ticks / hz * 1000 / done
+            server = ticks / hz * 1000 / done
+            printf "server CPU: %.2f ms per checkout", server
             if (writer > 0) printf " (the SQLite writer thread: %.2f ms)", writer / hz * 1000 / done
-            printf "; machine idle %.0f%%\n", (b[5] - a[5]) * 100 / total
+            printf "; machine idle %.0f%%", (b[5] - a[5]) * 100 / total
+            if (client > 0) printf "; server CPU / load client CPU: %.1f", server / client
+            printf "\n"
         }' | tee -a "$RUN_DIR/results.txt"
     fi
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""

@@ -12,6 +12,7 @@
 //   - AddCartLinesRequest raising a line's quantity (claim, change, recalculate, store);
 //   - UpdateCartRequest setting the e-mail and the shipping address (the tax region changes);
 //   - the whole flow of bench/checkout.sh: CreateCart, 3 x AddCartLines, UpdateCart, Checkout.
+import BenchHTTP
 import BenchSupport
 import ChannelDatabase
 import CommerceRuntime
@@ -35,14 +36,6 @@ try await database.withTransaction(.write) { transaction in
             try await InventoryStore(transaction).setOnHand(productId: product, warehouseId: warehouse, quantity: 100_000_000)
         }
     }
-}
-
-func processCPUMicroseconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let user = Double(usage.ru_utime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec)
-    let system = Double(usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_stime.tv_usec)
-    return user + system
 }
 
 /// Runs `body` off the main actor (top-level code is main-actor isolated, and a hop to it and

@@ -182,6 +182,7 @@ guard let port = base.port.flatMap(UInt16.init(exactly:)) else {
     exit(2)
 }
 let host = "\(base.host ?? "127.0.0.1"):\(port)"
+let clientCPUBefore = processCPUMicroseconds()
 let total = runMultiplexed(
     port: port, sessions: clients, threads: clientThreads, seconds: seconds,
     failed: { results.failed("\($0)") },
@@ -190,6 +191,12 @@ let total = runMultiplexed(
 )
 print("clients: \(clients), duration: \(String(format: "%.1f", total)) s")
 print(String(format: "checkouts/s: %.1f (%d completed)", Double(results.checkouts) / total, results.checkouts))
+// The load client does the same work per checkout in every run, so its CPU per checkout shows
+// how fast the machine itself ran (this VM's speed varies by a third between runs);
+// bench/checkout.sh relates the server's CPU to it.
+if results.checkouts > 0 {
+    print(String(format: "load client CPU: %.3f ms per checkout", (processCPUMicroseconds() - clientCPUBefore) / 1_000 / Double(results.checkouts)))
+}
 for step in Step.allCases {
     let values = results.sorted(step)
     print(String(format: "%@: n=%d p50=%.1f ms p99=%.1f ms", step.name as NSString, values.count, percentile(values, 0.5), percentile(values, 0.99)))

@@ -8,6 +8,7 @@
 // Without a database it makes a fresh SQLite file with the demo data. Each request kind runs
 // `iterations` times per round after a warm-up (READ_PATH_ROUNDS rounds, default 9); the
 // figures are CPU time (user + system) per request.
+import BenchHTTP
 import BenchSupport
 import ChannelDatabase
 import CommerceRuntime
@@ -36,14 +37,6 @@ try await runtime.reloadChannels()
 let api = CommerceAPI(runtime: runtime, options: APIOptions(requestTimeout: timeout == 0 ? nil : .seconds(timeout)), logger: logger)
 let responder = api.responder()
 
-func cpuMicroseconds() -> Double {
-    var usage = rusage()
-    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-    let user = Double(usage.ru_utime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec)
-    let system = Double(usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_stime.tv_usec)
-    return user + system
-}
-
 func request(_ target: String) -> Request {
     // What wrk sends (bench/products-by-key.sh): a Host header, which becomes the authority.
     let head = HTTPRequest(method: .get, scheme: "http", authority: "localhost:8080", path: target, headerFields: HTTPFields())
@@ -59,9 +52,9 @@ func measure(_ label: String, _ target: String) async throws {
     // code costs; the median shows how much the rest moved it.
     var perRound: [Double] = []
     for _ in 0..<rounds {
-        let start = cpuMicroseconds()
+        let start = processCPUMicroseconds()
         for _ in 0..<iterations { _ = try await responder.respond(to: request(target), context: context) }
-        perRound.append((cpuMicroseconds() - start) / Double(iterations))
+        perRound.append((processCPUMicroseconds() - start) / Double(iterations))
     }
     perRound.sort()
     print(String(
