@@ -202,6 +202,26 @@ struct CartTests {
         await f.database.close()
     }
 
+    @Test("an order of more lines than one statement inserts keeps every line, in the cart's order; its cart is gone", arguments: Backend.allCases)
+    func manyLines(_ backend: Backend) async throws {
+        let f = try await Self.fixture(backend)
+        let products = (0..<(OrderStore.linesPerInsert + 3)).map { DemoData.firstProductId + 10 + Int64($0) }
+        let created = try await f.run(CreateCartRequest(receiptEmail: "shopper@example.com"))
+        let cart = try await f.run(AddCartLinesRequest(
+            cartId: created.id, cartLines: products.enumerated().map { CartLineInput(productId: $1, quantity: Decimal($0 % 3 + 1)) }
+        ))
+        #expect(cart.cartLines.count == products.count)
+        let order = try await f.run(f.pay(cart))
+        let stored = try #require(try await f.run(GetSalesOrderRequest(salesOrderId: order.id), caller: .application(id: "erp")))
+        #expect(stored.salesLines.map(\.lineId) == (1...products.count).map(String.init))
+        #expect(stored.salesLines.map(\.productId) == cart.cartLines.map(\.productId))
+        #expect(stored.salesLines.map(\.quantity) == cart.cartLines.map(\.quantity))
+        #expect(stored.salesLines.map(\.totalAmount) == cart.cartLines.map(\.totalAmount))
+        #expect(stored.salesLines.reduce(Decimal(0)) { $0 + $1.totalAmount } == order.totalAmount)
+        #expect(try await f.count("carts") == 0)
+        #expect(try await f.count("cart_lines") == 0)
+    }
+
     @Test("a declined payment or a connector error leaves stock and cart as they were", arguments: Backend.allCases)
     func declined(_ backend: Backend) async throws {
         let f = try await Self.fixture(backend)

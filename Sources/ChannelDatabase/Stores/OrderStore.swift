@@ -151,20 +151,35 @@ public struct OrderStore: Sendable {
                 .optional(order.idempotencyKey), .integer(order.createdAt), .integer(now), .optional(order.deliveryMode),
             ]
         )
-        for line in order.lines {
-            try await transaction.execute(
-                """
-                INSERT INTO sales_lines (order_id, line_number, product_id, item_id, quantity, price, discount_amount, tax_amount,
-                                         net_amount, total_amount, warehouse_id, delivery_mode, shipping_address)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [
+        // Several lines per statement: on PostgreSQL the order is written while the checkout holds
+        // the stock rows it reserved, and each round trip there lengthens the wait of the next
+        // buyer of the same products. At most `linesPerInsert` rows per statement keeps the
+        // texts, and so the prepared statements SQLite caches, to a handful.
+        var start = order.lines.startIndex
+        while start < order.lines.endIndex {
+            let chunk = order.lines[start..<min(start + Self.linesPerInsert, order.lines.endIndex)]
+            var arguments: [DatabaseValue] = []
+            arguments.reserveCapacity(chunk.count * 13)
+            for line in chunk {
+                arguments += [
                     .text(order.id), .integer(Int64(line.lineNumber)), .integer(line.productId), .text(line.itemId), try .decimal(line.quantity),
                     try .decimal(line.price), try .decimal(line.discountAmount), try .decimal(line.taxAmount), try .decimal(line.netAmount),
                     try .decimal(line.totalAmount), .optional(line.warehouseId), .optional(line.deliveryMode), .optional(line.shippingAddress),
                 ]
-            )
+            }
+            try await transaction.execute(Self.insertLines[chunk.count - 1], arguments)
+            start = chunk.endIndex
         }
+    }
+
+    public static let linesPerInsert = 8
+    /// `INSERT INTO sales_lines` of 1 to ``linesPerInsert`` rows, by row count less one.
+    private static let insertLines: [String] = (1...linesPerInsert).map { rows in
+        """
+        INSERT INTO sales_lines (order_id, line_number, product_id, item_id, quantity, price, discount_amount, tax_amount,
+                                 net_amount, total_amount, warehouse_id, delivery_mode, shipping_address)
+        VALUES
+        """ + " " + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
     /// Moves an order from one status to another only if it is still in `from`: the UPDATE is
