@@ -435,7 +435,7 @@ public struct CartStore: Sendable {
         ).compactMap { $0.string("id") }
     }
 
-    /// Deletes a cart with its lines and codes (after checkout, or idle past its lifetime).
+    /// Deletes a cart with its lines and codes (checkout, a client's delete, the purge of idle carts).
     ///
     /// One statement: both child tables reference `carts` with `ON DELETE CASCADE` (foreign keys
     /// are on for every SQLite connection), and on PostgreSQL a checkout deletes its cart while it
