@@ -66,6 +66,13 @@ public protocol DatabaseTransaction: AnyObject, Sendable {
     /// Runs several statements without arguments (migrations).
     func executeScript(_ sql: String) async throws
 
+    /// Runs writes whose row counts nobody reads as one unit: PostgreSQL gets them as one
+    /// statement (each write a data-modifying `WITH` clause), one round trip instead of one each;
+    /// SQLite, in the process, runs them one after another. No write may change a row another
+    /// one changes, nor depend on another's rows except through foreign keys, which hold:
+    /// PostgreSQL checks them at the end of the statement.
+    func executeTogether(_ statements: [SQLFragment]) async throws
+
     /// Runs a statement for a guest (an extension), limited by `policy`: a statement that touches
     /// anything else fails with ``DatabaseError/Kind/accessDenied`` naming the guest and the table.
     func query(_ sql: String, _ arguments: [DatabaseValue], policy: TableAccessPolicy) async throws -> [DatabaseRow]
@@ -79,6 +86,10 @@ public protocol DatabaseTransaction: AnyObject, Sendable {
 }
 
 extension DatabaseTransaction {
+    public func executeTogether(_ statements: [SQLFragment]) async throws {
+        for statement in statements { try await execute(statement.sql, statement.arguments) }
+    }
+
     public func integers(_ sql: String, _ arguments: [DatabaseValue]) async throws -> [Int64] {
         try await query(sql, arguments).map { $0.int64(at: 0) ?? 0 }
     }

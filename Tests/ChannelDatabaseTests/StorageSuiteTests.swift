@@ -75,6 +75,56 @@ struct StorageSuiteTests {
         }
     }
 
+    @Test("writes run together all land, foreign keys between them hold, and one that fails fails them all", arguments: Backend.allCases)
+    func writesTogether(_ backend: Backend) async throws {
+        try await withScratch(backend) { database in
+            try await database.withTransaction(.write) { tx in
+                try await tx.executeScript("""
+                    CREATE TABLE scratch_child (parent_id BIGINT NOT NULL REFERENCES scratch(id), n BIGINT NOT NULL);
+                    CREATE TABLE scratch_gone (id BIGINT PRIMARY KEY);
+                    INSERT INTO scratch_gone (id) VALUES (1), (2);
+                    """)
+            }
+            func counts() async throws -> [Int] {
+                try await database.withTransaction(.read) { tx in
+                    var counts: [Int] = []
+                    for table in ["scratch", "scratch_child", "scratch_gone"] {
+                        counts.append(try await tx.queryFirst("SELECT COUNT(*) AS n FROM \(table)")?.int("n") ?? -1)
+                    }
+                    return counts
+                }
+            }
+            try await database.withTransaction(.write) { tx in
+                try await tx.executeTogether([
+                    SQLFragment(sql: "INSERT INTO scratch (id, name) VALUES (?, ?)", arguments: [.integer(1), .text("one")]),
+                    SQLFragment(sql: "INSERT INTO scratch_child (parent_id, n) VALUES (?, ?), (?, ?)", arguments: [.integer(1), .integer(10), .integer(1), .integer(11)]),
+                    SQLFragment(sql: "DELETE FROM scratch_gone WHERE id = ?", arguments: [.integer(1)]),
+                ])
+            }
+            #expect(try await counts() == [1, 2, 1])
+
+            // A duplicate name: the other writes of the group roll back with it.
+            await #expect {
+                try await database.withTransaction(.write) { tx in
+                    try await tx.executeTogether([
+                        SQLFragment(sql: "DELETE FROM scratch_gone WHERE id = ?", arguments: [.integer(2)]),
+                        SQLFragment(sql: "INSERT INTO scratch (id, name) VALUES (?, ?)", arguments: [.integer(2), .text("one")]),
+                    ])
+                }
+            } throws: { ($0 as? DatabaseError)?.kind == .constraintViolation }
+            // A child without its parent.
+            await #expect {
+                try await database.withTransaction(.write) { tx in
+                    try await tx.executeTogether([
+                        SQLFragment(sql: "DELETE FROM scratch_gone WHERE id = ?", arguments: [.integer(2)]),
+                        SQLFragment(sql: "INSERT INTO scratch_child (parent_id, n) VALUES (?, ?)", arguments: [.integer(3), .integer(30)]),
+                    ])
+                }
+            } throws: { ($0 as? DatabaseError)?.kind == .constraintViolation }
+            #expect(try await counts() == [1, 2, 1])
+        }
+    }
+
     @Test("a write transaction of a cancelled task rolls back, and the next write starts clean", arguments: Backend.allCases)
     func rollbackOnCancel(_ backend: Backend) async throws {
         try await withScratch(backend) { database in

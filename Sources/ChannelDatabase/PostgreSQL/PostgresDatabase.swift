@@ -206,6 +206,15 @@ final class PostgresTransaction: DatabaseTransaction, @unchecked Sendable {
         try await run(sql, arguments).metadata.rows ?? 0
     }
 
+    func executeTogether(_ statements: [SQLFragment]) async throws {
+        guard statements.count > 1 else {
+            for statement in statements { _ = try await run(statement.sql, statement.arguments) }
+            return
+        }
+        let clauses = statements.indices.map { "w\($0) AS (\(statements[$0].sql))" }
+        _ = try await run("WITH " + clauses.joined(separator: ", ") + " SELECT 1", statements.flatMap(\.arguments))
+    }
+
     func executeScript(_ sql: String) async throws {
         // The extended protocol takes one statement at a time.
         for statement in SQLScript.statements(sql) {

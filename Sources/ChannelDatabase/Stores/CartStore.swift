@@ -442,7 +442,12 @@ public struct CartStore: Sendable {
     /// holds the stock rows it reserved, where every round trip lengthens the wait of the next
     /// buyer of the same products.
     public func delete(id: String) async throws {
-        try await transaction.execute("DELETE FROM carts WHERE id = ?", [.text(id)])
+        let statement = Self.deleteStatement(id: id)
+        try await transaction.execute(statement.sql, statement.arguments)
+    }
+
+    public static func deleteStatement(id: String) -> SQLFragment {
+        SQLFragment(sql: "DELETE FROM carts WHERE id = ?", arguments: [.text(id)])
     }
 
     /// The sales tax group of a delivery region: the state's own, else the country's (state '').

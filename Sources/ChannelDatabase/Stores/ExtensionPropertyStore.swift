@@ -58,6 +58,11 @@ public struct ExtensionPropertyStore: Sendable {
 
     /// Forgets every part of an owner (a checked-out cart, a removed line's owner).
     public func delete(ownerType: String, ownerId: String) async throws {
-        try await transaction.execute("DELETE FROM extension_properties WHERE owner_type = ? AND owner_id = ?", [.text(ownerType), .text(ownerId)])
+        let statement = Self.deleteStatement(ownerType: ownerType, ownerId: ownerId)
+        try await transaction.execute(statement.sql, statement.arguments)
+    }
+
+    public static func deleteStatement(ownerType: String, ownerId: String) -> SQLFragment {
+        SQLFragment(sql: "DELETE FROM extension_properties WHERE owner_type = ? AND owner_id = ?", arguments: [.text(ownerType), .text(ownerId)])
     }
 }

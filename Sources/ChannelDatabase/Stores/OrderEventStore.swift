@@ -38,12 +38,20 @@ public struct OrderEventStore: Sendable {
     }
 
     public func record(_ event: OrderEventRecord, channelId: Int64) async throws {
-        try await transaction.execute(
-            """
-            INSERT INTO order_events (channel_id, order_id, sales_id, event_type, status, occurred_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """,
-            [.integer(channelId), .text(event.orderId), .text(event.salesId), .text(event.eventType), .integer(Int64(event.status)), .integer(event.occurredAt)]
+        let statement = Self.recordStatement(event, channelId: channelId)
+        try await transaction.execute(statement.sql, statement.arguments)
+    }
+
+    public static func recordStatement(_ event: OrderEventRecord, channelId: Int64) -> SQLFragment {
+        SQLFragment(
+            sql: """
+                INSERT INTO order_events (channel_id, order_id, sales_id, event_type, status, occurred_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                .integer(channelId), .text(event.orderId), .text(event.salesId), .text(event.eventType), .integer(Int64(event.status)),
+                .integer(event.occurredAt),
+            ]
         )
     }
 

@@ -137,27 +137,32 @@ public struct OrderStore: Sendable {
     }
 
     public func insert(_ order: SalesOrderRecord, now: Int64) async throws {
-        try await transaction.execute(
-            """
-            INSERT INTO sales_orders (id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address,
-                                      status, currency_code, subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key,
-                                      created_at, modified_at, delivery_mode)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
+        for statement in try Self.insertStatements(order, now: now) { try await transaction.execute(statement.sql, statement.arguments) }
+    }
+
+    /// The statements that insert `order` with its lines, for ``DatabaseTransaction/executeTogether(_:)``.
+    public static func insertStatements(_ order: SalesOrderRecord, now: Int64) throws -> [SQLFragment] {
+        var statements = [SQLFragment(
+            sql: """
+                INSERT INTO sales_orders (id, sales_id, channel_id, channel_reference_id, customer_account, receipt_email, shipping_address,
+                                          status, currency_code, subtotal_amount, discount_amount, tax_amount, total_amount, idempotency_key,
+                                          created_at, modified_at, delivery_mode)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
                 .text(order.id), .text(order.salesId), .integer(order.channelId), .text(order.channelReferenceId), .optional(order.customerAccount),
                 .optional(order.receiptEmail), .optional(order.shippingAddress), .integer(Int64(order.status)), .text(order.currencyCode),
                 try .decimal(order.subtotalAmount), try .decimal(order.discountAmount), try .decimal(order.taxAmount), try .decimal(order.totalAmount),
                 .optional(order.idempotencyKey), .integer(order.createdAt), .integer(now), .optional(order.deliveryMode),
             ]
-        )
+        )]
         // Several lines per statement: on PostgreSQL the order is written while the checkout holds
         // the stock rows it reserved, and each round trip there lengthens the wait of the next
         // buyer of the same products. At most `linesPerInsert` rows per statement keeps the
         // texts, and so the prepared statements SQLite caches, to a handful.
         var start = order.lines.startIndex
         while start < order.lines.endIndex {
-            let chunk = order.lines[start..<min(start + Self.linesPerInsert, order.lines.endIndex)]
+            let chunk = order.lines[start..<min(start + linesPerInsert, order.lines.endIndex)]
             var arguments: [DatabaseValue] = []
             arguments.reserveCapacity(chunk.count * 13)
             for line in chunk {
@@ -167,9 +172,10 @@ public struct OrderStore: Sendable {
                     try .decimal(line.totalAmount), .optional(line.warehouseId), .optional(line.deliveryMode), .optional(line.shippingAddress),
                 ]
             }
-            try await transaction.execute(Self.insertLines[chunk.count - 1], arguments)
+            statements.append(SQLFragment(sql: insertLines[chunk.count - 1], arguments: arguments))
             start = chunk.endIndex
         }
+        return statements
     }
 
     public static let linesPerInsert = 8
@@ -287,13 +293,18 @@ public struct OrderStore: Sendable {
         """
 
     public func insert(_ payment: PaymentRecord) async throws {
-        try await transaction.execute(
-            """
-            INSERT INTO payments (id, order_id, cart_id, channel_id, tender_type_id, amount, currency_code, status, connector,
-                                  authorization_reference, card_token_reference, created_at, modified_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
+        let statement = try Self.insertStatement(payment)
+        try await transaction.execute(statement.sql, statement.arguments)
+    }
+
+    public static func insertStatement(_ payment: PaymentRecord) throws -> SQLFragment {
+        SQLFragment(
+            sql: """
+                INSERT INTO payments (id, order_id, cart_id, channel_id, tender_type_id, amount, currency_code, status, connector,
+                                      authorization_reference, card_token_reference, created_at, modified_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
                 .text(payment.id), .optional(payment.orderId), .optional(payment.cartId), .integer(payment.channelId), .text(payment.tenderTypeId),
                 try .decimal(payment.amount), .text(payment.currencyCode), .text(payment.status), .optional(payment.connector),
                 .optional(payment.authorizationReference), .optional(payment.cardTokenReference), .integer(payment.createdAt), .integer(payment.createdAt),

@@ -99,8 +99,15 @@ enum StoredProperties {
     }
 
     static func forgetCart(_ cartId: String, context: RequestContext) async throws {
-        try await ExtensionPropertyStore(context.transaction).delete(ownerType: cartOwner, ownerId: cartId)
+        let statement = forgetCartStatement(cartId, context: context)
+        try await context.transaction.execute(statement.sql, statement.arguments)
+    }
+
+    /// The statement that forgets the cart's properties, for a caller that runs it together with
+    /// others; the request's memo counts them as gone from here on.
+    static func forgetCartStatement(_ cartId: String, context: RequestContext) -> SQLFragment {
         context.storedProperties.remember([:], ownerType: cartOwner, ownerId: cartId)
+        return ExtensionPropertyStore.deleteStatement(ownerType: cartOwner, ownerId: cartId)
     }
 
     // MARK: Sales orders
