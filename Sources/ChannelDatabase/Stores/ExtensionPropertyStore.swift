@@ -56,12 +56,7 @@ public struct ExtensionPropertyStore: Sendable {
         )
     }
 
-    /// Forgets every part of an owner (a checked-out cart, a removed line's owner).
-    public func delete(ownerType: String, ownerId: String) async throws {
-        let statement = Self.deleteStatement(ownerType: ownerType, ownerId: ownerId)
-        try await transaction.execute(statement.sql, statement.arguments)
-    }
-
+    /// The statement that forgets every part of an owner (a checked-out, deleted or purged cart).
     public static func deleteStatement(ownerType: String, ownerId: String) -> SQLFragment {
         SQLFragment(sql: "DELETE FROM extension_properties WHERE owner_type = ? AND owner_id = ?", arguments: [.text(ownerType), .text(ownerId)])
     }

@@ -136,10 +136,6 @@ public struct OrderStore: Sendable {
         return 1
     }
 
-    public func insert(_ order: SalesOrderRecord, now: Int64) async throws {
-        for statement in try Self.insertStatements(order, now: now) { try await transaction.execute(statement.sql, statement.arguments) }
-    }
-
     /// The statements that insert `order` with its lines, for ``DatabaseTransaction/executeTogether(_:)``.
     public static func insertStatements(_ order: SalesOrderRecord, now: Int64) throws -> [SQLFragment] {
         var statements = [SQLFragment(
@@ -292,11 +288,7 @@ public struct OrderStore: Sendable {
         FROM sales_orders so
         """
 
-    public func insert(_ payment: PaymentRecord) async throws {
-        let statement = try Self.insertStatement(payment)
-        try await transaction.execute(statement.sql, statement.arguments)
-    }
-
+    /// The statement that inserts `payment`, for ``DatabaseTransaction/executeTogether(_:)``.
     public static func insertStatement(_ payment: PaymentRecord) throws -> SQLFragment {
         SQLFragment(
             sql: """
