@@ -34,15 +34,7 @@ public final class HTTPConnection {
 
     /// Sends a request and returns the status code and the body.
     public func send(_ method: String, _ path: String, _ body: String, headers: String = "") throws -> (status: Int, body: [UInt8]) {
-        let bodyBytes = Array(body.utf8)
-        var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n\(headers)\r\n".utf8)
-        request += bodyBytes
-        var sent = 0
-        while sent < request.count {
-            let written = request[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw BenchFailure("write() failed: \(errno)") }
-            sent += written
-        }
+        try writeAll(descriptor, httpRequest(method, path, host: host, body: body, headers: headers))
         // Headers, then Content-Length bytes of body (the engine does not chunk these answers).
         var headerEnd: Int?
         while headerEnd == nil {
@@ -50,14 +42,8 @@ public final class HTTPConnection {
             try fill()
         }
         guard let end = headerEnd else { throw BenchFailure("no header end") }
-        let head = String(decoding: buffer[..<end], as: UTF8.self)
-        let statusLine = head.prefix { $0 != "\r" }
-        let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
-        var length = 0
-        for line in head.split(separator: "\r\n") where line.lowercased().hasPrefix("content-length:") {
-            length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
-        }
-        let total = end + 4 + length
+        let status = responseStatus(buffer[..<end])
+        let total = end + 4 + contentLength(buffer[..<end])
         while buffer.count < total { try fill() }
         let responseBody = Array(buffer[(end + 4)..<total])
         buffer.removeFirst(total)
@@ -123,8 +109,59 @@ public func runClients(
         }
     }
     finished.wait()
-    let elapsed = ContinuousClock.now - started
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return inSeconds(ContinuousClock.now - started)
+}
+
+/// `duration` in seconds, as a `Double` for rates and percentiles.
+public func inSeconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// A request with a JSON body, complete: request line, headers (`headers` ends each of its
+/// lines with CRLF), body.
+public func httpRequest(_ method: String, _ path: String, host: String, body: String, headers: String = "") -> [UInt8] {
+    let bodyBytes = body.utf8
+    var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n\(headers)\r\n".utf8)
+    request += bodyBytes
+    return request
+}
+
+/// Writes all of `bytes`, waiting for room when a non-blocking socket's buffer is full (a
+/// request is far smaller than a socket's send buffer, so that wait is for completeness).
+func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws {
+    var sent = 0
+    while sent < bytes.count {
+        let written = bytes[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        if written > 0 {
+            sent += written
+        } else if written < 0 && errno == EAGAIN {
+            var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&ready, 1, 1000)
+        } else {
+            throw BenchFailure("write() failed: \(errno)")
+        }
+    }
+}
+
+/// The three digits after "HTTP/1.1 " in an answer's head.
+func responseStatus(_ head: ArraySlice<UInt8>) -> Int {
+    guard head.count >= 12 else { return 0 }
+    return head[(head.startIndex + 9)...(head.startIndex + 11)].reduce(0) { $0 * 10 + Int($1) - 48 }
+}
+
+/// The Content-Length of an answer's head, 0 without one.
+func contentLength(_ head: ArraySlice<UInt8>) -> Int {
+    let name = Array("content-length:".utf8)
+    var lineStart = head.startIndex
+    while lineStart < head.endIndex {
+        let lineEnd = head[lineStart...].firstIndex(of: 13) ?? head.endIndex
+        let line = head[lineStart..<lineEnd]
+        if line.count > name.count, zip(line, name).allSatisfy({ ($0 | 0x20) == $1 }) {
+            return line.dropFirst(name.count).reduce(0) { $1 >= 48 && $1 <= 57 ? $0 * 10 + Int($1) - 48 : $0 }
+        }
+        lineStart = lineEnd + 2
+    }
+    return 0
 }
 
 /// Where `needle` first starts in `haystack` (an index of `haystack`). The load clients look for

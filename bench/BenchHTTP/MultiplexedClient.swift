@@ -49,8 +49,7 @@ public func runMultiplexed<Session: LoadSession>(
         }
     }
     group.wait()
-    let elapsed = ContinuousClock.now - started
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return inSeconds(ContinuousClock.now - started)
 }
 
 /// One thread's connections and sessions, index for index.
@@ -156,22 +155,9 @@ private struct PolledConnection {
 
     func close() { Glibc.close(descriptor) }
 
-    /// Writes the whole request. A request is far smaller than a socket's send buffer, so the
-    /// wait for room below is for completeness, not a path the benchmarks take.
     mutating func send(_ request: [UInt8]) throws {
         sentAt = ContinuousClock.now
-        var sent = 0
-        while sent < request.count {
-            let written = request[sent...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written > 0 {
-                sent += written
-            } else if written < 0 && errno == EAGAIN {
-                var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                _ = Glibc.poll(&ready, 1, 1000)
-            } else {
-                throw BenchFailure("write() failed: \(errno)")
-            }
-        }
+        try writeAll(descriptor, request)
     }
 
     /// Reads once (epoll is level-triggered: what is left wakes the loop again); answers the
@@ -190,11 +176,11 @@ private struct PolledConnection {
         }
         filled += count
         if bodyRange == nil, let headEnd = find([13, 10, 13, 10], in: storage[..<filled]) {
-            let length = Self.contentLength(storage[..<headEnd])
+            let length = contentLength(storage[..<headEnd])
             bodyRange = (headEnd + 4)..<(headEnd + 4 + length)
         }
         guard let range = bodyRange, filled >= range.upperBound else { return nil }
-        return (Self.status(storage[..<filled]), storage[range], ContinuousClock.now - sentAt)
+        return (responseStatus(storage[..<filled]), storage[range], ContinuousClock.now - sentAt)
     }
 
     /// Drops the answer `receive()` returned; a keep-alive server sends nothing unasked, so
@@ -210,26 +196,6 @@ private struct PolledConnection {
         }
         filled = max(rest, 0)
         bodyRange = nil
-    }
-
-    /// The three digits after "HTTP/1.1 ".
-    private static func status(_ head: ArraySlice<UInt8>) -> Int {
-        guard head.count >= 12 else { return 0 }
-        return head[(head.startIndex + 9)...(head.startIndex + 11)].reduce(0) { $0 * 10 + Int($1) - 48 }
-    }
-
-    private static func contentLength(_ head: ArraySlice<UInt8>) -> Int {
-        let name = Array("content-length:".utf8)
-        var lineStart = head.startIndex
-        while lineStart < head.endIndex {
-            let lineEnd = head[lineStart...].firstIndex(of: 13) ?? head.endIndex
-            let line = head[lineStart..<lineEnd]
-            if line.count > name.count, zip(line, name).allSatisfy({ ($0 | 0x20) == $1 }) {
-                return line.dropFirst(name.count).reduce(0) { $1 >= 48 && $1 <= 57 ? $0 * 10 + Int($1) - 48 : $0 }
-            }
-            lineStart = lineEnd + 2
-        }
-        return 0
     }
 }
 #endif

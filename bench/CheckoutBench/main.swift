@@ -114,10 +114,7 @@ struct CheckoutSession: LoadSession {
     }
 
     private func request(_ method: String, _ path: String, _ body: String, headers: String = "") -> [UInt8] {
-        let bodyBytes = body.utf8
-        var request = Array("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n\(headers)\r\n".utf8)
-        request += bodyBytes
-        return request
+        httpRequest(method, path, host: host, body: body, headers: headers)
     }
 
     func nextRequest() -> [UInt8] {
@@ -145,7 +142,7 @@ struct CheckoutSession: LoadSession {
 
     mutating func received(status: Int, body: ArraySlice<UInt8>, elapsed: Duration) throws {
         let step = self.step
-        latencies[step.rawValue].append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3)
+        latencies[step.rawValue].append(inSeconds(elapsed) * 1e3)
         do {
             guard (200..<300).contains(status) else {
                 throw BenchFailure("\(step.name): \(status) \(String(decoding: body, as: UTF8.self))")
